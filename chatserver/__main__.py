@@ -1,0 +1,5 @@
+"""Allow ``python -m chatserver``."""
+
+from chatserver.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,201 @@
+"""The realtime protocol, transport-free: handshake, dispatch table, acks and error frames.
+
+The WebSocket handler feeds it frames and gives it a ``Connection`` to write to; everything a
+client can ask for is answered here by calling ``ChatService``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatserver.chat.hub import Connection
+from chatserver.chat.models import Principal, Role, iso_ms
+from chatserver.chat.service import ChatService
+from chatserver.chat.tokens import TokenVerifier
+from chatserver.protocol import ChatError, ErrorCode, FrameError, decode_frame, encode_frame, events
+from chatserver.protocol.envelope import ack_error_frame, ack_frame, error_frame
+from chatserver.protocol.schemas import validate_payload
+from chatserver.store.base import StoreError
+
+log = logging.getLogger("chatserver.gateway")
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a client presented when connecting. Secrets: never log these."""
+
+    session_id: str | None = None
+    token: str | None = None
+    user_agent: str = ""
+    remote_ip: str = ""
+
+
+@dataclass(eq=False)
+class Client:
+    """Per-connection protocol state."""
+
+    conn: Connection
+    principal: Principal
+    credentials: Credentials
+    last_touch: int = 0
+    rooms: set[str] = field(default_factory=set)
+
+
+Handler = Callable[[Client, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class Gateway:
+    def __init__(
+        self, service: ChatService, verifier: TokenVerifier, *, on_error: Callable[[str], None] | None = None
+    ) -> None:
+        self.service = service
+        self.hub = service.hub
+        self.verifier = verifier
+        self._on_error = on_error
+        self._closing: set[asyncio.Task[None]] = set()
+        self.handlers: dict[str, Handler] = {
+            events.JOIN_ROOM: self.join_room,
+            events.SEND_MESSAGE: self.send_message,
+            events.HISTORY: self.history,
+        }
+
+    # connection lifecycle
+
+    def authenticate(self, credentials: Credentials) -> Principal | None:
+        """The token's principal, ``None`` for a guest; raises ``auth_invalid`` for a bad token."""
+        if credentials.token is None:
+            return None
+        return self.verifier.verify(credentials.token)
+
+    async def open(self, conn: Connection, credentials: Credentials) -> Client:
+        """Send the first frame and return the client state. Raises ChatError(auth_invalid)
+        for a bad token: the transport sends it as an error frame and closes with 4401."""
+        principal = self.authenticate(credentials)
+        if principal is not None:
+            conn.send_text(
+                encode_frame(
+                    events.USER_AUTHENTICATED,
+                    {
+                        "userId": principal.user_id,
+                        "userType": principal.role.value,
+                        "businessId": principal.business_id,
+                        "name": principal.name,
+                    },
+                )
+            )
+            client = Client(conn, principal, credentials)
+            if principal.role is Role.STAFF and principal.business_id:
+                await self.hub.follow_business(conn, principal.business_id)
+            return client
+        registration = await self.service.register_guest(credentials.session_id, credentials.user_agent)
+        guest = registration.guest
+        principal = Principal(role=Role.GUEST, user_id=guest.guest_id, name="Guest")
+        conn.send_text(
+            encode_frame(
+                events.GUEST_REGISTERED,
+                {
+                    "guestId": guest.guest_id,
+                    "sessionId": registration.session_id,
+                    "resumed": registration.resumed,
+                    "expiresAt": iso_ms(self.service.session_expires_at(guest.last_seen_at)),
+                },
+            )
+        )
+        return Client(conn, principal, credentials, last_touch=guest.last_seen_at)
+
+    async def close(self, client: Client) -> None:
+        await self.hub.leave_all(client.conn)
+
+    def close_soon(self, client: Client) -> None:
+        """For transports whose close hook cannot await; the task is kept until it is done."""
+        task = asyncio.ensure_future(self.close(client))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    # frames
+
+    async def receive(self, client: Client, frame: str | bytes) -> None:
+        """Answer one frame. Never raises: every failure becomes an ack error or error frame."""
+        ack: int | None = None
+        event: str | None = None
+        try:
+            envelope = decode_frame(frame)
+            ack, event = envelope.ack, envelope.event
+            handler = self.handlers.get(event)
+            if handler is None:
+                raise ChatError(ErrorCode.UNKNOWN_EVENT, f"unknown event {event!r}", field="event")
+            validate_payload(event, envelope.data)
+            result = await handler(client, envelope.data)
+        except FrameError as err:
+            self._fail(client, err, err.ack, err.event)
+            return
+        except ChatError as err:
+            self._fail(client, err, ack, event)
+            return
+        except StoreError as exc:
+            log.warning("event %s: store unavailable: %s", event, exc)
+            self._fail(client, ChatError(ErrorCode.UNAVAILABLE, "storage is unavailable; retry later"), ack, event)
+            return
+        except Exception:
+            log.exception("event %s failed", event)
+            self._fail(client, ChatError(ErrorCode.INTERNAL, "internal error"), ack, event)
+            return
+        if ack is not None:
+            client.conn.send_text(ack_frame(ack, result))
+
+    def _fail(self, client: Client, err: ChatError, ack: int | None, event: str | None) -> None:
+        if self._on_error is not None:
+            self._on_error(err.code.value)
+        if ack is not None:
+            client.conn.send_text(ack_error_frame(ack, err))
+        else:
+            client.conn.send_text(error_frame(err, event))
+
+    # events
+
+    async def join_room(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        room_id, business_id = data.get("roomId"), data.get("businessId")
+        if room_id is not None:
+            room = await self.service.room_for(client.principal, room_id)
+        elif business_id is not None:
+            room = await self.service.open_room(
+                client.principal, business_id, data.get("userName"), data.get("email"), client.credentials.user_agent
+            )
+        else:
+            field_name = "roomId" if client.principal.role is Role.STAFF else "businessId"
+            raise ChatError(ErrorCode.INVALID_PAYLOAD, f"{field_name} is required", field=field_name)
+        await self.hub.join(client.conn, room.id)
+        client.rooms.add(room.id)
+        after_seq = data.get("afterSeq")
+        messages, has_more = await self.service.page(room.id, after_seq=after_seq, limit=data.get("limit"))
+        # what the reply carries is what the client has: live delivery continues after it
+        upto = messages[-1].seq if messages else (after_seq if after_seq is not None else 0)
+        if after_seq is None and not has_more:
+            upto = max(upto, room.last_seq)
+        self.hub.ready(client.conn, room.id, upto)
+        return {"room": room.to_wire(), "messages": [m.to_wire() for m in messages], "hasMore": has_more}
+
+    async def send_message(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        room = await self.service.room_for(client.principal, data["roomId"])
+        if not self.hub.is_member(client.conn, room.id):
+            # sending implies following: the sender's other messages must reach it too
+            await self.hub.join(client.conn, room.id)
+            client.rooms.add(room.id)
+            self.hub.ready(client.conn, room.id, room.last_seq)
+        result = await self.service.send_message(client.principal, room, data["content"], data.get("clientMsgId"))
+        client.last_touch = await self.service.touch_guest(client.principal, client.last_touch)
+        return {**result.message.to_wire(), "duplicate": not result.created}
+
+    async def history(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        room = await self.service.room_for(client.principal, data["roomId"])
+        after_seq, before_seq = data.get("afterSeq"), data.get("beforeSeq")
+        messages, has_more = await self.service.page(
+            room.id, after_seq=after_seq, before_seq=before_seq, limit=data.get("limit")
+        )
+        if self.hub.is_member(client.conn, room.id) and messages:
+            self.hub.ready(client.conn, room.id, messages[-1].seq)
+        return {"roomId": room.id, "messages": [m.to_wire() for m in messages], "hasMore": has_more}

@@ -1,0 +1,297 @@
+"""Local fan-out: which connections of this instance follow which channels, in ``seq`` order.
+
+The broker moves publications between instances; the hub delivers them to local connections.
+Per room it keeps the last delivered ``seq``: a duplicate is dropped, a gap is filled from the
+store before anything newer is delivered, and after a broker outage (``Resync``) every room
+catches up from the store. Each member has its own cursor, so a connection never gets a message
+twice, including one it already received in a join or history reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from chatserver.broker.base import Broker, Publication, Resync, business_channel, room_channel
+from chatserver.chat.models import Message, Room
+from chatserver.protocol import encode_frame, events
+
+log = logging.getLogger("chatserver.hub")
+
+FILL_PAGE = 100
+
+
+class Connection(Protocol):
+    """What the hub needs from a transport connection."""
+
+    def send_text(self, frame: str) -> None:
+        """Queue one frame; must not block. The transport bounds its own queue."""
+        ...
+
+
+class RoomSource(Protocol):
+    """The slice of the store the hub reads to fill gaps."""
+
+    async def get_room(self, room_id: str) -> Room | None: ...
+    async def list_messages(
+        self, room_id: str, *, before_seq: int | None, after_seq: int | None, limit: int
+    ) -> list[Message]: ...
+
+
+def message_event(message: Message) -> str:
+    return events.FAQ_RESPONSE if message.faq_id else events.NEW_MESSAGE
+
+
+def message_frame(message: Message) -> str:
+    return encode_frame(message_event(message), message.to_wire())
+
+
+def pack(seq: int, frame: str) -> bytes:
+    """Broker payload: ``<seq>\\n<frame>``; seq 0 for events outside the room's order."""
+    return f"{seq}\n{frame}".encode()
+
+
+def unpack(payload: bytes) -> tuple[int, str]:
+    head, _, frame = payload.decode().partition("\n")
+    return int(head), frame
+
+
+@dataclass(eq=False)
+class _Member:
+    cursor: int | None = None  # None: join not answered yet, deliveries wait in ``buffer``
+    buffer: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class _RoomStream:
+    room_id: str
+    members: dict[Connection, _Member] = field(default_factory=dict)
+    last_seq: int = 0
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    catching_up: bool = True  # until subscribed and initialized, everything goes to ``pending``
+    pending: dict[int, str] = field(default_factory=dict)
+
+
+class Hub:
+    def __init__(self, broker: Broker, source: RoomSource, *, on_deliver: Callable[[int], None] | None = None) -> None:
+        self._broker = broker
+        self._source = source
+        self._rooms: dict[str, _RoomStream] = {}
+        self._topics: dict[str, set[Connection]] = {}
+        self._listener: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._on_deliver = on_deliver
+
+    # lifecycle
+
+    async def start(self) -> None:
+        await self._broker.connect()
+        self._listener = asyncio.create_task(self._listen(), name="hub-listener")
+
+    async def stop(self) -> None:
+        tasks = [t for t in [self._listener, *self._tasks] if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._broker.close()
+
+    async def _listen(self) -> None:
+        """Supervised: one bad publication is logged and skipped; cancellation ends the loop."""
+        while True:
+            item = await self._broker.next_published()
+            try:
+                if isinstance(item, Resync):
+                    self._resync_all()
+                else:
+                    self._dispatch(item)
+            except Exception:
+                log.exception("hub: dropping a publication it could not handle")
+
+    # rooms
+
+    async def join(self, conn: Connection, room_id: str) -> None:
+        """Follow a room. Deliveries are held until ``ready`` tells what the client already has."""
+        stream = self._rooms.get(room_id)
+        if stream is None:
+            stream = self._rooms[room_id] = _RoomStream(room_id)
+            stream.members[conn] = _Member()
+            self._spawn(self._open_stream(stream))
+        else:
+            stream.members.setdefault(conn, _Member())
+        await stream.ready.wait()
+
+    def ready(self, conn: Connection, room_id: str, upto_seq: int) -> None:
+        """The client holds everything up to ``upto_seq``; send it what came after, in order."""
+        stream = self._rooms.get(room_id)
+        member = stream.members.get(conn) if stream else None
+        if member is None:
+            return
+        if member.cursor is not None:
+            member.cursor = max(member.cursor, upto_seq)
+            return
+        member.cursor = upto_seq
+        for seq, frame in sorted(member.buffer):
+            if seq > member.cursor:
+                conn.send_text(frame)
+                member.cursor = seq
+        member.buffer.clear()
+
+    def is_member(self, conn: Connection, room_id: str) -> bool:
+        stream = self._rooms.get(room_id)
+        return stream is not None and conn in stream.members
+
+    async def leave(self, conn: Connection, room_id: str) -> None:
+        stream = self._rooms.get(room_id)
+        if stream is None or stream.members.pop(conn, None) is None:
+            return
+        if not stream.members:
+            del self._rooms[room_id]
+            await self._broker.unsubscribe(room_channel(room_id))
+
+    # business topics (staff notifications)
+
+    async def follow_business(self, conn: Connection, business_id: str) -> None:
+        channel = business_channel(business_id)
+        subscribers = self._topics.setdefault(channel, set())
+        subscribers.add(conn)
+        if len(subscribers) == 1:
+            await self._broker.subscribe(channel)
+
+    async def unfollow_business(self, conn: Connection, business_id: str) -> None:
+        channel = business_channel(business_id)
+        subscribers = self._topics.get(channel)
+        if subscribers is None or conn not in subscribers:
+            return
+        subscribers.discard(conn)
+        if not subscribers:
+            del self._topics[channel]
+            await self._broker.unsubscribe(channel)
+
+    async def leave_all(self, conn: Connection) -> None:
+        for room_id in [r for r, s in self._rooms.items() if conn in s.members]:
+            await self.leave(conn, room_id)
+        for channel in [c for c, subs in self._topics.items() if conn in subs]:
+            await self.unfollow_business(conn, channel.partition(":")[2])
+
+    # publishing
+
+    async def publish_message(self, message: Message) -> None:
+        """Call after the message is committed: every instance delivers it to its members."""
+        await self._broker.publish(room_channel(message.room_id), pack(message.seq, message_frame(message)))
+
+    async def publish_room_event(self, room_id: str, event: str, data: object) -> None:
+        """An event outside the message order (typing, read receipts): delivered as it comes."""
+        await self._broker.publish(room_channel(room_id), pack(0, encode_frame(event, data)))
+
+    async def publish_business_event(self, business_id: str, event: str, data: object) -> None:
+        await self._broker.publish(business_channel(business_id), pack(0, encode_frame(event, data)))
+
+    # delivery
+
+    def _dispatch(self, publication: Publication) -> None:
+        seq, frame = unpack(publication.payload)
+        kind, _, ident = publication.channel.partition(":")
+        if kind == "room":
+            stream = self._rooms.get(ident)
+            if stream is None:
+                return
+            if seq == 0:
+                self._deliver_unordered(stream, frame)
+            else:
+                self._receive(stream, seq, frame)
+        else:
+            for conn in list(self._topics.get(publication.channel, ())):
+                conn.send_text(frame)
+
+    def _receive(self, stream: _RoomStream, seq: int, frame: str) -> None:
+        if stream.catching_up:
+            stream.pending[seq] = frame
+        elif seq <= stream.last_seq:
+            return
+        elif seq == stream.last_seq + 1:
+            self._deliver(stream, seq, frame)
+        else:
+            stream.pending[seq] = frame
+            stream.catching_up = True
+            self._spawn(self._catch_up(stream))
+
+    def _deliver(self, stream: _RoomStream, seq: int, frame: str) -> None:
+        stream.last_seq = seq
+        delivered = 0
+        for conn, member in stream.members.items():
+            if member.cursor is None:
+                member.buffer.append((seq, frame))
+            elif seq > member.cursor:
+                member.cursor = seq
+                conn.send_text(frame)
+                delivered += 1
+        if self._on_deliver is not None:
+            self._on_deliver(delivered)
+
+    @staticmethod
+    def _deliver_unordered(stream: _RoomStream, frame: str) -> None:
+        for conn, member in stream.members.items():
+            if member.cursor is not None:
+                conn.send_text(frame)
+
+    async def _open_stream(self, stream: _RoomStream) -> None:
+        try:
+            await self._broker.subscribe(room_channel(stream.room_id))
+            room = await self._source.get_room(stream.room_id)
+            stream.last_seq = room.last_seq if room else 0
+        except Exception:
+            # last_seq stays 0: catching up re-reads more than needed, and member cursors
+            # still keep every connection free of duplicates
+            log.exception("hub: could not open room %s cleanly", stream.room_id)
+        finally:
+            stream.ready.set()
+        await self._catch_up(stream, to_head=False)
+
+    async def _catch_up(self, stream: _RoomStream, *, to_head: bool = False) -> None:
+        """Deliver pending publications in order, reading whatever is missing from the store.
+
+        With ``to_head`` (after a broker outage) also read everything newer than ``last_seq``.
+        """
+        try:
+            while True:
+                for seq in sorted(s for s in stream.pending if s <= stream.last_seq):
+                    del stream.pending[seq]
+                nxt = stream.last_seq + 1
+                if nxt in stream.pending:
+                    self._deliver(stream, nxt, stream.pending.pop(nxt))
+                    continue
+                if not stream.pending and not to_head:
+                    break
+                upto = min(stream.pending) if stream.pending else None
+                missing = await self._source.list_messages(
+                    stream.room_id, before_seq=upto, after_seq=stream.last_seq, limit=FILL_PAGE
+                )
+                for message in missing:
+                    if message.seq == stream.last_seq + 1:
+                        self._deliver(stream, message.seq, message_frame(message))
+                if not missing:
+                    if upto is None:
+                        break
+                    log.warning("hub: room %s seq %d..%d not in store; skipping", stream.room_id, nxt, upto - 1)
+                    stream.last_seq = upto - 1
+        finally:
+            stream.catching_up = False
+
+    def _resync_all(self) -> None:
+        for stream in self._rooms.values():
+            if not stream.catching_up:
+                stream.catching_up = True
+                self._spawn(self._catch_up(stream, to_head=True))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("hub: background task failed", exc_info=task.exception())

@@ -1,0 +1,33 @@
+"""Identifiers and secrets for guests."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+
+_BASE36 = string.digits + string.ascii_lowercase
+
+
+def new_guest_id(now_ms: int) -> str:
+    """``guest_<unix ms>_<8 random base36 chars>``, the seed's format."""
+    suffix = "".join(secrets.choice(_BASE36) for _ in range(8))
+    return f"guest_{now_ms}_{suffix}"
+
+
+def new_session_id() -> str:
+    """256 random bits, URL-safe: a bearer secret only its guest ever sees."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_session_id(session_id: str) -> str:
+    """What the database keeps instead of the secret (sha256 hex; the secret has 256 bits of
+    entropy, so a plain hash is enough, no salt or stretching)."""
+    return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def redact(secret: str | None) -> str:
+    """For log lines: enough to correlate, nothing to replay."""
+    if not secret:
+        return "-"
+    return secret[:4] + "…"

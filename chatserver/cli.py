@@ -1,0 +1,131 @@
+"""``chatserver``: serve, migrate, and small admin commands (businesses, dev tokens)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from chatserver import __version__
+from chatserver.config import SETTINGS, ConfigError, Settings, add_setting_flags, load_settings
+
+log = logging.getLogger("chatserver")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chatserver", description="Customer-support chat server for guests, customers and staff."
+    )
+    parser.add_argument("--version", action="version", version=f"chatserver {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    env_list = "\n".join(f"  {s.env:<30} {s.help}" for s in SETTINGS)
+    serve = commands.add_parser(
+        "serve",
+        help="run the server",
+        description="Run the chat server. Every flag can also be set by the environment variable shown.",
+        epilog=f"environment variables:\n{env_list}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_setting_flags(serve)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema to this version")
+    add_setting_flags(migrate)
+
+    business = commands.add_parser("business", help="manage businesses")
+    business_commands = business.add_subparsers(dest="business_command", required=True)
+    add = business_commands.add_parser("add", help="create a business and print its id")
+    add.add_argument("name")
+    add_setting_flags(add)
+
+    token = commands.add_parser("token", help="print a signed development token (HS256, JWT_SECRET)")
+    token.add_argument("--role", choices=["customer", "staff"], required=True)
+    token.add_argument("--business", default=None, help="business id (staff)")
+    token.add_argument("--name", required=True)
+    token.add_argument("--sub", default=None, help="subject (user id); default: derived from the name")
+    token.add_argument("--ttl", type=int, default=86_400, help="seconds until expiry")
+    add_setting_flags(token)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {s.name: getattr(args, s.name, None) for s in SETTINGS}
+    return load_settings(os.environ, overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        print(f"chatserver: configuration error: {exc}", file=sys.stderr)
+        return 2
+    from chatserver import logs
+
+    logs.configure(settings.log_level)
+    try:
+        if args.command == "serve":
+            from chatserver.server import serve
+
+            return asyncio.run(serve(settings))
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings))
+        if args.command == "business":
+            return asyncio.run(_business_add(settings, args.name))
+        if args.command == "token":
+            return _token(settings, args)
+    except Exception as exc:  # one line for the operator; details at debug level
+        log.debug("command failed", exc_info=True)
+        print(f"chatserver: error: {exc}", file=sys.stderr)
+        return 1
+    return 2
+
+
+async def _migrate(settings: Settings) -> int:
+    from chatserver.app import make_store
+    from chatserver.store import migrate
+
+    store = make_store(settings)
+    try:
+        await migrate.upgrade(store.engine)
+        print(f"database at revision {await migrate.current_revision(store.engine)}")
+    finally:
+        await store.close()
+    return 0
+
+
+async def _business_add(settings: Settings, name: str) -> int:
+    from chatserver.app import make_store, prepare_schema
+    from chatserver.chat.clock import now_ms
+
+    store = make_store(settings)
+    try:
+        await prepare_schema(store, settings)
+        business = await store.create_business(name, now_ms())
+    finally:
+        await store.close()
+    print(business.id)
+    return 0
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    from chatserver.chat.tokens import issue_token
+
+    if args.role == "staff" and not args.business:
+        print("chatserver: error: --business is required for staff tokens", file=sys.stderr)
+        return 2
+    sub = args.sub or f"{args.role}-{args.name.strip().lower().replace(' ', '-')}"
+    print(
+        issue_token(
+            settings.effective_jwt_secret,
+            sub=sub,
+            role=args.role,
+            name=args.name,
+            business_id=args.business,
+            ttl_s=args.ttl,
+        )
+    )
+    return 0

@@ -1,0 +1,165 @@
+"""All settings, in one place: environment variables (the seed's names and defaults) and CLI flags.
+
+Each setting is declared once in ``SETTINGS``; ``chatserver serve --help`` is generated from it.
+A bad value fails at start with a one-line ``ConfigError``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+DEV_JWT_SECRET = "chatserver-dev-secret-change-me"  # noqa: S105 - documented development default
+
+
+class ConfigError(ValueError):
+    """A setting has a value the server cannot run with."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str  # attribute of Settings
+    env: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be zero or a positive integer")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError("must be a port number from 0 to 65535")
+    return value
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip().rstrip("/").lower() for part in raw.split(",") if part.strip())
+
+
+def _db_url(raw: str) -> str:
+    if not (raw.startswith("sqlite+aiosqlite://") or raw.startswith("postgresql+asyncpg://")):
+        raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    return raw
+
+
+def _redis_url(raw: str) -> str:
+    if raw and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must start with redis://, rediss:// or unix://")
+    return raw
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+    return level
+
+
+SETTINGS: tuple[Spec, ...] = (
+    Spec("host", "HOST", "", "interface to listen on; empty means all", str),
+    Spec("port", "PORT", 3000, "TCP port", _port),
+    Spec("database_url", "DATABASE_URL", "sqlite+aiosqlite:///./chatserver.db", "SQLAlchemy async URL", _db_url),
+    Spec("database_schema", "DATABASE_SCHEMA", "", "PostgreSQL schema (search_path) to use; empty: default", str),
+    Spec("redis_url", "REDIS_URL", "", "Redis URL for multi-instance fan-out; empty: in-process broker", _redis_url),
+    Spec("jwt_secret", "JWT_SECRET", "", "HS256 secret for tokens; empty: an insecure development secret", str),
+    Spec("jwt_public_key", "JWT_PUBLIC_KEY", "", "PEM public key: accept RS256 tokens (instead of HS256)", str),
+    Spec("jwt_audience", "JWT_AUDIENCE", "", "required 'aud' claim, if set", str),
+    Spec("jwt_issuer", "JWT_ISSUER", "", "required 'iss' claim, if set", str),
+    Spec(
+        "guest_session_timeout", "GUEST_SESSION_TIMEOUT", 7_200_000, "guest inactivity before expiry, ms", _positive_int
+    ),
+    Spec("guest_message_rate_limit", "GUEST_MESSAGE_RATE_LIMIT", 10, "guest messages per minute", _positive_int),
+    Spec("guest_max_rooms_per_session", "GUEST_MAX_ROOMS_PER_SESSION", 5, "rooms one guest may open", _positive_int),
+    Spec("max_message_length", "MAX_MESSAGE_LENGTH", 2000, "characters in one message", _positive_int),
+    Spec(
+        "max_frame_bytes", "MAX_FRAME_BYTES", 65536, "bytes in one WebSocket frame (larger: close 1009)", _positive_int
+    ),
+    Spec("allowed_origins", "ALLOWED_ORIGINS", ("*",), "comma-separated browser origins allowed; * for any", _origins),
+    Spec("history_page", "HISTORY_PAGE_SIZE", 50, "messages returned by join and history by default", _positive_int),
+    Spec("ping_interval", "WS_PING_INTERVAL", 25, "seconds between server pings; 0 disables", _non_negative_int),
+    Spec("log_level", "LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR", _log_level),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = ""
+    port: int = 3000
+    database_url: str = "sqlite+aiosqlite:///./chatserver.db"
+    database_schema: str = ""
+    redis_url: str = ""
+    jwt_secret: str = ""
+    jwt_public_key: str = ""
+    jwt_audience: str = ""
+    jwt_issuer: str = ""
+    guest_session_timeout: int = 7_200_000
+    guest_message_rate_limit: int = 10
+    guest_max_rooms_per_session: int = 5
+    max_message_length: int = 2000
+    max_frame_bytes: int = 65536
+    allowed_origins: tuple[str, ...] = ("*",)
+    history_page: int = 50
+    ping_interval: int = 25
+    log_level: str = "INFO"
+
+    @property
+    def effective_jwt_secret(self) -> str:
+        return self.jwt_secret or DEV_JWT_SECRET
+
+    @property
+    def uses_dev_secret(self) -> bool:
+        return not self.jwt_secret and not self.jwt_public_key
+
+
+def _flag(spec: Spec) -> str:
+    return "--" + spec.name.replace("_", "-")
+
+
+def load_settings(env: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Environment first, then CLI overrides (raw strings, parsed like env values)."""
+    values: dict[str, Any] = {}
+    for spec in SETTINGS:
+        raw = env.get(spec.env)
+        source = spec.env
+        if overrides and overrides.get(spec.name) is not None:
+            raw, source = str(overrides[spec.name]), _flag(spec)
+        if raw is None:
+            values[spec.name] = spec.default
+            continue
+        try:
+            values[spec.name] = spec.parse(raw.strip())
+        except ValueError as exc:
+            raise ConfigError(f"{source}={raw!r}: {exc}") from None
+    settings = Settings(**values)
+    if settings.history_page > 100:
+        raise ConfigError("HISTORY_PAGE_SIZE must be at most 100")
+    return settings
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """One ``--flag`` per setting, each naming its environment variable and default."""
+    for spec in SETTINGS:
+        default = ",".join(spec.default) if isinstance(spec.default, tuple) else spec.default
+        parser.add_argument(
+            _flag(spec),
+            dest=spec.name,
+            default=None,
+            metavar=spec.env,
+            help=f"{spec.help} [env {spec.env}, default {default!r}]",
+        )

@@ -1,0 +1,61 @@
+"""The tornado Application: routes and transport settings."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl, urlencode
+
+import tornado.web
+
+from chatserver.app import Runtime
+from chatserver.http.realtime import RealtimeHandler
+from chatserver.http.rest import HealthHandler, NotFoundHandler, RoomMessagesHandler, RoomsHandler
+
+access_log = logging.getLogger("chatserver.access")
+
+SECRET_PARAMS = {"sessionid", "token", "access_token"}
+
+
+def redact_uri(path: str, query: str) -> str:
+    """The request line for logs, with credentials in the query string replaced."""
+    if not query:
+        return path
+    pairs = [
+        (k, "[redacted]" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(query, keep_blank_values=True)
+    ]
+    return f"{path}?{urlencode(pairs)}"
+
+
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    request = handler.request
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    access_log.log(
+        level,
+        "%d %s %s %.1fms",
+        status,
+        request.method,
+        redact_uri(request.path, request.query),
+        1000.0 * request.request_time(),
+    )
+
+
+def make_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = None) -> tornado.web.Application:
+    settings = runtime.settings
+    api = {"service": runtime.service, "verifier": runtime.verifier}
+    tracker = connections if connections is not None else set()
+    app = tornado.web.Application(
+        [
+            (r"/realtime", RealtimeHandler, {"gateway": runtime.gateway, "settings": settings, "tracker": tracker}),
+            (r"/api/chat/rooms", RoomsHandler, api),
+            (r"/api/chat/rooms/([^/]+)/messages", RoomMessagesHandler, api),
+            (r"/healthz", HealthHandler),
+            (r"/api/.*", NotFoundHandler, api),
+        ],
+        websocket_max_message_size=settings.max_frame_bytes,
+        websocket_ping_interval=settings.ping_interval or None,
+        websocket_ping_timeout=(settings.ping_interval * 2) or None,
+        log_function=log_request,
+    )
+    app.settings["connections"] = tracker
+    return app

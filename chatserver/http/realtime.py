@@ -1,0 +1,98 @@
+"""``/realtime``: the WebSocket endpoint. Authenticates, feeds frames to the gateway, writes."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from asyncio import Future
+from typing import Any
+
+from tornado.iostream import StreamClosedError
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from chatserver.chat.gateway import Client, Credentials, Gateway
+from chatserver.config import Settings
+from chatserver.protocol import ChatError, CloseCode
+from chatserver.protocol.envelope import error_frame
+
+log = logging.getLogger("chatserver.realtime")
+
+MAX_PENDING_BYTES = 4 * 1024 * 1024  # unsent bytes a connection may hold before it is closed as slow
+
+
+def origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
+    return "*" in allowed or origin.rstrip("/").lower() in allowed
+
+
+def bearer_token(header: str | None) -> str | None:
+    if header and header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None
+
+
+class RealtimeHandler(WebSocketHandler):
+    """One instance per connection; all state lives on the instance, none on the class."""
+
+    def initialize(self, gateway: Gateway, settings: Settings, tracker: set[RealtimeHandler]) -> None:
+        self.gateway = gateway
+        self.chat_settings = settings
+        self.tracker = tracker
+        self.client: Client | None = None
+        self.pending_bytes = 0
+
+    def check_origin(self, origin: str) -> bool:
+        return origin_allowed(origin, self.chat_settings.allowed_origins)
+
+    def get_compression_options(self) -> dict[str, Any] | None:
+        return None
+
+    async def open(self, *args: str, **kwargs: str) -> None:
+        self.tracker.add(self)
+        credentials = Credentials(
+            session_id=self.get_query_argument("sessionId", None) or None,
+            token=self.get_query_argument("token", None) or bearer_token(self.request.headers.get("Authorization")),
+            user_agent=self.request.headers.get("User-Agent", "")[:512],
+            remote_ip=self.request.remote_ip or "",
+        )
+        try:
+            self.client = await self.gateway.open(self, credentials)
+        except ChatError as err:
+            self.send_text(error_frame(err, None))
+            self.close(CloseCode.AUTH_INVALID, err.message[:100])
+        except Exception:
+            log.exception("could not open a connection")
+            self.close(CloseCode.INTERNAL, "internal error")
+
+    async def on_message(self, message: str | bytes) -> None:
+        if self.client is not None:
+            await self.gateway.receive(self.client, message)
+
+    def on_close(self) -> None:
+        self.tracker.discard(self)
+        if self.client is not None:
+            client, self.client = self.client, None
+            self.gateway.close_soon(client)
+
+    # Connection protocol for the hub and gateway
+
+    def send_text(self, frame: str) -> None:
+        """Write without waiting; a client that lets too much pile up is closed (4408)."""
+        if self.ws_connection is None or self.ws_connection.is_closing():
+            return
+        size = len(frame)
+        if self.pending_bytes + size > MAX_PENDING_BYTES:
+            log.info("closing a slow consumer with %d bytes unsent", self.pending_bytes)
+            self.close(CloseCode.SLOW_CONSUMER, "slow consumer")
+            return
+        self.pending_bytes += size
+        try:
+            future = self.write_message(frame)
+        except WebSocketClosedError:
+            return
+        future.add_done_callback(functools.partial(self._written, size))
+
+    def _written(self, size: int, future: Future[None]) -> None:
+        self.pending_bytes -= size
+        exc = future.exception()
+        if exc is not None and not isinstance(exc, StreamClosedError | WebSocketClosedError):
+            log.debug("write failed: %r", exc)

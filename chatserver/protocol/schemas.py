@@ -1,0 +1,94 @@
+"""JSON Schemas for client-to-server payloads, validated with ``jsonschema``.
+
+Unknown extra fields are ignored (forward compatibility); known fields must have the right type.
+Limits that depend on settings (message length) are checked by the domain, not here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from chatserver.protocol import events
+from chatserver.protocol.codes import ErrorCode
+from chatserver.protocol.errors import ChatError
+
+ID = {"type": "string", "minLength": 1, "maxLength": 64}
+SEQ = {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}
+LIMIT = {"type": "integer", "minimum": 1, "maximum": 100}
+NAME = {"type": "string", "minLength": 1, "maxLength": 100}
+EMAIL = {"type": ["string", "null"], "maxLength": 254}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    events.JOIN_ROOM: {
+        "type": "object",
+        "properties": {
+            "businessId": ID,
+            "roomId": ID,
+            "userName": NAME,
+            "email": EMAIL,
+            "afterSeq": SEQ,
+            "limit": LIMIT,
+        },
+    },
+    events.SEND_MESSAGE: {
+        "type": "object",
+        "required": ["roomId", "content"],
+        "properties": {
+            "roomId": ID,
+            "content": {"type": "string"},
+            "clientMsgId": ID,
+        },
+    },
+    events.HISTORY: {
+        "type": "object",
+        "required": ["roomId"],
+        "properties": {
+            "roomId": ID,
+            "beforeSeq": SEQ,
+            "afterSeq": SEQ,
+            "limit": LIMIT,
+        },
+    },
+}
+
+_VALIDATORS: dict[str, Draft202012Validator] = {}
+
+
+def register_schema(event: str, schema: dict[str, Any]) -> None:
+    """Add the schema of a new client event (used by feature modules as they define events)."""
+    Draft202012Validator.check_schema(schema)
+    SCHEMAS[event] = schema
+    _VALIDATORS.pop(event, None)
+
+
+def _validator(event: str) -> Draft202012Validator | None:
+    validator = _VALIDATORS.get(event)
+    if validator is None and event in SCHEMAS:
+        validator = _VALIDATORS[event] = Draft202012Validator(SCHEMAS[event])
+    return validator
+
+
+def _field_of(error: ValidationError) -> str:
+    required = error.validator_value
+    if error.validator == "required" and isinstance(error.instance, dict) and isinstance(required, list):
+        missing = [name for name in required if name not in error.instance]
+        if missing:
+            return str(missing[0])
+    path = ".".join(str(part) for part in error.absolute_path)
+    return path or "data"
+
+
+def validate_payload(event: str, data: dict[str, Any]) -> None:
+    """Raise ``invalid_payload`` naming the first bad field; events without a schema pass."""
+    validator = _validator(event)
+    if validator is None:
+        return
+    error = best_match(validator.iter_errors(data))
+    if error is None:
+        return
+    field = _field_of(error)
+    message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
+    raise ChatError(ErrorCode.INVALID_PAYLOAD, f"{field}: {message}", field=field)

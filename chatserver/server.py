@@ -1,0 +1,44 @@
+"""Running the server process: listen, serve, and drain on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from tornado.httpserver import HTTPServer
+
+from chatserver.app import build_runtime
+from chatserver.config import Settings
+from chatserver.http.app import make_app
+from chatserver.http.realtime import RealtimeHandler
+from chatserver.protocol import CloseCode
+
+log = logging.getLogger("chatserver")
+
+
+async def serve(settings: Settings) -> int:
+    if settings.uses_dev_secret:
+        log.warning("JWT_SECRET is not set: using the insecure development secret; set it in production")
+    runtime = await build_runtime(settings)
+    connections: set[RealtimeHandler] = set()
+    app = make_app(runtime, connections=connections)
+    server = HTTPServer(app, xheaders=True, max_body_size=1024 * 1024)
+    server.listen(settings.port, settings.host or None)
+    log.info("chatserver listening on %s:%d", settings.host or "*", settings.port)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+    log.info("draining: closing %d connections with 1001", len(connections))
+    server.stop()
+    for handler in list(connections):
+        handler.close(CloseCode.GOING_AWAY, "server shutting down")
+    await asyncio.sleep(0.2)  # let in-flight handlers finish their writes
+    await server.close_all_connections()
+    await runtime.close()
+    log.info("stopped")
+    return 0

@@ -1,0 +1,62 @@
+"""The storage interface the domain depends on. Implementations live beside it (``sql.py``).
+
+Times are epoch milliseconds (UTC) everywhere: portable across SQLite and PostgreSQL and cheap
+to compare and aggregate in SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room
+
+
+class StoreError(Exception):
+    """The database failed or is unreachable; the request may be retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    message: Message
+    created: bool  # False when an earlier send with the same clientMsgId was found
+
+
+@dataclass(frozen=True, slots=True)
+class RoomPage:
+    rooms: list[Room]
+    next_cursor: str | None
+
+
+class BusinessStore(Protocol):
+    async def create_business(self, name: str, now: int) -> Business: ...
+    async def get_business(self, business_id: str) -> Business | None: ...
+
+
+class GuestStore(Protocol):
+    async def create_guest(self, guest_id: str, session_hash: str, user_agent: str, now: int) -> GuestSession: ...
+    async def find_guest(self, session_hash: str) -> GuestSession | None: ...
+    async def touch_guest(self, guest_id: str, now: int) -> None: ...
+    async def expire_guest(self, guest_id: str) -> None: ...
+
+
+class RoomStore(Protocol):
+    async def get_room(self, room_id: str) -> Room | None: ...
+    async def find_active_room(self, business_id: str, *, guest_id: str | None, user_id: str | None) -> Room | None: ...
+    async def count_guest_rooms(self, guest_id: str) -> int: ...
+    async def create_room(self, new: NewRoom, now: int) -> Room: ...
+    async def list_rooms(self, business_id: str, *, limit: int, cursor: str | None) -> RoomPage: ...
+
+
+class MessageStore(Protocol):
+    async def append_message(self, new: NewMessage, now: int) -> AppendResult: ...
+    async def list_messages(
+        self, room_id: str, *, before_seq: int | None, after_seq: int | None, limit: int
+    ) -> list[Message]: ...
+
+
+class Store(BusinessStore, GuestStore, RoomStore, MessageStore, Protocol):
+    """Everything the domain persists. ``close`` releases connections."""
+
+    async def ping(self) -> None: ...
+    async def close(self) -> None: ...

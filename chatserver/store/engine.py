@@ -1,0 +1,52 @@
+"""Engine construction per database URL: SQLite pragmas, PostgreSQL schema and pool."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
+    """An async engine for ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URLs.
+
+    SQLite gets one connection (SQLite serializes writers anyway; one connection avoids
+    ``database is locked`` on lock upgrades), WAL and a busy timeout for other processes.
+    PostgreSQL can be pinned to ``schema`` through ``search_path`` (tests isolate runs this way).
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=30)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    if backend == "postgresql":
+        connect_args: dict[str, Any] = {}
+        if schema:
+            connect_args["server_settings"] = {"search_path": schema}
+        return create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args=connect_args,
+        )
+    raise ValueError(
+        f"unsupported DATABASE_URL scheme {parsed.drivername!r}: use sqlite+aiosqlite or postgresql+asyncpg"
+    )

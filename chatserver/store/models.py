@@ -1,0 +1,92 @@
+"""SQLAlchemy table definitions. Alembic migrations under ``migrations/`` must match these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class BusinessRow(Base):
+    __tablename__ = "businesses"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class GuestRow(Base):
+    __tablename__ = "guest_sessions"
+
+    guest_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # sha256 hex of the sessionId: the secret itself is never stored
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_agent: Mapped[str] = mapped_column(String(512), default="")
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    last_seen_at: Mapped[int] = mapped_column(BigInteger)
+    expired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RoomRow(Base):
+    __tablename__ = "rooms"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id"))
+    room_name: Mapped[str] = mapped_column(String(200))
+    user_type: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    user_name: Mapped[str] = mapped_column(String(100))
+    is_guest: Mapped[bool] = mapped_column(Boolean)
+    guest_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    # "guest:<guestId>" or "user:<sub>": who owns the conversation, for the one-active-room rule
+    owner_key: Mapped[str] = mapped_column(String(170))
+    user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_message: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    last_message_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # last_message_at, or created_at before the first message: the room list's sort key
+    activity_at: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_rooms_business_activity", "business_id", "activity_at", "id"),
+        Index(
+            "uq_rooms_active_owner",
+            "business_id",
+            "owner_key",
+            unique=True,
+            sqlite_where=text("is_active"),
+            postgresql_where=text("is_active"),
+        ),
+    )
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    sender_id: Mapped[str] = mapped_column(String(128))
+    sender_type: Mapped[str] = mapped_column(String(16))
+    sender_name: Mapped[str] = mapped_column(String(100))
+    is_guest: Mapped[bool] = mapped_column(Boolean)
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    client_msg_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    faq_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("room_id", "seq", name="uq_messages_room_seq"),
+        UniqueConstraint("room_id", "sender_id", "client_msg_id", name="uq_messages_client_msg"),
+    )

@@ -1,0 +1,307 @@
+"""``Store`` on SQLAlchemy 2 async: one short transaction per operation."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, SenderType
+from chatserver.store.base import AppendResult, RoomPage, StoreError
+from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow
+
+PREVIEW_CHARS = 200
+
+
+def new_id() -> str:
+    return secrets.token_hex(12)
+
+
+def _room(row: RoomRow) -> Room:
+    return Room(
+        id=row.id,
+        business_id=row.business_id,
+        room_name=row.room_name,
+        user_type=row.user_type,
+        user_id=row.user_id,
+        user_name=row.user_name,
+        is_guest=row.is_guest,
+        guest_id=row.guest_id,
+        user_agent=row.user_agent,
+        email=row.email,
+        phone=row.phone,
+        tags=tuple(row.tags or ()),
+        is_active=row.is_active,
+        last_message=row.last_message,
+        last_message_at=row.last_message_at,
+        last_seq=row.last_seq,
+        created_at=row.created_at,
+        extra=dict(row.extra or {}),
+    )
+
+
+def _message(row: MessageRow) -> Message:
+    return Message(
+        id=row.id,
+        room_id=row.room_id,
+        seq=row.seq,
+        sender_id=row.sender_id,
+        sender_type=SenderType(row.sender_type),
+        sender_name=row.sender_name,
+        is_guest=row.is_guest,
+        content=row.content,
+        created_at=row.created_at,
+        client_msg_id=row.client_msg_id,
+        faq_id=row.faq_id,
+    )
+
+
+def _guest(row: GuestRow) -> GuestSession:
+    return GuestSession(
+        guest_id=row.guest_id,
+        user_agent=row.user_agent,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        expired=row.expired,
+    )
+
+
+def encode_cursor(activity_at: int, room_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{activity_at}:{room_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    """Raises ValueError for anything that is not a cursor this store issued."""
+    padded = cursor + "=" * (-len(cursor) % 4)
+    at, _, room_id = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+    if not room_id:
+        raise ValueError("bad cursor")
+    return int(at), room_id
+
+
+class SqlStore:
+    """The production ``Store``. Driver exceptions become ``StoreError`` at this boundary."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[AsyncSession]:
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except IntegrityError:
+            raise
+        except (OperationalError, InterfaceError, DBAPIError, OSError) as exc:
+            raise StoreError(f"database unavailable: {type(exc).__name__}") from exc
+
+    async def ping(self) -> None:
+        async with self._tx() as session:
+            await session.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # businesses
+
+    async def create_business(self, name: str, now: int) -> Business:
+        row = BusinessRow(id=new_id(), name=name, created_at=now)
+        async with self._tx() as session:
+            session.add(row)
+        return Business(id=row.id, name=row.name, created_at=row.created_at)
+
+    async def get_business(self, business_id: str) -> Business | None:
+        async with self._tx() as session:
+            row = await session.get(BusinessRow, business_id)
+        return None if row is None else Business(id=row.id, name=row.name, created_at=row.created_at)
+
+    # guests
+
+    async def create_guest(self, guest_id: str, session_hash: str, user_agent: str, now: int) -> GuestSession:
+        row = GuestRow(
+            guest_id=guest_id,
+            session_hash=session_hash,
+            user_agent=user_agent[:512],
+            created_at=now,
+            last_seen_at=now,
+            expired=False,
+        )
+        async with self._tx() as session:
+            session.add(row)
+        return _guest(row)
+
+    async def find_guest(self, session_hash: str) -> GuestSession | None:
+        async with self._tx() as session:
+            row = (
+                await session.execute(select(GuestRow).where(GuestRow.session_hash == session_hash))
+            ).scalar_one_or_none()
+        return None if row is None else _guest(row)
+
+    async def touch_guest(self, guest_id: str, now: int) -> None:
+        async with self._tx() as session:
+            await session.execute(update(GuestRow).where(GuestRow.guest_id == guest_id).values(last_seen_at=now))
+
+    async def expire_guest(self, guest_id: str) -> None:
+        async with self._tx() as session:
+            await session.execute(update(GuestRow).where(GuestRow.guest_id == guest_id).values(expired=True))
+
+    # rooms
+
+    async def get_room(self, room_id: str) -> Room | None:
+        async with self._tx() as session:
+            row = await session.get(RoomRow, room_id)
+        return None if row is None else _room(row)
+
+    async def find_active_room(self, business_id: str, *, guest_id: str | None, user_id: str | None) -> Room | None:
+        owner_key = f"guest:{guest_id}" if guest_id else f"user:{user_id}"
+        async with self._tx() as session:
+            row = (
+                await session.execute(
+                    select(RoomRow).where(
+                        RoomRow.business_id == business_id,
+                        RoomRow.owner_key == owner_key,
+                        RoomRow.is_active.is_(True),
+                    )
+                )
+            ).scalar_one_or_none()
+        return None if row is None else _room(row)
+
+    async def count_guest_rooms(self, guest_id: str) -> int:
+        async with self._tx() as session:
+            count = await session.scalar(select(func.count()).select_from(RoomRow).where(RoomRow.guest_id == guest_id))
+        return int(count or 0)
+
+    async def create_room(self, new: NewRoom, now: int) -> Room:
+        """Create, or return the active room another request created first (unique index)."""
+        row = RoomRow(
+            id=new_id(),
+            business_id=new.business_id,
+            room_name=new.room_name,
+            user_type=new.user_type,
+            user_id=new.user_id,
+            user_name=new.user_name,
+            is_guest=new.is_guest,
+            guest_id=new.guest_id,
+            owner_key=f"guest:{new.guest_id}" if new.guest_id else f"user:{new.user_id}",
+            user_agent=new.user_agent,
+            email=new.email,
+            phone=None,
+            tags=list(new.tags),
+            extra={},
+            is_active=True,
+            last_message=None,
+            last_message_at=None,
+            last_seq=0,
+            activity_at=now,
+            created_at=now,
+        )
+        try:
+            async with self._tx() as session:
+                session.add(row)
+        except IntegrityError as exc:
+            existing = await self.find_active_room(new.business_id, guest_id=new.guest_id, user_id=new.user_id)
+            if existing is None:
+                raise StoreError("room could not be created") from exc
+            return existing
+        return _room(row)
+
+    async def list_rooms(self, business_id: str, *, limit: int, cursor: str | None) -> RoomPage:
+        query = select(RoomRow).where(RoomRow.business_id == business_id)
+        if cursor:
+            at, room_id = decode_cursor(cursor)
+            query = query.where(or_(RoomRow.activity_at < at, (RoomRow.activity_at == at) & (RoomRow.id < room_id)))
+        query = query.order_by(RoomRow.activity_at.desc(), RoomRow.id.desc()).limit(limit + 1)
+        async with self._tx() as session:
+            rows: Sequence[RoomRow] = (await session.execute(query)).scalars().all()
+        page = rows[:limit]
+        next_cursor = encode_cursor(page[-1].activity_at, page[-1].id) if len(rows) > limit else None
+        return RoomPage(rooms=[_room(r) for r in page], next_cursor=next_cursor)
+
+    # messages
+
+    async def _find_by_client_id(self, session: AsyncSession, new: NewMessage) -> MessageRow | None:
+        return (
+            await session.execute(
+                select(MessageRow).where(
+                    MessageRow.room_id == new.room_id,
+                    MessageRow.sender_id == new.sender_id,
+                    MessageRow.client_msg_id == new.client_msg_id,
+                )
+            )
+        ).scalar_one_or_none()
+
+    async def append_message(self, new: NewMessage, now: int) -> AppendResult:
+        """Allocate the next ``seq`` and insert in one transaction (the room row lock orders writers).
+
+        A repeated ``clientMsgId`` from the same sender returns the stored message, found either
+        before inserting or through the unique index when two retries race.
+        """
+        try:
+            return await self._append(new, now)
+        except IntegrityError as exc:
+            if new.client_msg_id is None:
+                raise StoreError("message could not be stored") from exc
+            async with self._tx() as session:
+                existing = await self._find_by_client_id(session, new)
+            if existing is None:
+                raise StoreError("message could not be stored") from exc
+            return AppendResult(_message(existing), created=False)
+
+    async def _append(self, new: NewMessage, now: int) -> AppendResult:
+        async with self._tx() as session:
+            if new.client_msg_id is not None:
+                existing = await self._find_by_client_id(session, new)
+                if existing is not None:
+                    return AppendResult(_message(existing), created=False)
+            values: dict[str, Any] = {
+                "last_seq": RoomRow.last_seq + 1,
+                "last_message": new.content[:PREVIEW_CHARS],
+                "last_message_at": now,
+                "activity_at": now,
+            }
+            seq = (
+                await session.execute(
+                    update(RoomRow).where(RoomRow.id == new.room_id).values(**values).returning(RoomRow.last_seq)
+                )
+            ).scalar_one()
+            row = MessageRow(
+                id=new_id(),
+                room_id=new.room_id,
+                seq=seq,
+                sender_id=new.sender_id,
+                sender_type=new.sender_type.value,
+                sender_name=new.sender_name,
+                is_guest=new.is_guest,
+                content=new.content,
+                created_at=now,
+                client_msg_id=new.client_msg_id,
+                faq_id=new.faq_id,
+            )
+            session.add(row)
+        return AppendResult(_message(row), created=True)
+
+    async def list_messages(
+        self, room_id: str, *, before_seq: int | None, after_seq: int | None, limit: int
+    ) -> list[Message]:
+        """After ``after_seq``: the oldest ``limit`` following it. Otherwise the newest ``limit``
+        (before ``before_seq`` if given). Always returned oldest first."""
+        query = select(MessageRow).where(MessageRow.room_id == room_id)
+        if before_seq is not None:
+            query = query.where(MessageRow.seq < before_seq)
+        if after_seq is not None:
+            query = query.where(MessageRow.seq > after_seq).order_by(MessageRow.seq.asc())
+        else:
+            query = query.order_by(MessageRow.seq.desc())
+        async with self._tx() as session:
+            rows = (await session.execute(query.limit(limit))).scalars().all()
+        messages = [_message(r) for r in rows]
+        if after_seq is None:
+            messages.reverse()
+        return messages
