@@ -1,0 +1,87 @@
+"""Server subprocesses for tests that need a real process (CLI, wscat, restarts)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+from tests.services import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def chatserver_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "chatserver", *args]
+
+
+def run_cli(*args: str, env: Mapping[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        chatserver_cmd(*args),
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+class ServerProcess:
+    """``chatserver serve`` on a free port; stopped by pid (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, env: Mapping[str, str], port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.env = {**os.environ, **env, "PORT": str(self.port), "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING"}
+        self.proc: subprocess.Popen[str] | None = None
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/realtime"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> ServerProcess:
+        self.proc = subprocess.Popen(
+            chatserver_cmd("serve"), env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"server exited {self.proc.returncode}: {self.proc.stdout.read() if self.proc.stdout else ''}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.http_url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError("server did not become healthy")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(timeout)
+
+    def output(self) -> str:
+        if self.proc is None or self.proc.stdout is None or self.proc.poll() is None:
+            return ""
+        return self.proc.stdout.read()
+
+
+def wscat_path() -> str | None:
+    local = ROOT / ".tools" / "node_modules" / ".bin" / "wscat"
+    return str(local) if local.exists() else shutil.which("wscat")
