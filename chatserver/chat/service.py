@@ -162,7 +162,8 @@ class ChatService:
             room_id=room.id,
             sender_id=principal.user_id,
             sender_type=principal.sender_type,
-            sender_name=principal.name,
+            # a guest's only name is the one it gave when opening the room
+            sender_name=room.user_name if principal.is_guest else principal.name,
             is_guest=principal.is_guest,
             content=text,
             client_msg_id=client_msg_id,

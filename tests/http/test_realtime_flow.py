@@ -44,7 +44,7 @@ async def test_chat_flow_guest_and_staff(connect, business, staff_token):
     sent = await guest.call("chat:send-message", {"roomId": room["_id"], "content": "  Hello, I have a question  "})
     assert sent["content"] == "Hello, I have a question"
     assert sent["seq"] == 1
-    assert sent["senderType"] == "guest" and sent["isGuest"] is True
+    assert sent["senderType"] == "guest" and sent["isGuest"] is True and sent["senderName"] == "Anonymous User"
     pushed = await staff.wait_for("chat:new-message")
     assert pushed["data"]["_id"] == sent["_id"]
     echoed = await guest.wait_for("chat:new-message")
