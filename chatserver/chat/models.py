@@ -115,6 +115,8 @@ class Room:
                 "email": self.email,
                 "phone": self.phone,
             }
+        elif self.email or self.phone:
+            meta["customerInfo"] = {"email": self.email, "phone": self.phone}
         if self.customer_id is not None:
             meta["customerId"] = self.customer_id
             meta["convertedAt"] = iso_ms(self.converted_at)

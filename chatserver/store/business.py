@@ -7,6 +7,7 @@ from typing import Any, Literal, Protocol
 
 from chatserver.chat.bizmodels import Analytics, Contact, Faq, FaqFields, StaffAccount
 from chatserver.chat.models import Room
+from chatserver.store.base import Store
 
 Side = Literal["staff", "visitor"]
 
@@ -57,3 +58,7 @@ class AnalyticsStore(Protocol):
 
 class FeatureStore(FaqStore, SettingsStore, WorkflowStore, ContactStore, StaffStore, AnalyticsStore, Protocol):
     """Everything the business features persist."""
+
+
+class ChatStore(Store, FeatureStore, Protocol):
+    """The whole store: conversations and business features (what ``SqlStore`` implements)."""
