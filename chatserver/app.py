@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from chatserver.broker.base import Broker
 from chatserver.broker.memory import MemoryBroker
+from chatserver.chat.admin import BusinessAdmin
 from chatserver.chat.analytics import Reports
 from chatserver.chat.gateway import Gateway
 from chatserver.chat.hub import Hub
@@ -42,6 +43,7 @@ class Runtime:
     staff_auth: StaffAuth
     reports: Reports
     sweeper: GuestSweeper
+    admin: BusinessAdmin
 
     async def close(self) -> None:
         await self.sweeper.stop()
@@ -101,4 +103,7 @@ async def build_runtime(
         clock=service.clock,
     )
     sweeper.start()
-    return Runtime(settings, store, broker, hub, service, gateway, verifier, presence, staff_auth, reports, sweeper)
+    admin = BusinessAdmin(store=store, clock=service.clock)
+    return Runtime(
+        settings, store, broker, hub, service, gateway, verifier, presence, staff_auth, reports, sweeper, admin
+    )
