@@ -18,7 +18,9 @@ async def api(
     payload: bytes | None = raw if raw is not None else (None if body is None else json.dumps(body).encode())
     if payload is None and method in ("POST", "PUT", "PATCH"):
         payload = b""
-    request = HTTPRequest(f"{base_url}{path}", method=method, headers=headers, body=payload, allow_nonstandard_methods=True)
+    request = HTTPRequest(
+        f"{base_url}{path}", method=method, headers=headers, body=payload, allow_nonstandard_methods=True
+    )
     response = await AsyncHTTPClient().fetch(request, raise_error=False)
     text = response.body.decode() if response.body else ""
     return response.code, (json.loads(text) if text else None)
