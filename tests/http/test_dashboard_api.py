@@ -297,7 +297,7 @@ async def test_analytics_counts_and_median_first_response(runtime, base_url, bus
     _, report = await api(base_url, "GET", query, token=staff_token)
     assert report["medianFirstResponseMs"] == 210_000 and report["roomsWithStaffReply"] == 4
 
-    status, body = await api(base_url, "GET", f"{query}&from=2026-02-01", token=staff_token)
+    status, _ = await api(base_url, "GET", f"{query}&from=2026-02-01", token=staff_token)
     assert status == 400
     status, _ = await api(base_url, "GET", f"/api/chat/analytics?businessId={business}", token=None)
     assert status == 401

@@ -68,7 +68,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1):  # noqa: S310 - loopback test server
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
                     break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
@@ -103,7 +103,7 @@ def test_the_live_server_conforms_to_its_openapi_document(live_server: dict[str,
                 suppress_health_check=list(HealthCheck),
             )
             @given(case=operation.as_strategy(generation_mode=mode))
-            def run(case: Any) -> None:
+            def run(case: Any, operation: Any = operation, mode: GenerationMode = mode) -> None:
                 nonlocal calls
                 # most examples use real ids, so success responses are checked too
                 for name in ("businessId", "roomId", "faqId"):

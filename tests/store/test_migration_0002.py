@@ -20,9 +20,10 @@ async def test_0002_upgrades_existing_rooms_and_matches_the_models(settings):
             await conn.execute(text("INSERT INTO businesses (id, name, created_at) VALUES ('b1', 'Acme', 1)"))
             await conn.execute(
                 text(
-                    "INSERT INTO rooms (id, business_id, room_name, user_type, user_name, is_guest, guest_id, owner_key,"
-                    " tags, extra, is_active, last_seq, activity_at, created_at) VALUES ('r1', 'b1', 'Chat with G',"
-                    " 'guest', 'G', true, 'guest_1', 'guest:guest_1', '[]', '{}', true, 0, 1, 1)"
+                    "INSERT INTO rooms (id, business_id, room_name, user_type, user_name, is_guest, guest_id,"
+                    " owner_key, tags, extra, is_active, last_seq, activity_at, created_at)"
+                    " VALUES ('r1', 'b1', 'Chat with G', 'guest', 'G', true, 'guest_1', 'guest:guest_1',"
+                    " '[]', '{}', true, 0, 1, 1)"
                 )
             )
         await migrate.upgrade(engine)
