@@ -7,10 +7,15 @@ from dataclasses import dataclass
 
 from chatserver.broker.base import Broker
 from chatserver.broker.memory import MemoryBroker
+from chatserver.chat.admin import BusinessAdmin
+from chatserver.chat.analytics import Reports
 from chatserver.chat.gateway import Gateway
 from chatserver.chat.hub import Hub
+from chatserver.chat.presence import MemoryPresence
 from chatserver.chat.ratelimit import MemoryRateLimiter, RateLimiter
 from chatserver.chat.service import ChatService
+from chatserver.chat.staffauth import StaffAuth
+from chatserver.chat.sweeper import GuestSweeper
 from chatserver.chat.tokens import TokenVerifier
 from chatserver.config import Settings
 from chatserver.store import migrate
@@ -33,8 +38,15 @@ class Runtime:
     service: ChatService
     gateway: Gateway
     verifier: TokenVerifier
+    # business features (issue 4)
+    presence: MemoryPresence
+    staff_auth: StaffAuth
+    reports: Reports
+    sweeper: GuestSweeper
+    admin: BusinessAdmin
 
     async def close(self) -> None:
+        await self.sweeper.stop()
         await self.hub.stop()
         await self.store.close()
 
@@ -77,7 +89,21 @@ async def build_runtime(
     broker = broker or MemoryBroker()
     hub = Hub(broker, store)
     await hub.start()
-    service = ChatService(store=store, hub=hub, limiter=limiter or MemoryRateLimiter(), settings=settings)
+    limiter = limiter or MemoryRateLimiter()
+    presence = MemoryPresence()
+    service = ChatService(store=store, hub=hub, limiter=limiter, settings=settings, presence=presence)
     verifier = make_verifier(settings)
-    gateway = Gateway(service, verifier)
-    return Runtime(settings, store, broker, hub, service, gateway, verifier)
+    gateway = Gateway(service, verifier, staff_tracker=presence)
+    staff_auth = StaffAuth(store=store, limiter=limiter, settings=settings, clock=service.clock)
+    reports = Reports(store=store, clock=service.clock)
+    sweeper = GuestSweeper(
+        store,
+        timeout_ms=settings.guest_session_timeout,
+        interval_s=settings.guest_sweep_interval,
+        clock=service.clock,
+    )
+    sweeper.start()
+    admin = BusinessAdmin(store=store, clock=service.clock)
+    return Runtime(
+        settings, store, broker, hub, service, gateway, verifier, presence, staff_auth, reports, sweeper, admin
+    )

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from chatserver import __version__
 from chatserver.config import SETTINGS, ConfigError, Settings, add_setting_flags, load_settings
@@ -40,6 +41,34 @@ def _parser() -> argparse.ArgumentParser:
     add = business_commands.add_parser("add", help="create a business and print its id")
     add.add_argument("name")
     add_setting_flags(add)
+
+    staff = commands.add_parser("staff", help="manage staff accounts (password login)")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    staff_add = staff_commands.add_parser("add", help="create a staff account; asks for the password")
+    staff_add.add_argument("--business", required=True, help="business id")
+    staff_add.add_argument("--email", required=True)
+    staff_add.add_argument("--name", default="", help="display name; default: the email's local part")
+    staff_add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input (scripts)"
+    )
+    add_setting_flags(staff_add)
+
+    faq = commands.add_parser("faq", help="manage a business's FAQ entries")
+    faq_commands = faq.add_subparsers(dest="faq_command", required=True)
+    faq_add = faq_commands.add_parser("add", help="add one FAQ entry and print its id")
+    faq_add.add_argument("--business", required=True, help="business id")
+    faq_add.add_argument("--question", required=True)
+    faq_add.add_argument("--answer", required=True)
+    faq_add.add_argument("--keywords", default="", help="comma-separated")
+    faq_add.add_argument("--disabled", action="store_true", help="store it disabled")
+    add_setting_flags(faq_add)
+    faq_list = faq_commands.add_parser("list", help="print the FAQ entries as JSON lines")
+    faq_list.add_argument("--business", required=True, help="business id")
+    add_setting_flags(faq_list)
+    faq_import = faq_commands.add_parser("import", help="add the entries of a JSON file (a list of FAQ objects)")
+    faq_import.add_argument("--business", required=True, help="business id")
+    faq_import.add_argument("file", help="FILE.json: [{question, answer, keywords?, enabled?}, ...]")
+    add_setting_flags(faq_import)
 
     token = commands.add_parser("token", help="print a signed development token (HS256, JWT_SECRET)")
     token.add_argument("--role", choices=["customer", "staff"], required=True)
@@ -77,6 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_business_add(settings, args.name))
         if args.command == "token":
             return _token(settings, args)
+        if args.command == "staff":
+            return asyncio.run(_staff_add(settings, args, _read_password(args)))
+        if args.command == "faq":
+            data = _load_json(args.file) if args.faq_command == "import" else None
+            return asyncio.run(_faq(settings, args, data))
     except Exception as exc:  # one line for the operator; details at debug level
         log.debug("command failed", exc_info=True)
         print(f"chatserver: error: {exc}", file=sys.stderr)
@@ -128,4 +162,67 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
             ttl_s=args.ttl,
         )
     )
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise ValueError("the passwords differ")
+    return first
+
+
+async def _staff_add(settings: Settings, args: argparse.Namespace, password: str) -> int:
+    from chatserver.app import make_store, prepare_schema
+    from chatserver.chat.clock import now_ms
+    from chatserver.chat.ratelimit import MemoryRateLimiter
+    from chatserver.chat.staffauth import StaffAuth
+
+    store = make_store(settings)
+    try:
+        await prepare_schema(store, settings)
+        auth = StaffAuth(store=store, limiter=MemoryRateLimiter(), settings=settings, clock=now_ms)
+        account = await auth.add_staff(args.business, args.email, args.name, password)
+    finally:
+        await store.close()
+    print(account.id)
+    return 0
+
+
+def _load_json(path: str) -> Any:
+    import json
+
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+async def _faq(settings: Settings, args: argparse.Namespace, data: Any) -> int:
+    import json
+
+    from chatserver.app import make_store, prepare_schema
+    from chatserver.chat.admin import BusinessAdmin
+    from chatserver.chat.clock import now_ms
+
+    store = make_store(settings)
+    try:
+        await prepare_schema(store, settings)
+        admin = BusinessAdmin(store=store, clock=now_ms)
+        if args.faq_command == "add":
+            keywords = [k.strip() for k in args.keywords.split(",") if k.strip()]
+            body = {"question": args.question, "answer": args.answer, "keywords": keywords}
+            if args.disabled:
+                body["enabled"] = False
+            print((await admin.add_faq(args.business, body)).id)
+        elif args.faq_command == "list":
+            for faq in await admin.list_faqs(args.business):
+                print(json.dumps(faq.to_wire(), ensure_ascii=False))
+        else:
+            added = await admin.import_faqs(args.business, data)
+            print(f"imported {len(added)} FAQ entries")
+    finally:
+        await store.close()
     return 0

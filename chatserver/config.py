@@ -41,6 +41,13 @@ def _non_negative_int(raw: str) -> int:
     return value
 
 
+def _percent(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 100:
+        raise ValueError("must be from 0 to 100")
+    return value
+
+
 def _port(raw: str) -> int:
     value = int(raw)
     if not 0 <= value <= 65535:
@@ -94,6 +101,17 @@ SETTINGS: tuple[Spec, ...] = (
     Spec("history_page", "HISTORY_PAGE_SIZE", 50, "messages returned by join and history by default", _positive_int),
     Spec("ping_interval", "WS_PING_INTERVAL", 25, "seconds between server pings; 0 disables", _non_negative_int),
     Spec("log_level", "LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR", _log_level),
+    # business features (issue 4)
+    Spec("faq_match_threshold", "FAQ_MATCH_THRESHOLD", 80, "FAQ match score needed to answer, 0-100", _percent),
+    Spec(
+        "guest_sweep_interval",
+        "GUEST_SWEEP_INTERVAL",
+        60,
+        "seconds between sweeps marking idle guest sessions expired; 0 disables",
+        _non_negative_int,
+    ),
+    Spec("login_rate_limit", "LOGIN_RATE_LIMIT", 10, "staff login attempts per email per minute", _positive_int),
+    Spec("staff_token_ttl", "STAFF_TOKEN_TTL", 43_200, "seconds a token from /api/auth/login is valid", _positive_int),
 )
 
 
@@ -117,6 +135,10 @@ class Settings:
     history_page: int = 50
     ping_interval: int = 25
     log_level: str = "INFO"
+    faq_match_threshold: int = 80
+    guest_sweep_interval: int = 60
+    login_rate_limit: int = 10
+    staff_token_ttl: int = 43_200
 
     @property
     def effective_jwt_secret(self) -> str:

@@ -14,8 +14,10 @@ from typing import Any
 
 from chatserver.chat.hub import Connection
 from chatserver.chat.models import Principal, Role, iso_ms
+from chatserver.chat.presence import StaffTracker
 from chatserver.chat.service import ChatService
 from chatserver.chat.tokens import TokenVerifier
+from chatserver.chat.workflow_events import WorkflowEvents
 from chatserver.protocol import ChatError, ErrorCode, FrameError, decode_frame, encode_frame, events
 from chatserver.protocol.envelope import ack_error_frame, ack_frame, error_frame
 from chatserver.protocol.schemas import validate_payload
@@ -43,6 +45,7 @@ class Client:
     credentials: Credentials
     last_touch: int = 0
     rooms: set[str] = field(default_factory=set)
+    typing_at: dict[str, int] = field(default_factory=dict)  # room -> last relayed isTyping:true
 
 
 Handler = Callable[[Client, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -50,17 +53,31 @@ Handler = Callable[[Client, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 class Gateway:
     def __init__(
-        self, service: ChatService, verifier: TokenVerifier, *, on_error: Callable[[str], None] | None = None
+        self,
+        service: ChatService,
+        verifier: TokenVerifier,
+        *,
+        on_error: Callable[[str], None] | None = None,
+        staff_tracker: StaffTracker | None = None,
     ) -> None:
         self.service = service
         self.hub = service.hub
         self.verifier = verifier
         self._on_error = on_error
+        self._staff_tracker = staff_tracker
         self._closing: set[asyncio.Task[None]] = set()
+        workflow = WorkflowEvents(service)
         self.handlers: dict[str, Handler] = {
             events.JOIN_ROOM: self.join_room,
             events.SEND_MESSAGE: self.send_message,
             events.HISTORY: self.history,
+            # staff workflow (issue 4)
+            events.TYPING: workflow.typing,
+            events.READ: workflow.read,
+            events.CLOSE_ROOM: workflow.close_room,
+            events.REOPEN_ROOM: workflow.reopen_room,
+            events.ASSIGN: workflow.assign,
+            events.UPDATE_GUEST_INFO: workflow.update_guest_info,
         }
 
     # connection lifecycle
@@ -90,6 +107,8 @@ class Gateway:
             client = Client(conn, principal, credentials)
             if principal.role is Role.STAFF and principal.business_id:
                 await self.hub.follow_business(conn, principal.business_id)
+                if self._staff_tracker is not None:
+                    self._staff_tracker.staff_connected(principal.business_id)
             return client
         registration = await self.service.register_guest(credentials.session_id, credentials.user_agent)
         guest = registration.guest
@@ -108,6 +127,9 @@ class Gateway:
         return Client(conn, principal, credentials, last_touch=guest.last_seen_at)
 
     async def close(self, client: Client) -> None:
+        principal = client.principal
+        if principal.role is Role.STAFF and principal.business_id and self._staff_tracker is not None:
+            self._staff_tracker.staff_disconnected(principal.business_id)
         await self.hub.leave_all(client.conn)
 
     def close_soon(self, client: Client) -> None:

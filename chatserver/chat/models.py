@@ -85,6 +85,20 @@ class Room:
     last_seq: int
     created_at: int
     extra: dict[str, Any] = field(default_factory=dict)
+    # staff workflow and conversion (migration 0002)
+    status: str = "open"
+    closed_at: int | None = None
+    assigned_to: str | None = None
+    staff_read_seq: int = 0
+    visitor_read_seq: int = 0
+    unread_by_staff: int = 0
+    unread_by_visitor: int = 0
+    customer_id: str | None = None
+    converted_at: int | None = None
+
+    @property
+    def owner_key(self) -> str:
+        return f"guest:{self.guest_id}" if self.is_guest else f"user:{self.user_id}"
 
     def metadata(self) -> dict[str, Any]:
         """The seed's ChatRoom metadata, minus ``guestInfo.sessionId`` (a bearer secret)."""
@@ -101,6 +115,11 @@ class Room:
                 "email": self.email,
                 "phone": self.phone,
             }
+        elif self.email or self.phone:
+            meta["customerInfo"] = {"email": self.email, "phone": self.phone}
+        if self.customer_id is not None:
+            meta["customerId"] = self.customer_id
+            meta["convertedAt"] = iso_ms(self.converted_at)
         meta.update(self.extra)
         return meta
 
@@ -116,6 +135,12 @@ class Room:
             "lastMessageAt": iso_ms(self.last_message_at),
             "lastSeq": self.last_seq,
             "createdAt": iso_ms(self.created_at),
+            "status": self.status,
+            "closedAt": iso_ms(self.closed_at),
+            "assignedTo": self.assigned_to,
+            "unreadCount": self.unread_by_staff,
+            "visitorUnreadCount": self.unread_by_visitor,
+            "readSeq": {"staff": self.staff_read_seq, "visitor": self.visitor_read_seq},
         }
 
 

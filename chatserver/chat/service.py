@@ -8,14 +8,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from chatserver.chat.autoresponse import Automation
+from chatserver.chat.bizmodels import RoomFilter
 from chatserver.chat.clock import Clock, now_ms
+from chatserver.chat.contacts import Contacts
 from chatserver.chat.hub import Hub
 from chatserver.chat.ids import hash_session_id, new_guest_id, new_session_id
 from chatserver.chat.models import GuestSession, Message, NewMessage, NewRoom, Principal, Role, Room
+from chatserver.chat.presence import MemoryPresence, Presence
 from chatserver.chat.ratelimit import RateLimiter
+from chatserver.chat.staffops import Notifier, Workflow
 from chatserver.config import Settings
 from chatserver.protocol import ChatError, ErrorCode
-from chatserver.store.base import AppendResult, RoomPage, Store, StoreError
+from chatserver.store.base import AppendResult, RoomPage, StoreError
+from chatserver.store.business import ChatStore
 
 log = logging.getLogger("chatserver.chat")
 
@@ -32,13 +38,32 @@ class Registration:
 
 class ChatService:
     def __init__(
-        self, *, store: Store, hub: Hub, limiter: RateLimiter, settings: Settings, clock: Clock = now_ms
+        self,
+        *,
+        store: ChatStore,
+        hub: Hub,
+        limiter: RateLimiter,
+        settings: Settings,
+        clock: Clock = now_ms,
+        presence: Presence | None = None,
     ) -> None:
         self.store = store
         self.hub = hub
         self.limiter = limiter
         self.settings = settings
         self.clock = clock
+        # business features: staff workflow, conversions, automation (issue 4)
+        self.presence: Presence = presence if presence is not None else MemoryPresence()
+        self.notifier = Notifier(hub)
+        self.workflow = Workflow(store=store, hub=hub, notifier=self.notifier, clock=clock)
+        self.contacts = Contacts(store=store, notifier=self.notifier, clock=clock)
+        self.automation = Automation(
+            store=store,
+            presence=self.presence,
+            post=self.append,
+            clock=clock,
+            default_threshold=settings.faq_match_threshold,
+        )
 
     # guests
 
@@ -112,7 +137,12 @@ class ChatService:
             email=email or None,
             tags=("anonymous",) if principal.is_guest else (),
         )
-        return await self.store.create_room(new, self.clock())
+        now = self.clock()
+        room = await self.store.create_room(new, now)
+        if room.created_at == now and room.last_seq == 0:  # not one a concurrent join created first
+            room = await self.contacts.link_returning_guest(room)
+            await self.notifier.room_created(room)
+        return room
 
     async def page(
         self, room_id: str, *, after_seq: int | None = None, before_seq: int | None = None, limit: int | None = None
@@ -125,10 +155,18 @@ class ChatService:
             messages = messages[:size] if after_seq is not None else messages[1:]
         return messages, has_more
 
-    async def list_rooms(self, principal: Principal, business_id: str, *, limit: int, cursor: str | None) -> RoomPage:
+    async def list_rooms(
+        self,
+        principal: Principal,
+        business_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        filters: RoomFilter | None = None,
+    ) -> RoomPage:
         require_staff_of(principal, business_id)
         try:
-            return await self.store.list_rooms(business_id, limit=limit, cursor=cursor)
+            return await self.store.list_rooms(business_id, limit=limit, cursor=cursor, filters=filters)
         except ValueError:
             raise ChatError(ErrorCode.INVALID_PAYLOAD, "cursor is not one this server issued", field="cursor") from None
 
@@ -168,7 +206,18 @@ class ChatService:
             content=text,
             client_msg_id=client_msg_id,
         )
-        return await self.append(new)
+        room = await self.workflow.reopen_for_visitor(principal, room)
+        result = await self.append(new)
+        if result.created and principal.role is not Role.STAFF:
+            await self._automate(principal, result.room or room, result.message)
+        return result
+
+    async def _automate(self, principal: Principal, room: Room, message: Message) -> None:
+        """FAQ answers and auto-responses; the visitor's message is stored whatever happens here."""
+        try:
+            await self.automation.on_visitor_message(principal, room, message)
+        except Exception:
+            log.exception("automation failed for message %s", message.id)
 
     async def append(self, new: NewMessage) -> AppendResult:
         """Persist and publish one message (also used for system messages)."""
@@ -185,6 +234,8 @@ class ChatService:
             except Exception:
                 # stored is what counts: members catch up from the store when the broker returns
                 log.exception("message %s stored but not published", result.message.id)
+            if result.room is not None:
+                await self.notifier.room_updated(result.room)
         return result
 
 

@@ -8,6 +8,16 @@ from urllib.parse import parse_qsl, urlencode
 import tornado.web
 
 from chatserver.app import Runtime
+from chatserver.http.dashboard import (
+    AnalyticsHandler,
+    ConvertGuestHandler,
+    FaqHandler,
+    FaqsHandler,
+    LoginHandler,
+    RoomHandler,
+    SettingsHandler,
+)
+from chatserver.http.openapi import OpenApiHandler
 from chatserver.http.realtime import RealtimeHandler
 from chatserver.http.rest import HealthHandler, NotFoundHandler, RoomMessagesHandler, RoomsHandler
 
@@ -43,12 +53,22 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
 def make_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = None) -> tornado.web.Application:
     settings = runtime.settings
     api = {"service": runtime.service, "verifier": runtime.verifier}
+    dashboard = {**api, "runtime": runtime}
     tracker = connections if connections is not None else set()
     app = tornado.web.Application(
         [
             (r"/realtime", RealtimeHandler, {"gateway": runtime.gateway, "settings": settings, "tracker": tracker}),
             (r"/api/chat/rooms", RoomsHandler, api),
             (r"/api/chat/rooms/([^/]+)/messages", RoomMessagesHandler, api),
+            # dashboard API (issue 4)
+            (r"/api/auth/login", LoginHandler, dashboard),
+            (r"/api/chat/rooms/([^/]+)", RoomHandler, dashboard),
+            (r"/api/chat/rooms/([^/]+)/convert-guest", ConvertGuestHandler, dashboard),
+            (r"/api/chat/analytics", AnalyticsHandler, dashboard),
+            (r"/api/businesses/([^/]+)/faqs", FaqsHandler, dashboard),
+            (r"/api/businesses/([^/]+)/faqs/([^/]+)", FaqHandler, dashboard),
+            (r"/api/businesses/([^/]+)/settings", SettingsHandler, dashboard),
+            (r"/api/openapi.json", OpenApiHandler),
             (r"/healthz", HealthHandler),
             (r"/api/.*", NotFoundHandler, api),
         ],

@@ -8,6 +8,7 @@ from typing import Any
 
 from tornado.web import HTTPError, RequestHandler
 
+from chatserver.chat.bizmodels import RoomFilter
 from chatserver.chat.models import Principal
 from chatserver.chat.service import ChatService, require_staff_of
 from chatserver.chat.tokens import TokenVerifier
@@ -103,9 +104,36 @@ class RoomsHandler(ApiHandler):
         principal = self.staff_of(business_id)
         limit = self.int_arg("limit", default=50, minimum=1, maximum=100) or 50
         page = await self.service.list_rooms(
-            principal, business_id, limit=limit, cursor=self.get_query_argument("cursor", None)
+            principal,
+            business_id,
+            limit=limit,
+            cursor=self.get_query_argument("cursor", None),
+            filters=self.room_filter(),
         )
         self.send_json({"rooms": [room.to_wire() for room in page.rooms], "nextCursor": page.next_cursor})
+
+    def room_filter(self) -> RoomFilter:
+        """``isGuest``, ``status``, ``tag``, ``assignedTo``, ``q`` (name or email contains)."""
+        is_guest = self.get_query_argument("isGuest", None)
+        if is_guest not in (None, "", "true", "false"):
+            raise ChatError(ErrorCode.INVALID_PAYLOAD, "isGuest must be true or false", field="isGuest")
+        status = self.get_query_argument("status", None) or None
+        if status not in (None, "open", "closed"):
+            raise ChatError(ErrorCode.INVALID_PAYLOAD, "status must be open or closed", field="status")
+        limits = {"tag": 64, "assignedTo": 128, "q": 100}
+        values: dict[str, str | None] = {}
+        for name, limit in limits.items():
+            value = self.get_query_argument(name, None) or None
+            if value is not None and len(value) > limit:
+                raise ChatError(ErrorCode.INVALID_PAYLOAD, f"{name} is longer than {limit}", field=name)
+            values[name] = value
+        return RoomFilter(
+            is_guest=None if not is_guest else is_guest == "true",
+            status=status,
+            tag=values["tag"],
+            assigned_to=values["assignedTo"],
+            text=values["q"],
+        )
 
 
 class RoomMessagesHandler(ApiHandler):

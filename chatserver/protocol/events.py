@@ -11,8 +11,19 @@ GUEST_REGISTERED: Final = "guest:registered"
 USER_AUTHENTICATED: Final = "user:authenticated"
 NEW_MESSAGE: Final = "chat:new-message"
 FAQ_RESPONSE: Final = "chat:faq-response"
+ROOM_CREATED: Final = "chat:room-created"  # staff of the business
+ROOM_UPDATED: Final = "chat:room-updated"  # staff of the business
+ROOM_STATUS: Final = "chat:room-status"  # members of the room
 
 # client -> server
 JOIN_ROOM: Final = "chat:join-room"
 SEND_MESSAGE: Final = "chat:send-message"
 HISTORY: Final = "chat:history"
+CLOSE_ROOM: Final = "chat:close-room"
+REOPEN_ROOM: Final = "chat:reopen-room"
+ASSIGN: Final = "chat:assign"
+UPDATE_GUEST_INFO: Final = "chat:update-guest-info"
+
+# both directions: the client sends it, the room's members receive it
+TYPING: Final = "chat:typing"
+READ: Final = "chat:read"

@@ -52,6 +52,32 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "limit": LIMIT,
         },
     },
+    # staff workflow (issue 4)
+    events.TYPING: {
+        "type": "object",
+        "required": ["roomId", "isTyping"],
+        "properties": {"roomId": ID, "isTyping": {"type": "boolean"}},
+    },
+    events.READ: {
+        "type": "object",
+        "required": ["roomId", "seq"],
+        "properties": {"roomId": ID, "seq": SEQ},
+    },
+    events.CLOSE_ROOM: {"type": "object", "required": ["roomId"], "properties": {"roomId": ID}},
+    events.REOPEN_ROOM: {"type": "object", "required": ["roomId"], "properties": {"roomId": ID}},
+    events.ASSIGN: {
+        "type": "object",
+        "required": ["roomId", "staffId"],
+        "properties": {"roomId": ID, "staffId": {"type": ["string", "null"], "minLength": 1, "maxLength": 128}},
+    },
+    events.UPDATE_GUEST_INFO: {
+        "type": "object",
+        "properties": {
+            "email": {"type": ["string", "null"], "maxLength": 254},
+            "phone": {"type": ["string", "null"], "maxLength": 32},
+            "userName": {"anyOf": [NAME, {"type": "null"}]},
+        },
+    },
 }
 
 _VALIDATORS: dict[str, Draft202012Validator] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from chatserver.chat.bizmodels import RoomFilter
 from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room
 
 
@@ -20,6 +21,7 @@ class StoreError(Exception):
 class AppendResult:
     message: Message
     created: bool  # False when an earlier send with the same clientMsgId was found
+    room: Room | None = None  # the room as updated by this append (when created)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,9 @@ class RoomStore(Protocol):
     async def find_active_room(self, business_id: str, *, guest_id: str | None, user_id: str | None) -> Room | None: ...
     async def count_guest_rooms(self, guest_id: str) -> int: ...
     async def create_room(self, new: NewRoom, now: int) -> Room: ...
-    async def list_rooms(self, business_id: str, *, limit: int, cursor: str | None) -> RoomPage: ...
+    async def list_rooms(
+        self, business_id: str, *, limit: int, cursor: str | None, filters: RoomFilter | None = None
+    ) -> RoomPage: ...
 
 
 class MessageStore(Protocol):

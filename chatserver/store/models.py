@@ -57,6 +57,17 @@ class RoomRow(Base):
     # last_message_at, or created_at before the first message: the room list's sort key
     activity_at: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # staff workflow (0002): status is orthogonal to is_active, see protocol.md "Room status"
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    closed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    assigned_to: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    staff_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    visitor_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unread_by_staff: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unread_by_visitor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # guest conversion (0002): the contact this conversation was linked to
+    customer_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    converted_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (
         Index("ix_rooms_business_activity", "business_id", "activity_at", "id"),
@@ -90,3 +101,55 @@ class MessageRow(Base):
         UniqueConstraint("room_id", "seq", name="uq_messages_room_seq"),
         UniqueConstraint("room_id", "sender_id", "client_msg_id", name="uq_messages_client_msg"),
     )
+
+
+class FaqRow(Base):
+    __tablename__ = "faqs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id"), index=True)
+    question: Mapped[str] = mapped_column(String(500))
+    answer: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class BusinessSettingsRow(Base):
+    """Auto-responses, business hours, FAQ threshold: one JSON document per business."""
+
+    __tablename__ = "business_settings"
+
+    business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id"), primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ContactRow(Base):
+    """A customer contact of a business, created when staff convert a guest (one per email)."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id"))
+    email: Mapped[str] = mapped_column(String(254))  # normalized: lower-case
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("business_id", "email", name="uq_contacts_business_email"),)
+
+
+class StaffAccountRow(Base):
+    """Staff who log in with a password (standalone use); external JWTs need no row here."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id"))
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # normalized: lower-case
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[int] = mapped_column(BigInteger)

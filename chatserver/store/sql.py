@@ -12,8 +12,10 @@ from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from chatserver.chat.bizmodels import RoomFilter
 from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, SenderType
 from chatserver.store.base import AppendResult, RoomPage, StoreError
+from chatserver.store.business_sql import VISITOR_SENDERS, BusinessSqlMixin, room_filter_clauses
 from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow
 
 PREVIEW_CHARS = 200
@@ -43,6 +45,15 @@ def _room(row: RoomRow) -> Room:
         last_seq=row.last_seq,
         created_at=row.created_at,
         extra=dict(row.extra or {}),
+        status=row.status,
+        closed_at=row.closed_at,
+        assigned_to=row.assigned_to,
+        staff_read_seq=row.staff_read_seq,
+        visitor_read_seq=row.visitor_read_seq,
+        unread_by_staff=row.unread_by_staff,
+        unread_by_visitor=row.unread_by_visitor,
+        customer_id=row.customer_id,
+        converted_at=row.converted_at,
     )
 
 
@@ -85,8 +96,11 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
     return int(at), room_id
 
 
-class SqlStore:
-    """The production ``Store``. Driver exceptions become ``StoreError`` at this boundary."""
+class SqlStore(BusinessSqlMixin):
+    """The production ``Store``. Driver exceptions become ``StoreError`` at this boundary.
+
+    The business features (FAQs, settings, contacts, staff, workflow, analytics) are in
+    ``BusinessSqlMixin`` (``business_sql.py``)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -201,6 +215,11 @@ class SqlStore:
             last_seq=0,
             activity_at=now,
             created_at=now,
+            status="open",
+            staff_read_seq=0,
+            visitor_read_seq=0,
+            unread_by_staff=0,
+            unread_by_visitor=0,
         )
         try:
             async with self._tx() as session:
@@ -212,8 +231,12 @@ class SqlStore:
             return existing
         return _room(row)
 
-    async def list_rooms(self, business_id: str, *, limit: int, cursor: str | None) -> RoomPage:
+    async def list_rooms(
+        self, business_id: str, *, limit: int, cursor: str | None, filters: RoomFilter | None = None
+    ) -> RoomPage:
         query = select(RoomRow).where(RoomRow.business_id == business_id)
+        if filters is not None:
+            query = query.where(*room_filter_clauses(filters, self.engine.dialect.name))
         if cursor:
             at, room_id = decode_cursor(cursor)
             query = query.where(or_(RoomRow.activity_at < at, (RoomRow.activity_at == at) & (RoomRow.id < room_id)))
@@ -266,11 +289,21 @@ class SqlStore:
                 "last_message_at": now,
                 "activity_at": now,
             }
-            seq = (
+            # unread counters per side: staff have unread visitor messages, visitors staff and system ones
+            if new.sender_type.value in VISITOR_SENDERS:
+                values["unread_by_staff"] = RoomRow.unread_by_staff + 1
+            else:
+                values["unread_by_visitor"] = RoomRow.unread_by_visitor + 1
+            updated = (
                 await session.execute(
-                    update(RoomRow).where(RoomRow.id == new.room_id).values(**values).returning(RoomRow.last_seq)
+                    update(RoomRow)
+                    .where(RoomRow.id == new.room_id)
+                    .values(**values)
+                    .returning(RoomRow)
+                    .execution_options(synchronize_session=False)
                 )
             ).scalar_one()
+            seq = updated.last_seq
             row = MessageRow(
                 id=new_id(),
                 room_id=new.room_id,
@@ -285,7 +318,7 @@ class SqlStore:
                 faq_id=new.faq_id,
             )
             session.add(row)
-        return AppendResult(_message(row), created=True)
+        return AppendResult(_message(row), created=True, room=_room(updated))
 
     async def list_messages(
         self, room_id: str, *, before_seq: int | None, after_seq: int | None, limit: int

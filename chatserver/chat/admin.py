@@ -1,0 +1,75 @@
+"""Business administration used by the dashboard API and the CLI: FAQ entries and settings.
+
+Callers check who may do it (staff of the business, or an operator at the CLI); this checks
+what is done: valid fields, entries that belong to the business.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from chatserver.chat.autoresponse import parse_settings
+from chatserver.chat.bizmodels import Faq
+from chatserver.chat.clock import Clock
+from chatserver.chat.faq import faq_fields, import_entries
+from chatserver.protocol import ChatError, ErrorCode
+from chatserver.store.base import BusinessStore
+from chatserver.store.business import FaqStore, SettingsStore
+
+
+class AdminSource(FaqStore, SettingsStore, BusinessStore, Protocol):
+    """The slice of the store administration writes."""
+
+
+class BusinessAdmin:
+    def __init__(self, *, store: AdminSource, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    async def _require_business(self, business_id: str) -> None:
+        if await self.store.get_business(business_id) is None:
+            raise ChatError(ErrorCode.NOT_FOUND, "no such business", field="businessId")
+
+    async def faq(self, business_id: str, faq_id: str) -> Faq:
+        faq = await self.store.get_faq(faq_id)
+        if faq is None or faq.business_id != business_id:
+            raise ChatError(ErrorCode.NOT_FOUND, "no such FAQ", field="faqId")
+        return faq
+
+    async def list_faqs(self, business_id: str) -> list[Faq]:
+        await self._require_business(business_id)
+        return await self.store.list_faqs(business_id)
+
+    async def add_faq(self, business_id: str, body: Any) -> Faq:
+        fields = faq_fields(body, partial=False)
+        await self._require_business(business_id)
+        return await self.store.create_faq(business_id, fields, self.clock())
+
+    async def update_faq(self, business_id: str, faq_id: str, body: Any) -> Faq:
+        fields = faq_fields(body, partial=True)
+        await self.faq(business_id, faq_id)
+        updated = await self.store.update_faq(faq_id, fields, self.clock())
+        if updated is None:
+            raise ChatError(ErrorCode.NOT_FOUND, "no such FAQ", field="faqId")
+        return updated
+
+    async def delete_faq(self, business_id: str, faq_id: str) -> None:
+        await self.faq(business_id, faq_id)
+        await self.store.delete_faq(faq_id)
+
+    async def import_faqs(self, business_id: str, data: Any) -> list[Faq]:
+        """All entries are validated before any is stored."""
+        entries = import_entries(data)
+        await self._require_business(business_id)
+        return [await self.store.create_faq(business_id, fields, self.clock()) for fields in entries]
+
+    async def settings(self, business_id: str) -> dict[str, Any]:
+        await self._require_business(business_id)
+        return parse_settings(await self.store.get_business_settings(business_id)).to_wire()
+
+    async def put_settings(self, business_id: str, body: Any) -> dict[str, Any]:
+        """Replace the whole document (what is left out returns to its default)."""
+        wire = parse_settings(body).to_wire()
+        await self._require_business(business_id)
+        await self.store.put_business_settings(business_id, wire, self.clock())
+        return wire

@@ -1,0 +1,61 @@
+"""The business analytics report: who started conversations, how many guests were converted,
+how fast staff answered. The numbers are computed by the store in SQL (``analytics_sql.py``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Protocol
+
+from chatserver.chat.bizmodels import Analytics
+from chatserver.chat.clock import Clock
+from chatserver.chat.models import Principal
+from chatserver.chat.service import require_staff_of
+from chatserver.protocol import ChatError, ErrorCode
+from chatserver.store.business import AnalyticsStore
+
+DEFAULT_WINDOW_MS = 30 * 24 * 3600 * 1000
+MAX_INSTANT_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+
+
+def parse_instant(raw: str | None, field: str) -> int | None:
+    """ISO 8601 (``2026-01-05T10:30:00Z``; a date alone is midnight UTC) or epoch milliseconds."""
+    if raw is None or raw == "":
+        return None
+    if raw.isdigit():
+        value = int(raw)
+        if value > MAX_INSTANT_MS:
+            raise ChatError(ErrorCode.INVALID_PAYLOAD, f"{field} is after the year 9999", field=field)
+        return value
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ChatError(
+            ErrorCode.INVALID_PAYLOAD, f"{field} must be ISO 8601 or epoch milliseconds", field=field
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+class AnalyticsSource(AnalyticsStore, Protocol):
+    """The slice of the store the report reads."""
+
+
+class Reports:
+    def __init__(self, *, store: AnalyticsSource, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    async def report(
+        self, principal: Principal | None, business_id: str, raw_from: str | None, raw_to: str | None
+    ) -> Analytics:
+        require_staff_of(principal, business_id)
+        to_ms = parse_instant(raw_to, "to")
+        from_ms = parse_instant(raw_from, "from")
+        if to_ms is None:
+            to_ms = self.clock() + 1
+        if from_ms is None:
+            from_ms = to_ms - DEFAULT_WINDOW_MS
+        if from_ms >= to_ms:
+            raise ChatError(ErrorCode.INVALID_PAYLOAD, "from must be before to", field="from")
+        return await self.store.analytics(business_id, from_ms, to_ms)

@@ -1,0 +1,189 @@
+"""The staff workflow: room status, assignment, read receipts, typing, visitor details, and the
+business notifications that keep every dashboard's room list live.
+
+Room status (``open``/``closed``) is independent of ``isActive``. ``isActive`` marks the owner's
+current conversation with the business (the one-active-room unique index); closing a room does
+not end it, so the guest who comes back, or writes again, finds the same room — and a visitor's
+message to a closed room reopens it. No second active room can appear.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from email_validator import EmailNotValidError, validate_email
+
+from chatserver.chat.clock import Clock
+from chatserver.chat.hub import Hub
+from chatserver.chat.models import Principal, Role, Room
+from chatserver.protocol import ChatError, ErrorCode, events
+from chatserver.store.business import Side, WorkflowStore
+
+log = logging.getLogger("chatserver.staffops")
+
+OPEN, CLOSED = "open", "closed"
+TYPING_INTERVAL_MS = 2000  # at most one relayed "isTyping: true" per connection and room in this time
+_PHONE_SEPARATORS = re.compile(r"[\s().-]")
+_PHONE = re.compile(r"^\+?[1-9]\d{6,14}$")
+
+
+def normalize_email(raw: str, field: str = "email") -> str:
+    """Syntax check (email-validator, no DNS lookup) and normalization: lower-case."""
+    try:
+        checked = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ChatError(ErrorCode.INVALID_PAYLOAD, f"{field}: {exc}", field=field) from None
+    return checked.normalized.lower()
+
+
+def normalize_phone(raw: str, field: str = "phone") -> str:
+    """E.164-ish: an optional ``+`` and 7 to 15 digits, separators (space . - ( )) removed."""
+    compact = _PHONE_SEPARATORS.sub("", raw.strip())
+    if not _PHONE.match(compact):
+        raise ChatError(
+            ErrorCode.INVALID_PAYLOAD,
+            f"{field} must be an international number: optional +, 7 to 15 digits",
+            field=field,
+        )
+    return compact
+
+
+def room_updated(room: Room) -> dict[str, Any]:
+    """The ``chat:room-updated`` payload: what a room list row shows."""
+    return {
+        "roomId": room.id,
+        "lastMessage": room.last_message,
+        "lastMessageAt": room.to_wire()["lastMessageAt"],
+        "lastSeq": room.last_seq,
+        "unreadCount": room.unread_by_staff,
+        "status": room.status,
+        "assignedTo": room.assigned_to,
+        "roomName": room.room_name,
+        "tags": list(room.tags),
+        "metadata": room.metadata(),
+    }
+
+
+def actor(principal: Principal) -> dict[str, Any]:
+    return {"userId": principal.user_id, "userType": principal.role.value, "name": principal.name}
+
+
+class Notifier:
+    """Business notifications: every staff connection of the business, on every instance.
+
+    Best effort by design: the change is stored before it is announced, and a dashboard that
+    missed one (broker outage) gets the truth from ``GET /api/chat/rooms``."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def room_created(self, room: Room) -> None:
+        await self._publish(room.business_id, events.ROOM_CREATED, room.to_wire())
+
+    async def room_updated(self, room: Room) -> None:
+        await self._publish(room.business_id, events.ROOM_UPDATED, room_updated(room))
+
+    async def _publish(self, business_id: str, event: str, data: dict[str, Any]) -> None:
+        try:
+            await self.hub.publish_business_event(business_id, event, data)
+        except Exception:
+            log.exception("business notification %s not published", event)
+
+
+class WorkflowSource(WorkflowStore, Protocol):
+    """The slice of the store the workflow writes."""
+
+
+def require_staff_for(principal: Principal, room: Room) -> None:
+    if principal.role is not Role.STAFF or principal.business_id != room.business_id:
+        raise ChatError(ErrorCode.FORBIDDEN, "only staff of this business may do that", field="roomId")
+
+
+class Workflow:
+    def __init__(self, *, store: WorkflowSource, hub: Hub, notifier: Notifier, clock: Clock) -> None:
+        self.store = store
+        self.hub = hub
+        self.notifier = notifier
+        self.clock = clock
+
+    async def set_status(self, principal: Principal, room: Room, status: str) -> Room:
+        """Staff close or reopen; the room's members get ``chat:room-status``, dashboards
+        ``chat:room-updated``. Repeating the current status changes nothing and says nothing."""
+        require_staff_for(principal, room)
+        if room.status == status:
+            return room
+        return await self._change_status(room, status, principal)
+
+    async def reopen_for_visitor(self, principal: Principal, room: Room) -> Room:
+        """A guest or customer writing to a closed room reopens it."""
+        if room.status != CLOSED or principal.role is Role.STAFF:
+            return room
+        return await self._change_status(room, OPEN, principal)
+
+    async def _change_status(self, room: Room, status: str, principal: Principal) -> Room:
+        updated = await self.store.set_room_status(room.id, status, self.clock())
+        if updated is None:
+            raise ChatError(ErrorCode.NOT_FOUND, "no such room", field="roomId")
+        await self.hub.publish_room_event(
+            room.id, events.ROOM_STATUS, {"roomId": room.id, "status": status, "by": actor(principal)}
+        )
+        await self.notifier.room_updated(updated)
+        return updated
+
+    async def assign(self, principal: Principal, room: Room, staff_id: str | None) -> Room:
+        require_staff_for(principal, room)
+        updated = await self.store.assign_room(room.id, staff_id)
+        if updated is None:
+            raise ChatError(ErrorCode.NOT_FOUND, "no such room", field="roomId")
+        await self.notifier.room_updated(updated)
+        return updated
+
+    async def set_tags(self, principal: Principal, room: Room, tags: Sequence[str]) -> Room:
+        require_staff_for(principal, room)
+        updated = await self.store.set_room_tags(room.id, tuple(dict.fromkeys(tags)))
+        if updated is None:
+            raise ChatError(ErrorCode.NOT_FOUND, "no such room", field="roomId")
+        await self.notifier.room_updated(updated)
+        return updated
+
+    async def read(self, principal: Principal, room: Room, seq: int) -> Room:
+        """Read receipt: staff read for the staff side, guests and customers for theirs."""
+        side: Side = "staff" if principal.role is Role.STAFF else "visitor"
+        updated = await self.store.mark_read(room.id, side, seq)
+        if updated is None:
+            raise ChatError(ErrorCode.NOT_FOUND, "no such room", field="roomId")
+        position = updated.staff_read_seq if side == "staff" else updated.visitor_read_seq
+        await self.hub.publish_room_event(
+            room.id, events.READ, {"roomId": room.id, "seq": position, "side": side, **actor(principal)}
+        )
+        if side == "staff":
+            await self.notifier.room_updated(updated)
+        return updated
+
+    async def typing(self, principal: Principal, room: Room, is_typing: bool) -> None:
+        await self.hub.publish_room_event(
+            room.id, events.TYPING, {"roomId": room.id, "isTyping": is_typing, **actor(principal)}
+        )
+
+    async def update_visitor_info(
+        self, principal: Principal, *, email: str | None, phone: str | None, user_name: str | None
+    ) -> list[Room]:
+        """A guest or customer gives (or corrects) contact details: all their rooms change and
+        every business they talk to sees it live."""
+        if principal.role is Role.STAFF:
+            raise ChatError(ErrorCode.FORBIDDEN, "staff have no guest info to update")
+        clean_email = normalize_email(email) if email else None
+        clean_phone = normalize_phone(phone) if phone else None
+        clean_name = user_name.strip()[:100] if user_name and user_name.strip() else None
+        if clean_email is None and clean_phone is None and clean_name is None:
+            raise ChatError(ErrorCode.INVALID_PAYLOAD, "give at least one of email, phone, userName", field="email")
+        owner_key = f"guest:{principal.user_id}" if principal.is_guest else f"user:{principal.user_id}"
+        rooms = await self.store.update_owner_info(
+            owner_key, email=clean_email, phone=clean_phone, user_name=clean_name
+        )
+        for room in rooms:
+            await self.notifier.room_updated(room)
+        return rooms

@@ -1,0 +1,63 @@
+"""Realtime handlers of the staff workflow events, registered in the gateway's dispatch table:
+``chat:typing``, ``chat:read``, ``chat:close-room``, ``chat:reopen-room``, ``chat:assign``,
+``chat:update-guest-info``. Rules live in ``staffops.Workflow``; this only maps frames to it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chatserver.chat.staffops import CLOSED, OPEN, TYPING_INTERVAL_MS
+
+if TYPE_CHECKING:
+    from chatserver.chat.gateway import Client
+    from chatserver.chat.service import ChatService
+
+
+class WorkflowEvents:
+    def __init__(self, service: ChatService) -> None:
+        self.service = service
+        self.workflow = service.workflow
+
+    async def typing(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        """Relayed to the room, never stored. ``isTyping: true`` is relayed at most once per
+        ``TYPING_INTERVAL_MS`` per connection and room; a change to false always goes through."""
+        room = await self.service.room_for(client.principal, data["roomId"])
+        is_typing = bool(data["isTyping"])
+        now = self.service.clock()
+        last = client.typing_at.get(room.id)
+        if is_typing and last is not None and now - last < TYPING_INTERVAL_MS:
+            return {"roomId": room.id, "relayed": False}
+        if is_typing:
+            client.typing_at[room.id] = now
+        else:
+            client.typing_at.pop(room.id, None)
+        await self.workflow.typing(client.principal, room, is_typing)
+        return {"roomId": room.id, "relayed": True}
+
+    async def read(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        room = await self.service.room_for(client.principal, data["roomId"])
+        updated = await self.workflow.read(client.principal, room, data["seq"])
+        staff_side = client.principal.role.value == "staff"
+        return {
+            "roomId": room.id,
+            "seq": updated.staff_read_seq if staff_side else updated.visitor_read_seq,
+            "unreadCount": updated.unread_by_staff if staff_side else updated.unread_by_visitor,
+        }
+
+    async def close_room(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        room = await self.service.room_for(client.principal, data["roomId"])
+        return {"room": (await self.workflow.set_status(client.principal, room, CLOSED)).to_wire()}
+
+    async def reopen_room(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        room = await self.service.room_for(client.principal, data["roomId"])
+        return {"room": (await self.workflow.set_status(client.principal, room, OPEN)).to_wire()}
+
+    async def assign(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        room = await self.service.room_for(client.principal, data["roomId"])
+        return {"room": (await self.workflow.assign(client.principal, room, data["staffId"])).to_wire()}
+
+    async def update_guest_info(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        rooms = await self.workflow.update_visitor_info(
+            client.principal, email=data.get("email"), phone=data.get("phone"), user_name=data.get("userName")
+        )
+        return {"rooms": [room.to_wire() for room in rooms]}

@@ -1,0 +1,155 @@
+"""REST handlers of the business dashboard: login, one room, room changes, guest conversion,
+analytics, FAQ entries and business settings. Thin: parse, check the caller, call the domain."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from chatserver.app import Runtime
+from chatserver.chat.models import Principal
+from chatserver.chat.service import ChatService
+from chatserver.chat.staffops import CLOSED, OPEN, require_staff_for
+from chatserver.chat.tokens import TokenVerifier
+from chatserver.http.rest import ApiHandler
+from chatserver.protocol import ChatError, ErrorCode
+
+ROOM_PATCH_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "status": {"type": "string", "enum": [OPEN, CLOSED]},
+        "assignedTo": {"type": ["string", "null"], "minLength": 1, "maxLength": 128},
+        "tags": {
+            "type": "array",
+            "maxItems": 20,
+            "items": {"type": "string", "minLength": 1, "maxLength": 64},
+        },
+    },
+}
+ROOM_PATCH = Draft202012Validator(ROOM_PATCH_SCHEMA)
+
+
+class DashboardHandler(ApiHandler):
+    def initialize(self, service: ChatService, verifier: TokenVerifier, runtime: Runtime) -> None:  # type: ignore[override]
+        super().initialize(service, verifier)
+        self.runtime = runtime
+
+    def body(self) -> Any:
+        """The JSON body; an empty body is ``{}``."""
+        raw = self.request.body
+        if not raw or not raw.strip():
+            return {}
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError):
+            raise ChatError(ErrorCode.BAD_JSON, "the body is not valid JSON", field="body") from None
+
+    def object_body(self) -> dict[str, Any]:
+        body = self.body()
+        if not isinstance(body, dict):
+            raise ChatError(ErrorCode.INVALID_PAYLOAD, "the body must be a JSON object", field="body")
+        return body
+
+    def bearer(self) -> Principal:
+        principal = self.principal()
+        if principal is None:
+            raise ChatError(ErrorCode.AUTH_INVALID, "a bearer token is required")
+        return principal
+
+
+class LoginHandler(DashboardHandler):
+    async def post(self) -> None:
+        body = self.object_body()
+        result = await self.runtime.staff_auth.login(body.get("email"), body.get("password"))
+        self.send_json(result)
+
+
+class RoomHandler(DashboardHandler):
+    async def get(self, room_id: str) -> None:
+        room = await self.service.room_for(self.bearer(), room_id)
+        self.send_json({"room": room.to_wire()})
+
+    async def patch(self, room_id: str) -> None:
+        principal = self.bearer()
+        room = await self.service.room_for(principal, room_id)
+        require_staff_for(principal, room)
+        body = self.object_body()
+        error = best_match(ROOM_PATCH.iter_errors(body))
+        if error is not None:
+            field = ".".join(str(p) for p in error.absolute_path) or "body"
+            raise ChatError(ErrorCode.INVALID_PAYLOAD, f"{field}: {error.message[:200]}", field=field)
+        workflow = self.service.workflow
+        if "status" in body:
+            room = await workflow.set_status(principal, room, body["status"])
+        if "assignedTo" in body:
+            room = await workflow.assign(principal, room, body["assignedTo"])
+        if "tags" in body:
+            room = await workflow.set_tags(principal, room, body["tags"])
+        self.send_json({"room": room.to_wire()})
+
+
+class ConvertGuestHandler(DashboardHandler):
+    async def post(self, room_id: str) -> None:
+        principal = self.bearer()
+        room = await self.service.room_for(principal, room_id)
+        body = self.object_body()
+        conversion = await self.service.contacts.convert_guest(principal, room, body.get("email"), body.get("phone"))
+        self.send_json(conversion.to_wire())
+
+
+class AnalyticsHandler(DashboardHandler):
+    async def get(self) -> None:
+        business_id = self.get_query_argument("businessId", "")
+        if not business_id:
+            raise ChatError(ErrorCode.INVALID_PAYLOAD, "businessId is required", field="businessId")
+        report = await self.runtime.reports.report(
+            self.principal(),
+            business_id,
+            self.get_query_argument("from", None),
+            self.get_query_argument("to", None),
+        )
+        self.send_json({"businessId": business_id, **report.to_wire()})
+
+
+class FaqsHandler(DashboardHandler):
+    async def get(self, business_id: str) -> None:
+        self.staff_of(business_id)
+        faqs = await self.runtime.admin.list_faqs(business_id)
+        self.send_json({"faqs": [faq.to_wire() for faq in faqs]})
+
+    async def post(self, business_id: str) -> None:
+        self.staff_of(business_id)
+        faq = await self.runtime.admin.add_faq(business_id, self.body())
+        self.send_json(faq.to_wire(), 201)
+
+
+class FaqHandler(DashboardHandler):
+    async def get(self, business_id: str, faq_id: str) -> None:
+        self.staff_of(business_id)
+        self.send_json((await self.runtime.admin.faq(business_id, faq_id)).to_wire())
+
+    async def patch(self, business_id: str, faq_id: str) -> None:
+        self.staff_of(business_id)
+        faq = await self.runtime.admin.update_faq(business_id, faq_id, self.body())
+        self.send_json(faq.to_wire())
+
+    async def delete(self, business_id: str, faq_id: str) -> None:
+        self.staff_of(business_id)
+        await self.runtime.admin.delete_faq(business_id, faq_id)
+        self.set_status(204)
+        self.clear_header("Content-Type")
+        self.finish()
+
+
+class SettingsHandler(DashboardHandler):
+    async def get(self, business_id: str) -> None:
+        self.staff_of(business_id)
+        self.send_json(await self.runtime.admin.settings(business_id))
+
+    async def put(self, business_id: str) -> None:
+        self.staff_of(business_id)
+        self.send_json(await self.runtime.admin.put_settings(business_id, self.body()))

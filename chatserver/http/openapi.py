@@ -1,0 +1,404 @@
+"""The OpenAPI 3.1 document of the REST API, served at ``/api/openapi.json``.
+
+Request schemas reuse the very dicts the handlers validate with (settings, room changes), and a
+schemathesis test drives the live server from this document, so it cannot drift silently.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tornado.web import RequestHandler
+
+from chatserver import __version__
+from chatserver.chat.autoresponse import SETTINGS_SCHEMA
+from chatserver.chat.faq import MAX_ANSWER, MAX_KEYWORD, MAX_KEYWORDS, MAX_QUESTION
+from chatserver.http.dashboard import ROOM_PATCH_SCHEMA
+from chatserver.protocol import ErrorCode
+
+STRING_OR_NULL = {"type": ["string", "null"]}
+TIME = {"type": "string", "description": "ISO 8601 UTC with milliseconds"}
+TIME_OR_NULL = {"type": ["string", "null"], "description": "ISO 8601 UTC with milliseconds"}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    schema["required"] = list(properties) if required is None else required
+    return schema
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj(
+        {
+            "error": _obj(
+                {
+                    "code": {"type": "string", "enum": [code.value for code in ErrorCode]},
+                    "message": {"type": "string"},
+                    "field": {"type": "string"},
+                    "retryAfterMs": {"type": "integer"},
+                },
+                ["code", "message"],
+            )
+        }
+    ),
+    "Message": _obj(
+        {
+            "_id": {"type": "string"},
+            "roomId": {"type": "string"},
+            "seq": {"type": "integer", "minimum": 1},
+            "senderId": {"type": "string"},
+            "senderType": {"type": "string", "enum": ["guest", "customer", "staff", "system"]},
+            "senderName": {"type": "string"},
+            "isGuest": {"type": "boolean"},
+            "content": {"type": "string"},
+            "createdAt": TIME,
+            "clientMsgId": STRING_OR_NULL,
+            "faqId": {"type": "string"},
+        },
+        ["_id", "roomId", "seq", "senderId", "senderType", "senderName", "isGuest", "content", "createdAt"],
+    ),
+    "Room": _obj(
+        {
+            "_id": {"type": "string"},
+            "businessId": {"type": "string"},
+            "roomName": {"type": "string"},
+            "metadata": _obj(
+                {
+                    "userType": {"type": "string", "enum": ["guest", "customer"]},
+                    "userId": STRING_OR_NULL,
+                    "userName": {"type": "string"},
+                    "isGuest": {"type": "boolean"},
+                    "guestInfo": _obj(
+                        {
+                            "guestId": {"type": "string"},
+                            "userAgent": {"type": "string"},
+                            "email": STRING_OR_NULL,
+                            "phone": STRING_OR_NULL,
+                        }
+                    ),
+                    "customerInfo": _obj({"email": STRING_OR_NULL, "phone": STRING_OR_NULL}),
+                    "customerId": {"type": "string"},
+                    "convertedAt": TIME_OR_NULL,
+                },
+                ["userType", "userId", "userName", "isGuest"],
+            ),
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "isActive": {"type": "boolean"},
+            "lastMessage": STRING_OR_NULL,
+            "lastMessageAt": TIME_OR_NULL,
+            "lastSeq": {"type": "integer", "minimum": 0},
+            "createdAt": TIME,
+            "status": {"type": "string", "enum": ["open", "closed"]},
+            "closedAt": TIME_OR_NULL,
+            "assignedTo": STRING_OR_NULL,
+            "unreadCount": {"type": "integer", "minimum": 0, "description": "messages staff have not read"},
+            "visitorUnreadCount": {"type": "integer", "minimum": 0},
+            "readSeq": _obj({"staff": {"type": "integer"}, "visitor": {"type": "integer"}}),
+        }
+    ),
+    "Faq": _obj(
+        {
+            "_id": {"type": "string"},
+            "businessId": {"type": "string"},
+            "question": {"type": "string"},
+            "answer": {"type": "string"},
+            "keywords": {"type": "array", "items": {"type": "string"}},
+            "enabled": {"type": "boolean"},
+            "createdAt": TIME,
+            "updatedAt": TIME,
+        }
+    ),
+    "FaqInput": {
+        "type": "object",
+        "required": ["question", "answer"],
+        "properties": {
+            "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION, "pattern": r"\S"},
+            "answer": {"type": "string", "minLength": 1, "maxLength": MAX_ANSWER, "pattern": r"\S"},
+            "keywords": {
+                "type": "array",
+                "maxItems": MAX_KEYWORDS,
+                "items": {"type": "string", "minLength": 1, "maxLength": MAX_KEYWORD, "pattern": r"\S"},
+            },
+            "enabled": {"type": "boolean"},
+        },
+    },
+    "FaqPatch": {
+        "type": "object",
+        "properties": {
+            "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION, "pattern": r"\S"},
+            "answer": {"type": "string", "minLength": 1, "maxLength": MAX_ANSWER, "pattern": r"\S"},
+            "keywords": {
+                "type": "array",
+                "maxItems": MAX_KEYWORDS,
+                "items": {"type": "string", "minLength": 1, "maxLength": MAX_KEYWORD, "pattern": r"\S"},
+            },
+            "enabled": {"type": "boolean"},
+        },
+    },
+    "SettingsInput": SETTINGS_SCHEMA,
+    "Settings": _obj(
+        {
+            "greeting": ref("AutoResponse"),
+            "away": ref("AutoResponse"),
+            "leadCapture": ref("AutoResponse"),
+            "businessHours": {
+                "oneOf": [
+                    {"type": "null"},
+                    _obj({"timezone": {"type": "string"}, "weekly": {"type": "object"}}),
+                ]
+            },
+            "faqThreshold": {"type": ["number", "null"]},
+        }
+    ),
+    "AutoResponse": _obj({"enabled": {"type": "boolean"}, "message": {"type": "string"}}),
+    "Contact": _obj(
+        {
+            "_id": {"type": "string"},
+            "businessId": {"type": "string"},
+            "email": {"type": "string"},
+            "phone": STRING_OR_NULL,
+            "name": STRING_OR_NULL,
+            "createdAt": TIME,
+            "updatedAt": TIME,
+        }
+    ),
+    "Analytics": _obj(
+        {
+            "businessId": {"type": "string"},
+            "from": TIME,
+            "to": TIME,
+            "guestRooms": {"type": "integer"},
+            "guestRoomsWithEmail": {"type": "integer"},
+            "emailCaptureRate": {"type": "number"},
+            "converted": {"type": "integer"},
+            "conversionRate": {"type": "number"},
+            "authenticatedRooms": {"type": "integer"},
+            "messagesBySenderType": _obj({k: {"type": "integer"} for k in ("guest", "customer", "staff", "system")}),
+            "faqAnswers": {"type": "integer"},
+            "roomsWithStaffReply": {"type": "integer"},
+            "medianFirstResponseMs": {"type": ["integer", "null"]},
+        }
+    ),
+}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    descriptions = {
+        400: "invalid_payload or bad_json",
+        401: "auth_invalid: no or a bad bearer token",
+        403: "forbidden: not staff of this business",
+        404: "not_found",
+        409: "limit_reached",
+        429: "rate_limited",
+    }
+    return {
+        str(status): {
+            "description": descriptions[status],
+            "content": {"application/json": {"schema": ref("Error")}},
+        }
+        for status in statuses
+    }
+
+
+def _ok(schema: dict[str, Any], status: int = 200, description: str = "success") -> dict[str, Any]:
+    return {str(status): {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+
+
+def _query(name: str, schema: dict[str, Any], description: str = "", required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+
+
+BUSINESS_Q = _query("businessId", {"type": "string", "minLength": 1}, "the business", required=True)
+ROOM_PAGE = _obj({"rooms": {"type": "array", "items": ref("Room")}, "nextCursor": STRING_OR_NULL})
+
+PATHS: dict[str, Any] = {
+    "/api/auth/login": {
+        "post": {
+            "summary": "Staff login: a JWT for a staff account created with 'chatserver staff add'",
+            "security": [],
+            "requestBody": _body(
+                _obj({"email": {"type": "string", "maxLength": 254}, "password": {"type": "string", "maxLength": 1024}})
+            ),
+            "responses": {
+                **_ok(
+                    _obj(
+                        {
+                            "token": {"type": "string"},
+                            "expiresIn": {"type": "integer"},
+                            "staff": _obj(
+                                {
+                                    "_id": {"type": "string"},
+                                    "businessId": {"type": "string"},
+                                    "email": {"type": "string"},
+                                    "name": {"type": "string"},
+                                }
+                            ),
+                        }
+                    )
+                ),
+                **_errors(400, 401, 403, 429),
+            },
+        }
+    },
+    "/api/chat/rooms": {
+        "get": {
+            "summary": "Rooms of a business, most recent activity first, with filters and cursor paging",
+            "parameters": [
+                BUSINESS_Q,
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
+                _query("cursor", {"type": "string"}, "nextCursor of the previous page"),
+                _query("isGuest", {"type": "string", "enum": ["true", "false"]}),
+                _query("status", {"type": "string", "enum": ["open", "closed"]}),
+                _query("tag", {"type": "string", "maxLength": 64}),
+                _query("assignedTo", {"type": "string", "maxLength": 128}),
+                _query("q", {"type": "string", "maxLength": 100}, "name or email contains, case-insensitive"),
+            ],
+            "responses": {**_ok(ROOM_PAGE), **_errors(400, 401, 403)},
+        }
+    },
+    "/api/chat/rooms/{roomId}": {
+        "parameters": [_path("roomId")],
+        "get": {
+            "summary": "One room (staff of its business, or its customer)",
+            "responses": {**_ok(_obj({"room": ref("Room")})), **_errors(401, 403, 404)},
+        },
+        "patch": {
+            "summary": "Staff: close or reopen, assign, set tags",
+            "requestBody": _body(ROOM_PATCH_SCHEMA),
+            "responses": {**_ok(_obj({"room": ref("Room")})), **_errors(400, 401, 403, 404)},
+        },
+    },
+    "/api/chat/rooms/{roomId}/messages": {
+        "parameters": [_path("roomId")],
+        "get": {
+            "summary": "A page of a room's messages, oldest first",
+            "parameters": [
+                _query("beforeSeq", {"type": "integer", "minimum": 1}),
+                _query("afterSeq", {"type": "integer", "minimum": 0}),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
+            ],
+            "responses": {
+                **_ok(
+                    _obj(
+                        {
+                            "roomId": {"type": "string"},
+                            "messages": {"type": "array", "items": ref("Message")},
+                            "hasMore": {"type": "boolean"},
+                        }
+                    )
+                ),
+                **_errors(400, 401, 403, 404),
+            },
+        },
+    },
+    "/api/chat/rooms/{roomId}/convert-guest": {
+        "parameters": [_path("roomId")],
+        "post": {
+            "summary": "Staff: link a guest conversation to a customer contact (created or merged by email)",
+            "requestBody": _body(
+                _obj(
+                    {"email": {"type": "string", "maxLength": 254}, "phone": {"type": ["string", "null"]}},
+                    ["email"],
+                )
+            ),
+            "responses": {
+                **_ok(_obj({"room": ref("Room"), "contact": ref("Contact"), "contactCreated": {"type": "boolean"}})),
+                **_errors(400, 401, 403, 404),
+            },
+        },
+    },
+    "/api/chat/analytics": {
+        "get": {
+            "summary": "Conversation analytics of a business over [from, to)",
+            "parameters": [
+                BUSINESS_Q,
+                _query("from", {"type": "string"}, "ISO 8601 or epoch ms; default: 30 days before to"),
+                _query("to", {"type": "string"}, "ISO 8601 or epoch ms; default: now"),
+            ],
+            "responses": {**_ok(ref("Analytics")), **_errors(400, 401, 403)},
+        }
+    },
+    "/api/businesses/{businessId}/faqs": {
+        "parameters": [_path("businessId")],
+        "get": {
+            "summary": "FAQ entries of the business",
+            "responses": {**_ok(_obj({"faqs": {"type": "array", "items": ref("Faq")}})), **_errors(401, 403, 404)},
+        },
+        "post": {
+            "summary": "Add a FAQ entry",
+            "requestBody": _body(ref("FaqInput")),
+            "responses": {**_ok(ref("Faq"), 201, "created"), **_errors(400, 401, 403, 404)},
+        },
+    },
+    "/api/businesses/{businessId}/faqs/{faqId}": {
+        "parameters": [_path("businessId"), _path("faqId")],
+        "get": {"summary": "One FAQ entry", "responses": {**_ok(ref("Faq")), **_errors(401, 403, 404)}},
+        "patch": {
+            "summary": "Change some fields of a FAQ entry",
+            "requestBody": _body(ref("FaqPatch")),
+            "responses": {**_ok(ref("Faq")), **_errors(400, 401, 403, 404)},
+        },
+        "delete": {
+            "summary": "Delete a FAQ entry",
+            "responses": {"204": {"description": "deleted"}, **_errors(401, 403, 404)},
+        },
+    },
+    "/api/businesses/{businessId}/settings": {
+        "parameters": [_path("businessId")],
+        "get": {
+            "summary": "Auto-responses, business hours, FAQ threshold",
+            "responses": {**_ok(ref("Settings")), **_errors(401, 403, 404)},
+        },
+        "put": {
+            "summary": "Replace the settings (omitted parts return to their defaults)",
+            "requestBody": _body(ref("SettingsInput")),
+            "responses": {**_ok(ref("Settings")), **_errors(400, 401, 403, 404)},
+        },
+    },
+    "/healthz": {
+        "get": {
+            "summary": "Liveness",
+            "security": [],
+            "responses": _ok(_obj({"status": {"type": "string", "enum": ["ok"]}})),
+        }
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "chatserver REST API",
+            "version": __version__,
+            "description": "Dashboard API of chatserver. Realtime events are documented in protocol.md.",
+        },
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+        "security": [{"bearerAuth": []}],
+    }
+
+
+class OpenApiHandler(RequestHandler):
+    def initialize(self) -> None:
+        self._document = json.dumps(openapi_document(), separators=(",", ":"))
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(self._document)

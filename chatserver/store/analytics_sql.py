@@ -1,0 +1,103 @@
+"""The analytics report as SQL that runs unchanged on SQLite and PostgreSQL.
+
+Counts are conditional sums; the median time to first staff reply uses window functions
+(``ROW_NUMBER`` / ``COUNT`` over the ordered waits, the middle one or two averaged), which both
+databases have — no percentile extension needed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatserver.chat.bizmodels import Analytics
+from chatserver.store.models import MessageRow, RoomRow
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+async def analytics_query(session: AsyncSession, business_id: str, from_ms: int, to_ms: int) -> Analytics:
+    in_window = and_(RoomRow.business_id == business_id, RoomRow.created_at >= from_ms, RoomRow.created_at < to_ms)
+    rooms = (
+        await session.execute(
+            select(
+                _count_if(RoomRow.is_guest.is_(True)),
+                _count_if(and_(RoomRow.is_guest.is_(True), RoomRow.email.is_not(None))),
+                _count_if(and_(RoomRow.is_guest.is_(True), RoomRow.customer_id.is_not(None))),
+                _count_if(RoomRow.is_guest.is_(False)),
+            ).where(in_window)
+        )
+    ).one()
+
+    message_window = and_(
+        RoomRow.business_id == business_id, MessageRow.created_at >= from_ms, MessageRow.created_at < to_ms
+    )
+    by_type_rows = (
+        await session.execute(
+            select(MessageRow.sender_type, func.count())
+            .join(RoomRow, RoomRow.id == MessageRow.room_id)
+            .where(message_window)
+            .group_by(MessageRow.sender_type)
+        )
+    ).all()
+    faq_answers = await session.scalar(
+        select(func.count())
+        .select_from(MessageRow)
+        .join(RoomRow, RoomRow.id == MessageRow.room_id)
+        .where(message_window, MessageRow.faq_id.is_not(None))
+    )
+
+    # per room created in the window: first visitor message, then the first staff message after it
+    visitor = MessageRow.__table__.alias("v")
+    staff = MessageRow.__table__.alias("s")
+    first_visitor = (
+        select(func.min(visitor.c.created_at))
+        .where(visitor.c.room_id == RoomRow.id, visitor.c.sender_type.in_(("guest", "customer")))
+        .scalar_subquery()
+    )
+    firsts = select(RoomRow.id.label("room_id"), first_visitor.label("first_visitor")).where(in_window).subquery()
+    first_staff = (
+        select(func.min(staff.c.created_at))
+        .where(
+            staff.c.room_id == firsts.c.room_id,
+            staff.c.sender_type == "staff",
+            staff.c.created_at >= firsts.c.first_visitor,
+        )
+        .scalar_subquery()
+    )
+    waits = (
+        select((first_staff - firsts.c.first_visitor).label("wait"))
+        .where(firsts.c.first_visitor.is_not(None))
+        .subquery()
+    )
+    ranked = (
+        select(
+            waits.c.wait,
+            func.row_number().over(order_by=waits.c.wait).label("rn"),
+            func.count().over().label("n"),
+        )
+        .where(waits.c.wait.is_not(None))
+        .subquery()
+    )
+    half_low = (ranked.c.n + 1) // 2  # integer division on both databases
+    half_high = (ranked.c.n + 2) // 2
+    median_row = (
+        await session.execute(
+            select(func.avg(ranked.c.wait), func.max(ranked.c.n)).where(ranked.c.rn.in_([half_low, half_high]))
+        )
+    ).one()
+    median, replied = median_row
+    return Analytics(
+        from_ms=from_ms,
+        to_ms=to_ms,
+        guest_rooms=int(rooms[0]),
+        guest_rooms_with_email=int(rooms[1]),
+        converted=int(rooms[2]),
+        authenticated_rooms=int(rooms[3]),
+        messages_by_sender_type={str(kind): int(n) for kind, n in by_type_rows},
+        faq_answers=int(faq_answers or 0),
+        median_first_response_ms=None if median is None else round(float(median)),
+        rooms_with_staff_reply=int(replied or 0),
+    )
