@@ -63,6 +63,8 @@ class RealtimeHandler(WebSocketHandler):
 
     async def open(self, *args: str, **kwargs: str) -> None:
         self.tracker.add(self)
+        # chat frames are small and latency-bound: Nagle + delayed ACKs would hold them ~40 ms
+        self.set_nodelay(True)
         credentials = Credentials(
             session_id=self.get_query_argument("sessionId", None) or None,
             token=self.get_query_argument("token", None) or bearer_token(self.request.headers.get("Authorization")),

@@ -131,7 +131,7 @@ async def member(hub: Hub, room_id: str) -> Conn:
 async def test_a_gap_is_filled_from_the_store_before_newer_messages(parts):
     hub, broker, source = parts
     conn = await member(hub, "r")
-    first, second, third = (source.store("r", seq) for seq in (1, 2, 3))
+    first, _second, third = (source.store("r", seq) for seq in (1, 2, 3))
     broker.inject(publication(first))
     broker.inject(publication(third))  # 2 was lost on the way
     assert await conn.until(3) == [1, 2, 3]

@@ -3,7 +3,7 @@ and falls back to a local window while Redis is unreachable."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from tornado.ioloop import IOLoop
