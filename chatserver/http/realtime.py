@@ -74,6 +74,8 @@ class RealtimeHandler(WebSocketHandler):
         try:
             self.client = await self.gateway.open(self, credentials)
         except ChatError as err:
+            if self.metrics is not None:
+                self.metrics.error(err.code.value)
             self.send_text(error_frame(err, None))
             self.close(OPEN_CLOSE_CODES.get(err.code, CloseCode.INTERNAL), err.message[:100])
             return

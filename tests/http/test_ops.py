@@ -42,6 +42,7 @@ async def test_the_websocket_upgrade_names_the_instance(ws_url, runtime):
     client = await WsClient.connect(ws_url)
     try:
         assert client.conn.headers["X-Chatserver-Instance"] == runtime.instance_id
+        assert (await client.next())["event"] == "guest:registered"  # the server is done with it
     finally:
         client.close()
 
@@ -92,6 +93,8 @@ class TestGuestRegistrationsPerIp:
             assert await refused.wait_closed() == 4429
         finally:
             refused.close()
+        got = samples((await get(ws_url.replace("ws://", "http://").replace("/realtime", "/metrics"))).body.decode())
+        assert got[("chatserver_errors_total", (("code", "rate_limited"),))] == 1
         # a returning guest is not a new registration
         again = await connect(sessionId=first.frames[0]["data"]["sessionId"])
         assert again.frames[0]["data"]["resumed"] is True
