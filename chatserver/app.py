@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from chatserver.broker.base import Broker
 from chatserver.broker.memory import MemoryBroker
@@ -11,13 +16,14 @@ from chatserver.chat.admin import BusinessAdmin
 from chatserver.chat.analytics import Reports
 from chatserver.chat.gateway import Gateway
 from chatserver.chat.hub import Hub
-from chatserver.chat.presence import MemoryPresence
+from chatserver.chat.presence import MemoryPresence, Presence
 from chatserver.chat.ratelimit import MemoryRateLimiter, RateLimiter
 from chatserver.chat.service import ChatService
 from chatserver.chat.staffauth import StaffAuth
 from chatserver.chat.sweeper import GuestSweeper
 from chatserver.chat.tokens import TokenVerifier
 from chatserver.config import Settings
+from chatserver.metrics import Metrics
 from chatserver.store import migrate
 from chatserver.store.engine import create_engine, is_sqlite
 from chatserver.store.sql import SqlStore
@@ -38,17 +44,41 @@ class Runtime:
     service: ChatService
     gateway: Gateway
     verifier: TokenVerifier
-    # business features (issue 4)
-    presence: MemoryPresence
     staff_auth: StaffAuth
     reports: Reports
     sweeper: GuestSweeper
     admin: BusinessAdmin
+    presence: Presence = field(default_factory=MemoryPresence)
+    metrics: Metrics = field(default_factory=Metrics)
+    instance_id: str = ""
+    draining: bool = False  # set by the SIGTERM drain: /readyz answers 503 from then on
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def close(self) -> None:
         await self.sweeper.stop()
+        await self.gateway.wait_closed()
+        await self.presence.close()
         await self.hub.stop()
+        for close in self.closers:
+            await close()
         await self.store.close()
+
+    async def readiness(self) -> dict[str, str]:
+        """``ok`` or why not, per dependency: the database and the broker (Redis)."""
+        checks: dict[str, str] = {}
+        for name, ping in (("database", self.store.ping), ("broker", self.broker.ping)):
+            try:
+                await asyncio.wait_for(ping(), 3)
+                checks[name] = "ok"
+            except Exception as exc:  # any failure means not ready; the reason is reported
+                log.debug("readiness: %s unavailable", name, exc_info=True)
+                checks[name] = f"unavailable: {type(exc).__name__}"
+        return checks
+
+
+def new_instance_id() -> str:
+    """Names this process in presence entries, logs and the ``X-Chatserver-Instance`` header."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 def make_verifier(settings: Settings) -> TokenVerifier:
@@ -77,23 +107,61 @@ async def prepare_schema(store: SqlStore, settings: Settings) -> None:
         )
 
 
+@dataclass
+class Shared:
+    """The parts that differ between one instance and several: broker, limits, presence."""
+
+    broker: Broker
+    limiter: RateLimiter
+    presence: Presence
+    closers: list[Callable[[], Awaitable[None]]]
+
+
+def make_shared(settings: Settings, metrics: Metrics, instance_id: str) -> Shared:
+    """In-process parts without ``REDIS_URL``; Redis ones (imported only then) with it."""
+    if not settings.redis_url:
+        return Shared(MemoryBroker(), MemoryRateLimiter(), MemoryPresence(), [])
+    from chatserver.broker.redis import RedisBroker
+    from chatserver.shared.redis_limits import RedisRateLimiter
+    from chatserver.shared.redis_presence import RedisPresence
+
+    url, prefix = settings.redis_url, settings.redis_prefix
+    limiter = RedisRateLimiter(url, prefix=prefix)
+    presence = RedisPresence(url, prefix=prefix, instance_id=instance_id, ttl_ms=settings.presence_ttl * 1000)
+    broker = RedisBroker(url, prefix=prefix, on_reconnect=metrics.redis_reconnected)
+    return Shared(broker, limiter, presence, [limiter.close])
+
+
 async def build_runtime(
     settings: Settings,
     *,
     store: SqlStore | None = None,
     broker: Broker | None = None,
     limiter: RateLimiter | None = None,
+    presence: Presence | None = None,
+    metrics: Metrics | None = None,
 ) -> Runtime:
     store = store or make_store(settings)
     await prepare_schema(store, settings)
-    broker = broker or MemoryBroker()
-    hub = Hub(broker, store)
+    metrics = metrics or Metrics()
+    instance_id = new_instance_id()
+    shared = make_shared(settings, metrics, instance_id)
+    broker = broker or shared.broker
+    presence = presence or shared.presence
+    hub = Hub(broker, store, telemetry=metrics)
     await hub.start()
-    limiter = limiter or MemoryRateLimiter()
-    presence = MemoryPresence()
-    service = ChatService(store=store, hub=hub, limiter=limiter, settings=settings, presence=presence)
+    await presence.start()
+    limiter = limiter or shared.limiter
+    service = ChatService(
+        store=store,
+        hub=hub,
+        limiter=limiter,
+        settings=settings,
+        presence=presence,
+        telemetry=metrics,
+    )
     verifier = make_verifier(settings)
-    gateway = Gateway(service, verifier, staff_tracker=presence)
+    gateway = Gateway(service, verifier, on_error=metrics.error)
     staff_auth = StaffAuth(store=store, limiter=limiter, settings=settings, clock=service.clock)
     reports = Reports(store=store, clock=service.clock)
     sweeper = GuestSweeper(
@@ -104,6 +172,21 @@ async def build_runtime(
     )
     sweeper.start()
     admin = BusinessAdmin(store=store, clock=service.clock)
+    log.info("instance %s: broker %s", instance_id, type(broker).__name__)
     return Runtime(
-        settings, store, broker, hub, service, gateway, verifier, presence, staff_auth, reports, sweeper, admin
+        settings,
+        store,
+        broker,
+        hub,
+        service,
+        gateway,
+        verifier,
+        staff_auth,
+        reports,
+        sweeper,
+        admin,
+        presence=presence,
+        metrics=metrics,
+        instance_id=instance_id,
+        closers=shared.closers,
     )

@@ -124,6 +124,7 @@ async def _migrate(settings: Settings) -> int:
 
     store = make_store(settings)
     try:
+        await migrate.ensure_schema(store.engine, settings.database_schema)
         await migrate.upgrade(store.engine)
         print(f"database at revision {await migrate.current_revision(store.engine)}")
     finally:

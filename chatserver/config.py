@@ -84,6 +84,7 @@ SETTINGS: tuple[Spec, ...] = (
     Spec("database_url", "DATABASE_URL", "sqlite+aiosqlite:///./chatserver.db", "SQLAlchemy async URL", _db_url),
     Spec("database_schema", "DATABASE_SCHEMA", "", "PostgreSQL schema (search_path) to use; empty: default", str),
     Spec("redis_url", "REDIS_URL", "", "Redis URL for multi-instance fan-out; empty: in-process broker", _redis_url),
+    Spec("redis_prefix", "REDIS_PREFIX", "chatserver:", "prefix of every Redis key and channel this server uses", str),
     Spec("jwt_secret", "JWT_SECRET", "", "HS256 secret for tokens; empty: an insecure development secret", str),
     Spec("jwt_public_key", "JWT_PUBLIC_KEY", "", "PEM public key: accept RS256 tokens (instead of HS256)", str),
     Spec("jwt_audience", "JWT_AUDIENCE", "", "required 'aud' claim, if set", str),
@@ -93,6 +94,13 @@ SETTINGS: tuple[Spec, ...] = (
     ),
     Spec("guest_message_rate_limit", "GUEST_MESSAGE_RATE_LIMIT", 10, "guest messages per minute", _positive_int),
     Spec("guest_max_rooms_per_session", "GUEST_MAX_ROOMS_PER_SESSION", 5, "rooms one guest may open", _positive_int),
+    Spec(
+        "guest_registrations_per_ip",
+        "GUEST_REGISTRATIONS_PER_IP_PER_MINUTE",
+        60,
+        "new guest sessions one IP address may start per minute; 0 disables the limit",
+        _non_negative_int,
+    ),
     Spec("max_message_length", "MAX_MESSAGE_LENGTH", 2000, "characters in one message", _positive_int),
     Spec(
         "max_frame_bytes", "MAX_FRAME_BYTES", 65536, "bytes in one WebSocket frame (larger: close 1009)", _positive_int
@@ -112,6 +120,8 @@ SETTINGS: tuple[Spec, ...] = (
     ),
     Spec("login_rate_limit", "LOGIN_RATE_LIMIT", 10, "staff login attempts per email per minute", _positive_int),
     Spec("staff_token_ttl", "STAFF_TOKEN_TTL", 43_200, "seconds a token from /api/auth/login is valid", _positive_int),
+    Spec("presence_ttl", "PRESENCE_TTL", 30, "seconds a dead instance's staff stay shown online", _positive_int),
+    Spec("drain_timeout", "DRAIN_TIMEOUT", 10, "seconds SIGTERM waits for in-flight requests", _positive_int),
 )
 
 
@@ -122,6 +132,7 @@ class Settings:
     database_url: str = "sqlite+aiosqlite:///./chatserver.db"
     database_schema: str = ""
     redis_url: str = ""
+    redis_prefix: str = "chatserver:"
     jwt_secret: str = ""
     jwt_public_key: str = ""
     jwt_audience: str = ""
@@ -129,6 +140,7 @@ class Settings:
     guest_session_timeout: int = 7_200_000
     guest_message_rate_limit: int = 10
     guest_max_rooms_per_session: int = 5
+    guest_registrations_per_ip: int = 60
     max_message_length: int = 2000
     max_frame_bytes: int = 65536
     allowed_origins: tuple[str, ...] = ("*",)
@@ -139,6 +151,8 @@ class Settings:
     guest_sweep_interval: int = 60
     login_rate_limit: int = 10
     staff_token_ttl: int = 43_200
+    presence_ttl: int = 30
+    drain_timeout: int = 10
 
     @property
     def effective_jwt_secret(self) -> str:

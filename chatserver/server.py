@@ -1,4 +1,12 @@
-"""Running the server process: listen, serve, and drain on SIGTERM/SIGINT."""
+"""Running the server process: listen, serve, and drain on SIGTERM/SIGINT.
+
+Draining, in order: ``/readyz`` turns 503 and the listening socket closes (no new connections;
+a load balancer sends them to other instances); new frames are refused with ``unavailable``
+while the requests being answered finish, so every send in flight is stored and acknowledged;
+then every WebSocket is closed with 1001 (clients reconnect elsewhere and resume); the broker,
+presence and database are released; the process exits 0. Every wait is bounded by
+``DRAIN_TIMEOUT``.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +33,7 @@ async def serve(settings: Settings) -> int:
     app = make_app(runtime, connections=connections)
     server = HTTPServer(app, xheaders=True, max_body_size=1024 * 1024)
     server.listen(settings.port, settings.host or None)
-    log.info("chatserver listening on %s:%d", settings.host or "*", settings.port)
+    log.info("chatserver %s listening on %s:%d", runtime.instance_id, settings.host or "*", settings.port)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -33,12 +41,29 @@ async def serve(settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
 
-    log.info("draining: closing %d connections with 1001", len(connections))
+    timeout = float(settings.drain_timeout)
+    log.info("draining: %d connections", len(connections))
+    runtime.draining = True
     server.stop()
+    if not await runtime.gateway.drain(timeout):
+        log.warning("draining: requests still running after %.0fs; closing anyway", timeout)
     for handler in list(connections):
         handler.close(CloseCode.GOING_AWAY, "server shutting down")
-    await asyncio.sleep(0.2)  # let in-flight handlers finish their writes
-    await server.close_all_connections()
+    await _until_closed(connections, timeout)
+    try:
+        await asyncio.wait_for(server.close_all_connections(), timeout)
+    except TimeoutError:
+        log.warning("draining: HTTP connections still open after %.0fs", timeout)
     await runtime.close()
     log.info("stopped")
     return 0
+
+
+async def _until_closed(connections: set[RealtimeHandler], within_s: float) -> None:
+    """Wait for clients to answer the close handshake (each one leaves the set in on_close)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while connections and loop.time() < deadline:  # noqa: ASYNC110 - tornado's close has no awaitable
+        await asyncio.sleep(0.02)
+    if connections:
+        log.warning("draining: %d connections did not finish closing", len(connections))

@@ -38,6 +38,7 @@ class WsClient:
         if query:
             url = f"{url}?{urlencode(query)}"
         conn = await websocket_connect(HTTPRequest(url, headers=headers or {}), max_message_size=16 * 1024 * 1024)
+        conn.protocol.set_nodelay(True)  # as the server does: no Nagle delay on small frames
         return cls(conn)
 
     async def _read(self) -> None:

@@ -90,3 +90,94 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def cleanup_redis_prefix(prefix: str, url: str = REDIS_URL) -> None:
+    """Delete every key under ``prefix`` (tests leave nothing behind on the shared Redis)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@contextmanager
+def redis_prefix() -> Iterator[str]:
+    """A key and channel prefix of this test's own on the machine's Redis, cleaned afterwards."""
+    require_redis()
+    prefix = unique_name("t") + ":"
+    try:
+        yield prefix
+    finally:
+        cleanup_redis_prefix(prefix)
+
+
+class PrivateRedis:
+    """A ``redis-server`` of this test's own on a free port, which the test may kill and restart.
+
+    Started and stopped by pid only; nothing is written to disk."""
+
+    def __init__(self) -> None:
+        import shutil
+
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not os.path.exists(binary):
+            message = "redis-server is not installed (needed to restart a private Redis)"
+            if IN_CI:
+                pytest.fail(message)
+            pytest.skip(message)
+        self.binary = binary
+        self.port = free_port()
+        self.proc: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def spawn(self) -> None:
+        import subprocess
+
+        assert self.proc is None, "already running"
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.proc = subprocess.Popen(
+            [*args, "--loglevel", "warning", "--daemonize", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def is_up(self) -> bool:
+        return _reachable("127.0.0.1", self.port)
+
+    def start(self, within_s: float = 10.0) -> None:
+        """Spawn and wait (blocking: for fixtures, not inside a running test)."""
+        import time
+
+        self.spawn()
+        deadline = time.monotonic() + within_s
+        while not self.is_up():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"private redis-server on {self.port} did not start")
+            time.sleep(0.02)
+
+    async def astart(self, within_s: float = 10.0) -> None:
+        """Spawn and wait without blocking the event loop (inside a running test)."""
+        import asyncio
+
+        self.spawn()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        while not self.is_up():
+            if loop.time() > deadline:
+                raise TimeoutError(f"private redis-server on {self.port} did not start")
+            await asyncio.sleep(0.02)
+
+    def kill(self) -> None:
+        """``kill -9``, as a crash would; waits for the process to be gone."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None

@@ -14,7 +14,6 @@ from typing import Any
 
 from chatserver.chat.hub import Connection
 from chatserver.chat.models import Principal, Role, iso_ms
-from chatserver.chat.presence import StaffTracker
 from chatserver.chat.service import ChatService
 from chatserver.chat.tokens import TokenVerifier
 from chatserver.chat.workflow_events import WorkflowEvents
@@ -58,15 +57,17 @@ class Gateway:
         verifier: TokenVerifier,
         *,
         on_error: Callable[[str], None] | None = None,
-        staff_tracker: StaffTracker | None = None,
     ) -> None:
         self.service = service
         self.hub = service.hub
         self.verifier = verifier
         self._on_error = on_error
-        self._staff_tracker = staff_tracker
         self._closing: set[asyncio.Task[None]] = set()
         workflow = WorkflowEvents(service)
+        self.draining = False
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.handlers: dict[str, Handler] = {
             events.JOIN_ROOM: self.join_room,
             events.SEND_MESSAGE: self.send_message,
@@ -107,10 +108,11 @@ class Gateway:
             client = Client(conn, principal, credentials)
             if principal.role is Role.STAFF and principal.business_id:
                 await self.hub.follow_business(conn, principal.business_id)
-                if self._staff_tracker is not None:
-                    self._staff_tracker.staff_connected(principal.business_id)
+                await self.service.presence.connected(principal.business_id, principal.user_id)
             return client
-        registration = await self.service.register_guest(credentials.session_id, credentials.user_agent)
+        registration = await self.service.register_guest(
+            credentials.session_id, credentials.user_agent, credentials.remote_ip
+        )
         guest = registration.guest
         principal = Principal(role=Role.GUEST, user_id=guest.guest_id, name="Guest")
         conn.send_text(
@@ -128,9 +130,11 @@ class Gateway:
 
     async def close(self, client: Client) -> None:
         principal = client.principal
-        if principal.role is Role.STAFF and principal.business_id and self._staff_tracker is not None:
-            self._staff_tracker.staff_disconnected(principal.business_id)
-        await self.hub.leave_all(client.conn)
+        try:
+            await self.hub.leave_all(client.conn)
+        finally:
+            if principal.role is Role.STAFF and principal.business_id:
+                await self.service.presence.disconnected(principal.business_id, principal.user_id)
 
     def close_soon(self, client: Client) -> None:
         """For transports whose close hook cannot await; the task is kept until it is done."""
@@ -138,15 +142,43 @@ class Gateway:
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
+    async def wait_closed(self) -> None:
+        """Until every ``close_soon`` has finished (shutdown waits for presence and unsubscribes)."""
+        while self._closing:
+            await asyncio.gather(*list(self._closing), return_exceptions=True)
+
+    async def drain(self, within_s: float) -> bool:
+        """Refuse new frames (``unavailable``) and wait up to ``within_s`` seconds for those being
+        answered, so every send in flight is stored and acknowledged before sockets close.
+        Returns False when the wait timed out."""
+        self.draining = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), within_s)
+        except TimeoutError:
+            return False
+        return True
+
     # frames
 
     async def receive(self, client: Client, frame: str | bytes) -> None:
         """Answer one frame. Never raises: every failure becomes an ack error or error frame."""
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            await self._receive(client, frame)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def _receive(self, client: Client, frame: str | bytes) -> None:
         ack: int | None = None
         event: str | None = None
         try:
             envelope = decode_frame(frame)
             ack, event = envelope.ack, envelope.event
+            if self.draining:
+                raise ChatError(ErrorCode.UNAVAILABLE, "the server is shutting down; reconnect and retry")
             handler = self.handlers.get(event)
             if handler is None:
                 raise ChatError(ErrorCode.UNKNOWN_EVENT, f"unknown event {event!r}", field="event")

@@ -5,23 +5,31 @@ Per room it keeps the last delivered ``seq``: a duplicate is dropped, a gap is f
 store before anything newer is delivered, and after a broker outage (``Resync``) every room
 catches up from the store. Each member has its own cursor, so a connection never gets a message
 twice, including one it already received in a join or history reply.
+
+A stored message is delivered to this instance's members at once and then published, so local
+members do not depend on the broker (during a Redis outage they still get every message); the
+broker's copy is then dropped as a duplicate by ``seq``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from chatserver.broker.base import Broker, Publication, Resync, business_channel, room_channel
 from chatserver.chat.models import Message, Room
+from chatserver.chat.telemetry import NoTelemetry, Telemetry
 from chatserver.protocol import encode_frame, events
 
 log = logging.getLogger("chatserver.hub")
 
 FILL_PAGE = 100
+FILL_CONCURRENCY = 8  # rooms reading the store at once after a broker outage
+FILL_RETRY_CAP_S = 5.0
 
 
 class Connection(Protocol):
@@ -49,14 +57,22 @@ def message_frame(message: Message) -> str:
     return encode_frame(message_event(message), message.to_wire())
 
 
-def pack(seq: int, frame: str) -> bytes:
-    """Broker payload: ``<seq>\\n<frame>``; seq 0 for events outside the room's order."""
-    return f"{seq}\n{frame}".encode()
+def pack(seq: int, frame: str, *, published_at: float | None = None) -> bytes:
+    """Broker payload: ``<seq> <published at, epoch s>\\n<frame>``; seq 0 for events outside the
+    room's order. The time feeds the fan-out latency metric."""
+    at = time.time() if published_at is None else published_at
+    return f"{seq} {at:.6f}\n{frame}".encode()
+
+
+def unpack_timed(payload: bytes) -> tuple[int, float | None, str]:
+    head, _, frame = payload.decode().partition("\n")
+    seq, _, at = head.partition(" ")
+    return int(seq), float(at) if at else None, frame
 
 
 def unpack(payload: bytes) -> tuple[int, str]:
-    head, _, frame = payload.decode().partition("\n")
-    return int(head), frame
+    seq, _, frame = unpack_timed(payload)
+    return seq, frame
 
 
 @dataclass(eq=False)
@@ -73,10 +89,19 @@ class _RoomStream:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     catching_up: bool = True  # until subscribed and initialized, everything goes to ``pending``
     pending: dict[int, str] = field(default_factory=dict)
+    resyncs: int = 0  # broker outages seen while following the room
+    resyncs_done: int = 0  # outages after which the room was read up to the store's head
 
 
 class Hub:
-    def __init__(self, broker: Broker, source: RoomSource, *, on_deliver: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        source: RoomSource,
+        *,
+        on_deliver: Callable[[int], None] | None = None,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self._broker = broker
         self._source = source
         self._rooms: dict[str, _RoomStream] = {}
@@ -84,6 +109,8 @@ class Hub:
         self._listener: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._on_deliver = on_deliver
+        self._telemetry = telemetry or NoTelemetry()
+        self._fill_slots = asyncio.Semaphore(FILL_CONCURRENCY)
 
     # lifecycle
 
@@ -179,8 +206,13 @@ class Hub:
     # publishing
 
     async def publish_message(self, message: Message) -> None:
-        """Call after the message is committed: every instance delivers it to its members."""
-        await self._broker.publish(room_channel(message.room_id), pack(message.seq, message_frame(message)))
+        """Call after the message is committed: delivered here at once, then every other instance
+        delivers it to its members (the broker's copy is dropped here as a duplicate)."""
+        frame = message_frame(message)
+        stream = self._rooms.get(message.room_id)
+        if stream is not None:
+            self._receive(stream, message.seq, frame)
+        await self._broker.publish(room_channel(message.room_id), pack(message.seq, frame))
 
     async def publish_room_event(self, room_id: str, event: str, data: object) -> None:
         """An event outside the message order (typing, read receipts): delivered as it comes."""
@@ -192,9 +224,11 @@ class Hub:
     # delivery
 
     def _dispatch(self, publication: Publication) -> None:
-        seq, frame = unpack(publication.payload)
+        seq, published_at, frame = unpack_timed(publication.payload)
         kind, _, ident = publication.channel.partition(":")
         if kind == "room":
+            if seq and published_at is not None:
+                self._telemetry.fanout_latency(time.time() - published_at)
             stream = self._rooms.get(ident)
             if stream is None:
                 return
@@ -230,6 +264,7 @@ class Hub:
                 delivered += 1
         if self._on_deliver is not None:
             self._on_deliver(delivered)
+        self._telemetry.delivered(delivered)
 
     @staticmethod
     def _deliver_unordered(stream: _RoomStream, frame: str) -> None:
@@ -253,36 +288,60 @@ class Hub:
     async def _catch_up(self, stream: _RoomStream, *, to_head: bool = False) -> None:
         """Deliver pending publications in order, reading whatever is missing from the store.
 
-        With ``to_head`` (after a broker outage) also read everything newer than ``last_seq``.
+        With ``to_head`` (after a broker outage) also read everything newer than ``last_seq``;
+        an outage reported while this runs extends it to the head too. A failing store read is
+        retried with capped backoff while the room still has members here.
         """
+        if to_head:
+            stream.resyncs += 1
+        attempt = 0
         try:
             while True:
-                for seq in sorted(s for s in stream.pending if s <= stream.last_seq):
-                    del stream.pending[seq]
-                nxt = stream.last_seq + 1
-                if nxt in stream.pending:
-                    self._deliver(stream, nxt, stream.pending.pop(nxt))
-                    continue
-                if not stream.pending and not to_head:
-                    break
-                upto = min(stream.pending) if stream.pending else None
-                missing = await self._source.list_messages(
-                    stream.room_id, before_seq=upto, after_seq=stream.last_seq, limit=FILL_PAGE
-                )
-                for message in missing:
-                    if message.seq == stream.last_seq + 1:
-                        self._deliver(stream, message.seq, message_frame(message))
-                if not missing:
-                    if upto is None:
-                        break
-                    log.warning("hub: room %s seq %d..%d not in store; skipping", stream.room_id, nxt, upto - 1)
-                    stream.last_seq = upto - 1
+                try:
+                    await self._fill(stream)
+                    return
+                except Exception:
+                    if self._rooms.get(stream.room_id) is not stream:
+                        return
+                    attempt += 1
+                    log.warning("hub: catching up room %s failed (attempt %d)", stream.room_id, attempt, exc_info=True)
+                    await asyncio.sleep(min(FILL_RETRY_CAP_S, 0.05 * 2**attempt))
         finally:
             stream.catching_up = False
 
+    async def _fill(self, stream: _RoomStream) -> None:
+        while True:
+            for seq in sorted(s for s in stream.pending if s <= stream.last_seq):
+                del stream.pending[seq]
+            nxt = stream.last_seq + 1
+            if nxt in stream.pending:
+                self._deliver(stream, nxt, stream.pending.pop(nxt))
+                continue
+            wanted_head = stream.resyncs
+            if not stream.pending and stream.resyncs_done >= wanted_head:
+                return
+            upto = min(stream.pending) if stream.pending else None
+            async with self._fill_slots:
+                missing = await self._source.list_messages(
+                    stream.room_id, before_seq=upto, after_seq=stream.last_seq, limit=FILL_PAGE
+                )
+            if missing and missing[0].seq > stream.last_seq + 1:
+                log.warning("hub: room %s seq %d..%d not in store; skipping", stream.room_id, nxt, missing[0].seq - 1)
+                stream.last_seq = missing[0].seq - 1
+            for message in missing:
+                if message.seq == stream.last_seq + 1:
+                    self._deliver(stream, message.seq, message_frame(message))
+            if upto is None and len(missing) < FILL_PAGE:
+                stream.resyncs_done = max(stream.resyncs_done, wanted_head)
+            if not missing and upto is not None:
+                log.warning("hub: room %s seq %d..%d not in store; skipping", stream.room_id, nxt, upto - 1)
+                stream.last_seq = upto - 1
+
     def _resync_all(self) -> None:
         for stream in self._rooms.values():
-            if not stream.catching_up:
+            if stream.catching_up:
+                stream.resyncs += 1  # the running catch-up goes on to the head
+            else:
                 stream.catching_up = True
                 self._spawn(self._catch_up(stream, to_head=True))
 

@@ -1,43 +1,90 @@
-"""Is any staff member of a business online? The auto-responder asks before sending the away message.
+"""Which staff of a business are online on any instance (for away messages and dashboards).
 
-``Presence`` is the one question the domain asks. ``MemoryPresence`` answers it for a single
-process by counting the staff connections the gateway reports; a shared implementation (Redis,
-for several instances) answers the same method.
+The gateway reports each staff connection opening and closing; ``staff_online`` answers for the
+whole deployment. ``MemoryPresence`` is the single-instance default; the Redis implementation
+(``chatserver/shared/redis_presence.py``) keeps entries alive with TTL heartbeats, so staff of an
+instance that dies without closing its sockets go offline when the TTL runs out.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Protocol
 
 
 class Presence(Protocol):
+    async def start(self) -> None:
+        """Begin background work (heartbeats), if any."""
+        ...
+
+    async def close(self) -> None:
+        """Stop; forget this instance's entries."""
+        ...
+
+    async def connected(self, business_id: str, user_id: str) -> None:
+        """A connection of staff member ``user_id`` of ``business_id`` opened here."""
+        ...
+
+    async def disconnected(self, business_id: str, user_id: str) -> None:
+        """One such connection closed; the member stays online while another one is open."""
+        ...
+
+    async def online_staff(self, business_id: str) -> frozenset[str]:
+        """User ids of the business's staff connected to any instance."""
+        ...
+
     async def staff_online(self, business_id: str) -> bool:
-        """True when at least one staff connection of the business is open."""
+        """Whether any staff member of the business is connected to any instance."""
         ...
 
 
-class StaffTracker(Protocol):
-    """What the gateway reports as staff connections open and close."""
+class LocalConnections:
+    """Open staff connections of this instance, counted per (business, user)."""
 
-    def staff_connected(self, business_id: str) -> None: ...
-    def staff_disconnected(self, business_id: str) -> None: ...
+    def __init__(self) -> None:
+        self._counts: Counter[tuple[str, str]] = Counter()
+
+    def add(self, business_id: str, user_id: str) -> bool:
+        """Count one; True when this is the member's first connection here."""
+        self._counts[(business_id, user_id)] += 1
+        return self._counts[(business_id, user_id)] == 1
+
+    def remove(self, business_id: str, user_id: str) -> bool:
+        """Uncount one; True when the member has no connection here any more."""
+        key = (business_id, user_id)
+        if self._counts[key] <= 1:
+            self._counts.pop(key, None)
+            return True
+        self._counts[key] -= 1
+        return False
+
+    def users(self, business_id: str) -> frozenset[str]:
+        return frozenset(user for (business, user) in self._counts if business == business_id)
+
+    def entries(self) -> list[tuple[str, str]]:
+        return list(self._counts)
 
 
 class MemoryPresence:
-    """Counts this process's open staff connections per business."""
+    """Presence of this process only: exact for the embedded single-instance default."""
 
     def __init__(self) -> None:
-        self._counts: dict[str, int] = {}
+        self.local = LocalConnections()
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self.local = LocalConnections()
+
+    async def connected(self, business_id: str, user_id: str) -> None:
+        self.local.add(business_id, user_id)
+
+    async def disconnected(self, business_id: str, user_id: str) -> None:
+        self.local.remove(business_id, user_id)
+
+    async def online_staff(self, business_id: str) -> frozenset[str]:
+        return self.local.users(business_id)
 
     async def staff_online(self, business_id: str) -> bool:
-        return self._counts.get(business_id, 0) > 0
-
-    def staff_connected(self, business_id: str) -> None:
-        self._counts[business_id] = self._counts.get(business_id, 0) + 1
-
-    def staff_disconnected(self, business_id: str) -> None:
-        left = self._counts.get(business_id, 0) - 1
-        if left > 0:
-            self._counts[business_id] = left
-        else:
-            self._counts.pop(business_id, None)
+        return bool(self.local.users(business_id))

@@ -18,9 +18,10 @@ from chatserver.chat.models import GuestSession, Message, NewMessage, NewRoom, P
 from chatserver.chat.presence import MemoryPresence, Presence
 from chatserver.chat.ratelimit import RateLimiter
 from chatserver.chat.staffops import Notifier, Workflow
+from chatserver.chat.telemetry import NoTelemetry, Telemetry
 from chatserver.config import Settings
 from chatserver.protocol import ChatError, ErrorCode
-from chatserver.store.base import AppendResult, RoomPage, StoreError
+from chatserver.store.base import AppendResult, RoomPage, RoomQuotaExceeded, StoreError
 from chatserver.store.business import ChatStore
 
 log = logging.getLogger("chatserver.chat")
@@ -46,6 +47,7 @@ class ChatService:
         settings: Settings,
         clock: Clock = now_ms,
         presence: Presence | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.store = store
         self.hub = hub
@@ -64,12 +66,14 @@ class ChatService:
             clock=clock,
             default_threshold=settings.faq_match_threshold,
         )
+        self.telemetry: Telemetry = telemetry or NoTelemetry()
 
     # guests
 
-    async def register_guest(self, session_id: str | None, user_agent: str) -> Registration:
+    async def register_guest(self, session_id: str | None, user_agent: str, remote_ip: str = "") -> Registration:
         """Resume the guest behind ``session_id`` if it is known and not idle past the timeout;
-        otherwise start a new guest with a new secret."""
+        otherwise start a new guest with a new secret, at most
+        ``GUEST_REGISTRATIONS_PER_IP_PER_MINUTE`` per address (``rate_limited`` beyond)."""
         now = self.clock()
         if session_id:
             guest = await self.store.find_guest(hash_session_id(session_id))
@@ -78,9 +82,22 @@ class ChatService:
                     await self.store.touch_guest(guest.guest_id, now)
                     return Registration(_touched(guest, now), session_id, resumed=True)
                 await self.store.expire_guest(guest.guest_id)
+        await self._limit_registrations(remote_ip)
         secret = new_session_id()
         guest = await self.store.create_guest(new_guest_id(now), hash_session_id(secret), user_agent, now)
         return Registration(guest, secret, resumed=False)
+
+    async def _limit_registrations(self, remote_ip: str) -> None:
+        limit = self.settings.guest_registrations_per_ip
+        if not limit or not remote_ip:
+            return
+        decision = await self.limiter.hit(f"guest-reg:{remote_ip}", limit, MINUTE_MS)
+        if not decision.allowed:
+            raise ChatError(
+                ErrorCode.RATE_LIMITED,
+                f"at most {limit} new guest sessions a minute from one address",
+                retry_after_ms=decision.retry_after_ms,
+            )
 
     async def touch_guest(self, principal: Principal, last_touch: int) -> int:
         """Record guest activity at most once a minute; returns the time of the last write."""
@@ -117,13 +134,6 @@ class ChatService:
         room = await self.store.find_active_room(business_id, guest_id=guest_id, user_id=user_id)
         if room is not None:
             return room
-        if principal.is_guest:
-            count = await self.store.count_guest_rooms(principal.user_id)
-            if count >= self.settings.guest_max_rooms_per_session:
-                raise ChatError(
-                    ErrorCode.LIMIT_REACHED,
-                    f"a guest session may open at most {self.settings.guest_max_rooms_per_session} rooms",
-                )
         name = (user_name or principal.name).strip()[:100] or principal.name
         new = NewRoom(
             business_id=business_id,
@@ -137,8 +147,14 @@ class ChatService:
             email=email or None,
             tags=("anonymous",) if principal.is_guest else (),
         )
+        # the rooms-per-guest quota is checked inside the creating transaction, with the guest's
+        # row locked, so concurrent joins on different instances cannot exceed it
+        quota = self.settings.guest_max_rooms_per_session if principal.is_guest else None
         now = self.clock()
-        room = await self.store.create_room(new, now)
+        try:
+            room = await self.store.create_room(new, now, max_guest_rooms=quota)
+        except RoomQuotaExceeded:
+            raise ChatError(ErrorCode.LIMIT_REACHED, f"a guest session may open at most {quota} rooms") from None
         if room.created_at == now and room.last_seq == 0:  # not one a concurrent join created first
             room = await self.contacts.link_returning_guest(room)
             await self.notifier.room_created(room)
@@ -229,6 +245,7 @@ class ChatService:
                 ErrorCode.UNAVAILABLE, "the message could not be stored; retry with the same clientMsgId"
             ) from None
         if result.created:
+            self.telemetry.message_stored()
             try:
                 await self.hub.publish_message(result.message)
             except Exception:

@@ -18,8 +18,9 @@ from chatserver.http.dashboard import (
     SettingsHandler,
 )
 from chatserver.http.openapi import OpenApiHandler
+from chatserver.http.ops import HealthzHandler, MetricsHandler, ReadyzHandler
 from chatserver.http.realtime import RealtimeHandler
-from chatserver.http.rest import HealthHandler, NotFoundHandler, RoomMessagesHandler, RoomsHandler
+from chatserver.http.rest import NotFoundHandler, RoomMessagesHandler, RoomsHandler
 
 access_log = logging.getLogger("chatserver.access")
 
@@ -57,7 +58,11 @@ def make_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = Non
     tracker = connections if connections is not None else set()
     app = tornado.web.Application(
         [
-            (r"/realtime", RealtimeHandler, {"gateway": runtime.gateway, "settings": settings, "tracker": tracker}),
+            (
+                r"/realtime",
+                RealtimeHandler,
+                {"gateway": runtime.gateway, "settings": settings, "tracker": tracker, "runtime": runtime},
+            ),
             (r"/api/chat/rooms", RoomsHandler, api),
             (r"/api/chat/rooms/([^/]+)/messages", RoomMessagesHandler, api),
             # dashboard API (issue 4)
@@ -69,7 +74,9 @@ def make_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = Non
             (r"/api/businesses/([^/]+)/faqs/([^/]+)", FaqHandler, dashboard),
             (r"/api/businesses/([^/]+)/settings", SettingsHandler, dashboard),
             (r"/api/openapi.json", OpenApiHandler),
-            (r"/healthz", HealthHandler),
+            (r"/healthz", HealthzHandler, {"runtime": runtime}),
+            (r"/readyz", ReadyzHandler, {"runtime": runtime}),
+            (r"/metrics", MetricsHandler, {"runtime": runtime}),
             (r"/api/.*", NotFoundHandler, api),
         ],
         websocket_max_message_size=settings.max_frame_bytes,

@@ -151,12 +151,6 @@ class RoomMessagesHandler(ApiHandler):
         self.send_json({"roomId": room.id, "messages": [m.to_wire() for m in messages], "hasMore": has_more})
 
 
-class HealthHandler(RequestHandler):
-    def get(self) -> None:
-        self.set_header("Content-Type", "application/json")
-        self.finish('{"status":"ok"}')
-
-
 class NotFoundHandler(ApiHandler):
     def prepare(self) -> None:
         raise ChatError(ErrorCode.NOT_FOUND, f"no route for {self.request.path}")

@@ -17,6 +17,10 @@ class StoreError(Exception):
     """The database failed or is unreachable; the request may be retried."""
 
 
+class RoomQuotaExceeded(Exception):
+    """The guest already has the maximum number of rooms; nothing was created."""
+
+
 @dataclass(frozen=True, slots=True)
 class AppendResult:
     message: Message
@@ -46,7 +50,11 @@ class RoomStore(Protocol):
     async def get_room(self, room_id: str) -> Room | None: ...
     async def find_active_room(self, business_id: str, *, guest_id: str | None, user_id: str | None) -> Room | None: ...
     async def count_guest_rooms(self, guest_id: str) -> int: ...
-    async def create_room(self, new: NewRoom, now: int) -> Room: ...
+    async def create_room(self, new: NewRoom, now: int, *, max_guest_rooms: int | None = None) -> Room:
+        """Create the room; with ``max_guest_rooms``, atomically refuse (``RoomQuotaExceeded``)
+        when the guest already has that many."""
+        ...
+
     async def list_rooms(
         self, business_id: str, *, limit: int, cursor: str | None, filters: RoomFilter | None = None
     ) -> RoomPage: ...

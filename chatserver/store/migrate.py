@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -50,3 +50,12 @@ async def upgrade(engine: AsyncEngine) -> None:
 
 async def is_current(engine: AsyncEngine) -> bool:
     return await current_revision(engine) == head_revision()
+
+
+async def ensure_schema(engine: AsyncEngine, schema: str) -> None:
+    """Create the PostgreSQL schema ``DATABASE_SCHEMA`` names, if it does not exist yet."""
+    if not schema or engine.dialect.name != "postgresql":
+        return
+    quoted = engine.dialect.identifier_preparer.quote_identifier(schema)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))

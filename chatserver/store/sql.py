@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chatserver.chat.bizmodels import RoomFilter
 from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, SenderType
-from chatserver.store.base import AppendResult, RoomPage, StoreError
+from chatserver.store.base import AppendResult, RoomPage, RoomQuotaExceeded, StoreError
 from chatserver.store.business_sql import VISITOR_SENDERS, BusinessSqlMixin, room_filter_clauses
 from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow
 
@@ -192,8 +192,13 @@ class SqlStore(BusinessSqlMixin):
             count = await session.scalar(select(func.count()).select_from(RoomRow).where(RoomRow.guest_id == guest_id))
         return int(count or 0)
 
-    async def create_room(self, new: NewRoom, now: int) -> Room:
-        """Create, or return the active room another request created first (unique index)."""
+    async def create_room(self, new: NewRoom, now: int, *, max_guest_rooms: int | None = None) -> Room:
+        """Create, or return the active room another request created first (unique index).
+
+        With ``max_guest_rooms`` the guest's row is locked (``FOR UPDATE``; SQLite serializes
+        writers anyway) while its rooms are counted and the new one inserted, so two instances
+        creating rooms for one guest at once cannot both take the last slot.
+        """
         row = RoomRow(
             id=new_id(),
             business_id=new.business_id,
@@ -223,6 +228,15 @@ class SqlStore(BusinessSqlMixin):
         )
         try:
             async with self._tx() as session:
+                if new.guest_id is not None and max_guest_rooms is not None:
+                    await session.execute(
+                        select(GuestRow.guest_id).where(GuestRow.guest_id == new.guest_id).with_for_update()
+                    )
+                    count = await session.scalar(
+                        select(func.count()).select_from(RoomRow).where(RoomRow.guest_id == new.guest_id)
+                    )
+                    if int(count or 0) >= max_guest_rooms:
+                        raise RoomQuotaExceeded(new.guest_id)
                 session.add(row)
         except IntegrityError as exc:
             existing = await self.find_active_room(new.business_id, guest_id=new.guest_id, user_id=new.user_id)

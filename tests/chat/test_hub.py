@@ -1,133 +1,204 @@
-"""The hub's ordering rules, with the in-process broker and an in-memory message source."""
+"""The hub's ordering guarantees with a scripted broker and an in-memory message source:
+gaps are filled from the store, duplicates dropped, outages (``Resync``) caught up, and local
+members served even when the broker fails."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 
-from chatserver.broker.base import Resync, room_channel
-from chatserver.broker.memory import MemoryBroker
+import pytest
+from tornado.ioloop import IOLoop
+
+from chatserver.broker.base import Publication, Resync
 from chatserver.chat.hub import Hub, message_frame, pack
 from chatserver.chat.models import Message, Room, SenderType
 
 
-class Source:
-    def __init__(self) -> None:
-        self.messages: dict[int, Message] = {}
-        self.reads = 0
+def message(room_id: str, seq: int) -> Message:
+    return Message(f"m{seq}", room_id, seq, "guest_1", SenderType.GUEST, "Guest", True, f"text {seq}", 1000 + seq)
 
-    def add(self, seq: int) -> Message:
-        msg = Message(f"m{seq}", "r1", seq, "g", SenderType.GUEST, "G", True, f"c{seq}", seq)
-        self.messages[seq] = msg
-        return msg
+
+def room(room_id: str, last_seq: int) -> Room:
+    return Room(room_id, "biz", "Chat", "guest", None, "G", True, "guest_1", None, None, None, (), True, None, None,
+                last_seq, 0)  # fmt: skip
+
+
+class Source:
+    """Messages as the store has them; ``gate`` can hold reads to orchestrate races."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, list[Message]] = {}
+        self.gate: asyncio.Event | None = None
+        self.failures = 0
+
+    def store(self, room_id: str, seq: int) -> Message:
+        m = message(room_id, seq)
+        self.messages.setdefault(room_id, []).append(m)
+        return m
 
     async def get_room(self, room_id: str) -> Room | None:
-        last = max(self.messages, default=0)
-        return Room(room_id, "b", "n", "guest", None, "G", True, "g", None, None, None, (), True, None, None, last, 0)
+        return room(room_id, len(self.messages.get(room_id, [])))
 
-    async def list_messages(self, room_id, *, before_seq, after_seq, limit):
-        self.reads += 1
-        seqs = sorted(
-            s for s in self.messages if (after_seq is None or s > after_seq) and (before_seq is None or s < before_seq)
-        )
-        return [self.messages[s] for s in seqs[:limit]]
+    async def list_messages(
+        self, room_id: str, *, before_seq: int | None, after_seq: int | None, limit: int
+    ) -> list[Message]:
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.failures:
+            self.failures -= 1
+            raise OSError("database unavailable")
+        rows = [
+            m
+            for m in self.messages.get(room_id, [])
+            if (before_seq is None or m.seq < before_seq) and (after_seq is None or m.seq > after_seq)
+        ]
+        return rows[:limit] if after_seq is not None else rows[-limit:]
+
+
+class ScriptedBroker:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Publication | Resync] = asyncio.Queue()
+        self.published: list[Publication] = []
+        self.fail_publish = False
+
+    def inject(self, item: Publication | Resync) -> None:
+        self.queue.put_nowait(item)
+
+    async def connect(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def subscribe(self, channel: str) -> None:
+        return None
+
+    async def unsubscribe(self, channel: str) -> None:
+        return None
+
+    async def publish(self, channel: str, payload: bytes) -> None:
+        if self.fail_publish:
+            raise ConnectionError("broker down")
+        self.published.append(Publication(channel, payload))
+
+    async def next_published(self) -> Publication | Resync:
+        return await self.queue.get()
+
+    async def ping(self) -> None:
+        return None
 
 
 class Conn:
     def __init__(self) -> None:
-        self.frames: list[dict] = []
+        self.frames: list[dict[str, object]] = []
 
     def send_text(self, frame: str) -> None:
         self.frames.append(json.loads(frame))
 
-    @property
     def seqs(self) -> list[int]:
-        return [f["data"]["seq"] for f in self.frames if "seq" in f["data"]]
+        return [int(f["data"]["seq"]) for f in self.frames]  # type: ignore[index]
+
+    async def until(self, count: int) -> list[int]:
+        for _ in range(500):
+            if len(self.frames) >= count:
+                break
+            await asyncio.sleep(0.01)
+        return self.seqs()
 
 
-async def _settle() -> None:
-    for _ in range(20):
-        await asyncio.sleep(0)
-
-
-async def _hub(source: Source) -> tuple[Hub, MemoryBroker]:
-    broker = MemoryBroker()
+@pytest.fixture
+def parts(io_loop: IOLoop) -> Iterator[tuple[Hub, ScriptedBroker, Source]]:
+    broker, source = ScriptedBroker(), Source()
     hub = Hub(broker, source)
-    await hub.start()
-    return hub, broker
+    io_loop.run_sync(hub.start)
+    yield hub, broker, source
+    io_loop.run_sync(hub.stop)
 
 
-async def test_in_order_publications_are_delivered_once_each():
-    source = Source()
-    hub, broker = await _hub(source)
+def publication(m: Message) -> Publication:
+    return Publication(f"room:{m.room_id}", pack(m.seq, message_frame(m)))
+
+
+async def member(hub: Hub, room_id: str) -> Conn:
     conn = Conn()
-    await hub.join(conn, "r1")
-    hub.ready(conn, "r1", 0)
-    for seq in (1, 2, 2, 3, 1):
-        await broker.publish(room_channel("r1"), pack(seq, message_frame(source.add(seq))))
-    await _settle()
-    assert conn.seqs == [1, 2, 3]
-    await hub.stop()
+    await hub.join(conn, room_id)
+    hub.ready(conn, room_id, 0)
+    return conn
 
 
-async def test_a_gap_is_filled_from_the_store_before_newer_messages():
-    source = Source()
-    hub, broker = await _hub(source)
-    conn = Conn()
-    await hub.join(conn, "r1")
-    hub.ready(conn, "r1", 0)
-    for seq in (1, 2, 3, 4):
-        source.add(seq)
-    await broker.publish(room_channel("r1"), pack(4, message_frame(source.messages[4])))
-    await broker.publish(room_channel("r1"), pack(2, message_frame(source.messages[2])))
-    await _settle()
-    assert conn.seqs == [1, 2, 3, 4]
-    await hub.stop()
+async def test_a_gap_is_filled_from_the_store_before_newer_messages(parts):
+    hub, broker, source = parts
+    conn = await member(hub, "r")
+    first, _second, third = (source.store("r", seq) for seq in (1, 2, 3))
+    broker.inject(publication(first))
+    broker.inject(publication(third))  # 2 was lost on the way
+    assert await conn.until(3) == [1, 2, 3]
 
 
-async def test_member_cursor_skips_what_the_join_reply_already_held():
-    source = Source()
+async def test_a_duplicate_publication_is_dropped(parts):
+    hub, broker, source = parts
+    conn = await member(hub, "r")
+    m = source.store("r", 1)
+    broker.inject(publication(m))
+    broker.inject(publication(m))
+    broker.inject(publication(source.store("r", 2)))
+    assert await conn.until(2) == [1, 2]
+    await asyncio.sleep(0.05)
+    assert conn.seqs() == [1, 2]
+
+
+async def test_after_an_outage_every_room_catches_up_from_the_store(parts):
+    hub, broker, source = parts
+    a, b = await member(hub, "a"), await member(hub, "b")
     for seq in (1, 2, 3):
-        source.add(seq)
-    hub, broker = await _hub(source)
-    early, late = Conn(), Conn()
-    await hub.join(early, "r1")
-    hub.ready(early, "r1", 3)
-    await hub.join(late, "r1")
-    source.add(4)
-    await broker.publish(room_channel("r1"), pack(4, message_frame(source.messages[4])))
-    await _settle()
-    assert early.seqs == [4] and late.seqs == []  # late has not been answered yet: held
-    hub.ready(late, "r1", 4)  # its join reply already contained 4
-    source.add(5)
-    await broker.publish(room_channel("r1"), pack(5, message_frame(source.messages[5])))
-    await _settle()
-    assert early.seqs == [4, 5] and late.seqs == [5]
-    await hub.stop()
+        source.store("a", seq)  # stored while the broker was down: never published here
+    source.store("b", 1)
+    broker.inject(Resync())
+    assert await a.until(3) == [1, 2, 3]
+    assert await b.until(1) == [1]
 
 
-async def test_resync_catches_every_room_up_from_the_store():
-    source = Source()
-    hub, broker = await _hub(source)
-    conn = Conn()
-    await hub.join(conn, "r1")
-    hub.ready(conn, "r1", 0)
-    for seq in (1, 2, 3):
-        source.add(seq)  # stored while the broker was away: never published here
-    await broker._queue.put(Resync())
-    await _settle()
-    assert conn.seqs == [1, 2, 3]
-    await hub.stop()
+async def test_an_outage_reported_during_a_gap_fill_still_reaches_the_head(parts):
+    hub, broker, source = parts
+    conn = await member(hub, "r")
+    ms = [source.store("r", seq) for seq in (1, 2, 3)]
+    source.gate = asyncio.Event()
+    broker.inject(publication(ms[2]))  # gap: the fill waits at the gate
+    await asyncio.sleep(0.05)
+    broker.inject(Resync())
+    source.store("r", 4)
+    source.store("r", 5)  # stored during the outage, never published
+    await asyncio.sleep(0.05)
+    source.gate.set()
+    assert await conn.until(5) == [1, 2, 3, 4, 5]
 
 
-async def test_last_member_leaving_unsubscribes():
-    source = Source()
-    hub, broker = await _hub(source)
-    a, b = Conn(), Conn()
-    await hub.join(a, "r1")
-    await hub.join(b, "r1")
-    await hub.leave(a, "r1")
-    assert room_channel("r1") in broker._channels
-    await hub.leave_all(b)
-    assert room_channel("r1") not in broker._channels
-    await hub.stop()
+async def test_a_failing_store_read_is_retried(parts):
+    hub, broker, source = parts
+    conn = await member(hub, "r")
+    source.store("r", 1)
+    source.failures = 2
+    broker.inject(Resync())
+    assert await conn.until(1) == [1]
+
+
+async def test_local_members_get_a_message_even_when_the_broker_fails(parts):
+    hub, broker, source = parts
+    conn = await member(hub, "r")
+    broker.fail_publish = True
+    with pytest.raises(ConnectionError):
+        await hub.publish_message(source.store("r", 1))
+    assert conn.seqs() == [1]
+
+
+async def test_the_broker_copy_of_a_local_message_is_not_delivered_twice(parts):
+    hub, broker, source = parts
+    conn = await member(hub, "r")
+    await hub.publish_message(source.store("r", 1))
+    broker.inject(broker.published[0])
+    broker.inject(publication(source.store("r", 2)))
+    assert await conn.until(2) == [1, 2]
+    await asyncio.sleep(0.05)
+    assert conn.seqs() == [1, 2]

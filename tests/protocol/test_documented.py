@@ -17,7 +17,10 @@ DOC = (Path(__file__).resolve().parents[2] / "protocol.md").read_text()
 def _example_frames() -> list[dict]:
     frames = []
     for block in re.findall(r"```json\n(.*?)```", DOC, re.S):
-        frames.append(json.loads(block))
+        try:
+            frames.append(json.loads(block))
+        except json.JSONDecodeError:  # a request and its reply, one frame per line
+            frames.extend(json.loads(line) for line in block.splitlines() if line.strip())
     for cell in re.findall(r"`(\{\"event\".*?\})`", DOC):
         frames.append(json.loads(cell))
     return [f for f in frames if "event" in f]  # other JSON blocks show REST bodies
