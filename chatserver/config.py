@@ -94,6 +94,7 @@ SETTINGS: tuple[Spec, ...] = (
     Spec("history_page", "HISTORY_PAGE_SIZE", 50, "messages returned by join and history by default", _positive_int),
     Spec("ping_interval", "WS_PING_INTERVAL", 25, "seconds between server pings; 0 disables", _non_negative_int),
     Spec("log_level", "LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR", _log_level),
+    Spec("demo_business_id", "DEMO_BUSINESS_ID", "", "business the /demo page embeds when no ?businessId= is given"),
 )
 
 
@@ -117,6 +118,7 @@ class Settings:
     history_page: int = 50
     ping_interval: int = 25
     log_level: str = "INFO"
+    demo_business_id: str = ""
 
     @property
     def effective_jwt_secret(self) -> str:

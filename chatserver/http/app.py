@@ -10,6 +10,7 @@ import tornado.web
 from chatserver.app import Runtime
 from chatserver.http.realtime import RealtimeHandler
 from chatserver.http.rest import HealthHandler, NotFoundHandler, RoomMessagesHandler, RoomsHandler
+from chatserver.http.static import static_routes
 
 access_log = logging.getLogger("chatserver.access")
 
@@ -50,6 +51,7 @@ def make_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = Non
             (r"/api/chat/rooms", RoomsHandler, api),
             (r"/api/chat/rooms/([^/]+)/messages", RoomMessagesHandler, api),
             (r"/healthz", HealthHandler),
+            *static_routes(settings.demo_business_id),
             (r"/api/.*", NotFoundHandler, api),
         ],
         websocket_max_message_size=settings.max_frame_bytes,
