@@ -19,7 +19,14 @@ from tornado.web import HTTPError, RedirectHandler, RequestHandler, StaticFileHa
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
 # order matters: each file may use what the files before it define
-WIDGET_PARTS = ("lib/dom.js", "lib/connection.js", "lib/room.js", "widget/widget.js")
+WIDGET_PARTS = (
+    "lib/dom.js",
+    "lib/connection.js",
+    "lib/room.js",
+    "widget/capture.js",
+    "widget/widget.js",
+    "widget/embed.js",
+)
 WIDGET_CSS = "widget/widget.css"
 
 BUSINESS_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

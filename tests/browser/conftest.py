@@ -23,9 +23,9 @@ from tests.browser.support import (
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A server shared by a module's tests (each test makes its own business)."""
+    """A server shared by the browser tests (each test makes its own business)."""
     server = start_server("sqlite", tmp_path_factory.mktemp("server"))
     yield server
     server.stop()
@@ -86,7 +86,7 @@ def new_context(browser: Any) -> Iterator[Any]:
     assert not problems, problems
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def host_pages() -> Iterator[HostPages]:
     """Someone else's website: pages on another origin (``http://localhost:<port>``) than the
     chat server (``http://127.0.0.1:<port>``)."""

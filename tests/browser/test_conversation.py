@@ -13,8 +13,13 @@ def test_guest_and_staff_converse_and_the_guest_keeps_the_conversation_across_a_
     live_server, new_context, artifacts
 ):
     business = live_server.create_business("Northwind")
+    maria = live_server.create_guest_room(business, "Maria")
+    live_server.append(maria, "Is the Ridge 2 tent in stock in green?", sender="Maria", sender_type="guest")
+    live_server.append(maria, "It is! It ships tomorrow.", sender="Bob")
+    tom = live_server.create_guest_room(business, "Tom")
+    live_server.append(tom, "My order #1042 has not arrived yet.", sender="Tom", sender_type="guest")
     dashboard = Dashboard.signed_in(new_context(viewport={"width": 1280, "height": 760}), live_server.url, business)
-    expect(dashboard.page.locator(".room-list")).to_contain_text("No chats yet")
+    expect(dashboard.rooms).to_have_count(2)
 
     widget = Widget.on_demo(new_context(viewport={"width": 1280, "height": 760}), live_server.url, business)
     widget.open()

@@ -96,3 +96,19 @@ def test_no_browser_code_turns_text_into_html():
     for path in web_files():
         if path.suffix == ".js":
             assert not sinks.search(path.read_text()), path
+
+
+@pytest.mark.parametrize("overrides", [{"allowed_origins": ("https://shop.example",)}])
+async def test_the_servers_own_pages_may_connect_whatever_allowed_origins_says(ws_url, base_url, overrides):
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    host = base_url.removeprefix("http://")
+    for origin in (f"http://{host}", "https://shop.example"):
+        conn = await websocket_connect(HTTPRequest(ws_url, headers={"Origin": origin}))
+        first = await conn.read_message()
+        assert '"guest:registered"' in first
+        conn.close()
+    with pytest.raises(HTTPClientError) as refused:
+        await websocket_connect(HTTPRequest(ws_url, headers={"Origin": "https://elsewhere.example"}))
+    assert refused.value.code == 403

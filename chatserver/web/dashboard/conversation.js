@@ -1,12 +1,10 @@
 /*
  * One open chat: its history (older pages load when scrolled to the top), live messages, the reply
- * box with pending/sent/failed states, typing and read receipts, and the room's controls: close or
- * reopen, assign, convert a guest. A control whose event or endpoint the server does not know is
- * hidden (features, probed at connect; a 404 or unknown_event later hides it too).
+ * box with pending/sent/failed states, typing indicators and read receipts. The header and the
+ * room's controls are RoomControls (controls.js).
  */
 
-import { ApiError } from './api.js';
-import { isOpen } from './chatlist.js';
+import { RoomControls } from './controls.js';
 
 const TYPING_REFRESH_MS = 3000;
 const TYPING_IDLE_MS = 4000;
@@ -28,8 +26,14 @@ export class Conversation {
     this.readSent = new Map();
     this.typing = { sent: false, lastSentAt: 0, idleTimer: null };
     this.notice = null;
-    this.convertOpen = false;
     this.build();
+    this.controls = new RoomControls({
+      header: this.header, convert: this.convert, conn, api, me, features, list,
+      say: (text) => {
+        this.notice = text;
+      },
+      changed: () => this.render(),
+    });
     document.addEventListener('visibilitychange', () => this.markRead());
   }
 
@@ -95,7 +99,6 @@ export class Conversation {
       this.stopTyping();
       this.input.value = '';
       this.notice = null;
-      this.convertOpen = false;
     }
     this.roomId = roomId;
     this.list.select(roomId);
@@ -210,67 +213,6 @@ export class Conversation {
     }
   }
 
-  async roomEvent(event, data, label) {
-    try {
-      await this.conn.request(event, data);
-      this.notice = null;
-      return true;
-    } catch (err) {
-      if (err.code === 'unknown_event') {
-        this.notice = `${label} is not supported by this server yet.`;
-        return false;
-      }
-      this.notice = `${label} failed: ${err.message}`;
-      return false;
-    } finally {
-      this.render();
-    }
-  }
-
-  async setClosed(closed) {
-    const room = this.room;
-    const ok = await this.roomEvent(closed ? 'chat:close-room' : 'chat:reopen-room', { roomId: this.roomId }, closed ? 'Closing' : 'Reopening');
-    if (ok && room) {
-      room.isActive = !closed;
-      if (room.status) room.status = closed ? 'closed' : 'active';
-      this.list.render();
-      this.render();
-    } else if (!ok && this.notice && this.notice.includes('not supported')) {
-      this.features[closed ? 'close' : 'reopen'] = false;
-      this.render();
-    }
-  }
-
-  async assign(staffId) {
-    if (!staffId) return;
-    const ok = await this.roomEvent('chat:assign', { roomId: this.roomId, staffId }, 'Assigning');
-    if (ok && this.room) {
-      this.room.assignedTo = staffId;
-      this.list.render();
-      this.render();
-    }
-  }
-
-  async convertGuest(email, phone) {
-    const roomId = this.roomId;
-    try {
-      const data = await this.api.post(`/api/chat/rooms/${encodeURIComponent(roomId)}/convert-guest`, phone ? { email, phone } : { email });
-      const room = data && (data.room || (data._id ? data : null));
-      if (room) this.list.upsert(room);
-      this.convertOpen = false;
-      this.notice = null;
-      this.list.render();
-    } catch (err) {
-      if (err instanceof ApiError && err.missingRoute) {
-        this.features.convert = false;
-        this.notice = 'Converting guests is not supported by this server yet.';
-      } else {
-        this.notice = `Converting failed: ${err.message}`;
-      }
-    }
-    this.render();
-  }
-
   // scrolling
 
   onScroll() {
@@ -310,8 +252,7 @@ export class Conversation {
     const sync = this.sync;
     if (!room || !sync) return;
     const atBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 80;
-    this.renderHeader(room);
-    this.renderConvert(room);
+    this.controls.render(room);
     this.noticeEl.hidden = !this.notice;
     setText(this.noticeEl, this.notice);
     const items = [{ key: 'edge' }];
@@ -326,73 +267,6 @@ export class Conversation {
       : sync.synced ? 'Start of the conversation' : 'Loading…');
     this.renderTyping();
     if (atBottom) this.scrollToBottom();
-  }
-
-  renderHeader(room) {
-    const meta = room.metadata || {};
-    const info = meta.guestInfo || {};
-    const open = isOpen(room);
-    const assigned = room.assignedTo || meta.assignedTo || null;
-    const facts = [];
-    if (meta.isGuest && info.guestId) facts.push(h('span', {}, `Guest id ${info.guestId}`));
-    if (info.email) facts.push(h('span', {}, `Email ${info.email}`));
-    if (info.phone) facts.push(h('span', {}, `Phone ${info.phone}`));
-    if (assigned) facts.push(h('span', {}, `Assigned to ${assigned}`));
-    const actions = [];
-    if (open && this.features.close) {
-      actions.push(h('button', { type: 'button', className: 'button subtle close-room', onClick: () => this.setClosed(true) }, 'Close chat'));
-    }
-    if (!open && this.features.reopen) {
-      actions.push(h('button', { type: 'button', className: 'button subtle reopen-room', onClick: () => this.setClosed(false) }, 'Reopen'));
-    }
-    if (this.features.assign) {
-      const input = h('input', { type: 'text', 'aria-label': 'Staff id', value: assigned || this.me.userId, maxlength: '128' });
-      actions.push(h('form', {
-        className: 'assign',
-        onSubmit: (event) => {
-          event.preventDefault();
-          this.assign(input.value.trim());
-        },
-      }, input, h('button', { type: 'submit', className: 'button subtle' }, 'Assign')));
-    }
-    if (meta.isGuest && this.features.convert !== false) {
-      actions.push(h('button', {
-        type: 'button', className: 'button subtle convert-toggle', 'aria-expanded': String(this.convertOpen),
-        onClick: () => {
-          this.convertOpen = !this.convertOpen;
-          this.render();
-        },
-      }, 'Convert to customer'));
-    }
-    const focused = this.header.contains(document.activeElement);
-    if (focused) return; // do not pull a control from under the keyboard; refreshed on the next change
-    this.header.replaceChildren(
-      h('div', {},
-        h('h2', {}, meta.userName || room.roomName || 'Visitor', ' ',
-          meta.isGuest ? h('span', { className: 'badge anonymous' }, 'Anonymous') : h('span', { className: 'badge customer' }, 'Customer'), ' ',
-          open ? h('span', { className: 'badge open' }, 'Open') : h('span', { className: 'badge closed' }, 'Closed')),
-        h('div', { className: 'facts' }, facts)),
-      h('div', { className: 'conv-actions' }, actions));
-  }
-
-  renderConvert(room) {
-    const meta = room.metadata || {};
-    const show = Boolean(meta.isGuest && this.convertOpen && this.features.convert !== false);
-    this.convert.hidden = !show;
-    if (!show || this.convert.contains(document.activeElement)) return;
-    const info = meta.guestInfo || {};
-    const email = h('input', { type: 'email', required: true, maxlength: '254', value: info.email || '' });
-    const phone = h('input', { type: 'tel', maxlength: '32', value: info.phone || '' });
-    this.convert.replaceChildren(h('form', {
-      onSubmit: (event) => {
-        event.preventDefault();
-        this.convertGuest(email.value.trim(), phone.value.trim());
-      },
-    },
-    h('label', {}, 'Email', email),
-    h('label', {}, 'Phone (optional)', phone),
-    h('button', { type: 'submit', className: 'button' }, 'Convert')),
-    h('p', { className: 'note' }, 'The guest becomes a customer with these contact details; the conversation stays as it is.'));
   }
 
   renderTyping() {

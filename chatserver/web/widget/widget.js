@@ -23,39 +23,6 @@ function icon(path) {
   return svg('svg', { viewBox: '0 0 24 24', 'aria-hidden': 'true', focusable: 'false' }, svg('path', { d: path }));
 }
 
-/** Per-business state in localStorage (an in-memory copy when storage is blocked). */
-class WidgetStorage {
-  constructor(businessId) {
-    this.key = `chatserver:widget:${businessId}`;
-    this.memory = {};
-  }
-
-  load() {
-    try {
-      const raw = window.localStorage.getItem(this.key);
-      return raw ? JSON.parse(raw) : { ...this.memory };
-    } catch (err) {
-      return { ...this.memory };
-    }
-  }
-
-  save(patch) {
-    const next = { ...this.load(), ...patch };
-    this.memory = next;
-    try {
-      window.localStorage.setItem(this.key, JSON.stringify(next));
-    } catch (err) {
-      /* private mode, quota: keep the in-memory copy */
-    }
-  }
-}
-
-function serverBase(script) {
-  if (script.dataset.server) return script.dataset.server.replace(/\/+$/, '');
-  const url = new URL(script.src, document.baseURI);
-  return url.origin + url.pathname.replace(/\/widget\.js$/, '');
-}
-
 class ChatWidget {
   constructor(script) {
     const data = script.dataset;
@@ -132,7 +99,14 @@ class ChatWidget {
     this.empty = h('p', { className: 'empty' }, 'Hi! Ask us anything — we usually reply within a few minutes.');
     this.typingLine = h('p', { className: 'typing', 'aria-live': 'polite' });
 
-    this.capture = this.buildCapture();
+    this.capture = new EmailCapture({
+      conn: this.conn,
+      saved: (email) => this.storage.save({ email }),
+      unsupported: () => {
+        this.features.guestInfo = false;
+        this.render();
+      },
+    });
 
     this.input = h('textarea', {
       rows: '1', 'aria-label': 'Message', placeholder: 'Type a message…', maxlength: '2000', enterkeyhint: 'send',
@@ -156,7 +130,7 @@ class ChatWidget {
 
     this.panel = h('section', {
       id: 'csw-panel', className: 'panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'csw-title', hidden: true,
-    }, header, this.notice, this.log, this.typingLine, this.capture, composer);
+    }, header, this.notice, this.log, this.typingLine, this.capture.el, composer);
     this.panel.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') {
         event.stopPropagation();
@@ -165,22 +139,6 @@ class ChatWidget {
     });
     root.append(this.panel, this.launcher);
     document.body.appendChild(this.host);
-  }
-
-  buildCapture() {
-    this.captureToggle = h('button', {
-      type: 'button', className: 'link', 'aria-expanded': 'false', onClick: () => this.toggleCapture(),
-    }, 'Get the answer by email');
-    this.emailInput = h('input', { type: 'email', required: true, maxlength: '254', autocomplete: 'email', 'aria-label': 'Email' , placeholder: 'you@example.com' });
-    this.captureNote = h('p', { className: 'note', role: 'status' });
-    this.captureForm = h('form', {
-      hidden: true,
-      onSubmit: (event) => {
-        event.preventDefault();
-        this.saveEmail();
-      },
-    }, this.emailInput, h('button', { type: 'submit', className: 'button' }, 'Save'));
-    return h('div', { className: 'capture', hidden: true }, this.captureToggle, this.captureForm, this.captureNote);
   }
 
   listen() {
@@ -290,36 +248,6 @@ class ChatWidget {
     if (this.features.typing && this.room.roomId) this.conn.send('chat:typing', { roomId: this.room.roomId, isTyping: false });
   }
 
-  toggleCapture() {
-    const show = this.captureForm.hidden;
-    this.captureForm.hidden = !show;
-    this.captureToggle.setAttribute('aria-expanded', String(show));
-    if (show) this.emailInput.focus();
-  }
-
-  async saveEmail() {
-    const email = this.emailInput.value.trim();
-    if (!email || !this.emailInput.checkValidity()) {
-      setText(this.captureNote, 'Please enter a valid email address.');
-      return;
-    }
-    setText(this.captureNote, 'Saving…');
-    try {
-      await this.conn.request('chat:update-guest-info', { email });
-      this.storage.save({ email });
-      this.captureForm.hidden = true;
-      this.captureToggle.setAttribute('aria-expanded', 'false');
-      setText(this.captureNote, `Thanks! We will also reply to ${email}.`);
-    } catch (err) {
-      if (err.code === 'unknown_event') {
-        this.features.guestInfo = false;
-        this.render();
-        return;
-      }
-      setText(this.captureNote, err.code === 'disconnected' ? 'Not connected; try again in a moment.' : err.message);
-    }
-  }
-
   // pushes
 
   onTyping(data) {
@@ -383,7 +311,7 @@ class ChatWidget {
     this.empty.hidden = items.length > 0;
     if (!items.length && !this.log.contains(this.empty)) this.log.appendChild(this.empty);
     if (items.length && this.log.contains(this.empty)) this.empty.remove();
-    this.capture.hidden = !(this.emailCapture && this.features.guestInfo && this.room.synced);
+    this.capture.el.hidden = !(this.emailCapture && this.features.guestInfo && this.room.synced);
     this.notice.hidden = !this.fatal;
     setText(this.notice, this.fatal);
     this.renderStatus();
@@ -466,30 +394,3 @@ class ChatWidget {
     this.log.scrollTop = this.log.scrollHeight;
   }
 }
-
-function mountWidgets() {
-  const scripts = [];
-  const current = document.currentScript;
-  if (current && current.dataset.businessId) scripts.push(current);
-  else {
-    // loaded in a way that leaves no currentScript (a module wrapper, some tag managers)
-    for (const script of document.querySelectorAll('script[data-business-id]')) {
-      if (/\/widget\.js(?:[?#]|$)/.test(script.src)) scripts.push(script);
-    }
-  }
-  for (const script of scripts) {
-    if (script.hasAttribute('data-chatserver-mounted')) continue;
-    script.setAttribute('data-chatserver-mounted', '');
-    const start = () => {
-      try {
-        new ChatWidget(script); // eslint-disable-line no-new
-      } catch (err) {
-        console.error('chatserver widget: could not start', err);
-      }
-    };
-    if (document.body) start();
-    else document.addEventListener('DOMContentLoaded', start, { once: true });
-  }
-}
-
-mountWidgets();
