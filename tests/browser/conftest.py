@@ -45,8 +45,10 @@ def own_server(backend: str, tmp_path: Path) -> Iterator[ServerProcess]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Per module: Playwright's sync API keeps an event loop running on the main thread while it is
+    open, which the in-process server tests (pytest-tornasync) that come later cannot share."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

@@ -173,7 +173,9 @@ class ChatWidget {
     this.render();
   }
 
+  /** Which optional events does the server know? Asked once (again only if a probe got no answer). */
   async probe() {
+    if (!Object.values(this.features).includes(null)) return;
     const [typing, read, guestInfo] = await Promise.all([
       probeEvent(this.conn, 'chat:typing', {}),
       probeEvent(this.conn, 'chat:read', {}),
