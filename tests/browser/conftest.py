@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.support import (
     ARTIFACTS,
@@ -21,6 +22,7 @@ from tests.browser.support import (
 )
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+expect.set_options(timeout=WAIT_MS)  # every expect() waits on its condition up to this bound
 
 
 @pytest.fixture(scope="session")

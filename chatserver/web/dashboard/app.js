@@ -171,6 +171,7 @@ class Dashboard {
     this.features.faqs = faqs;
     document.querySelector('.tabs a[data-tab="faqs"]').hidden = !faqs;
     this.conversation.render();
+    this.conversation.markRead(); // a chat opened before the answers came is read now
     if (window.location.hash.startsWith('#/faqs')) this.route();
   }
 

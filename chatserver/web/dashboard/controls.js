@@ -35,7 +35,8 @@ export class RoomControls {
   }
 
   renderHeader(room) {
-    if (this.header.contains(document.activeElement)) return; // never pull a control from under the keyboard
+    const focused = this.header.contains(document.activeElement) ? document.activeElement : null;
+    if (focused && focused.tagName === 'INPUT') return; // never pull a field from under the typing hands
     const meta = room.metadata || {};
     const info = meta.guestInfo || {};
     const open = isOpen(room);
@@ -78,13 +79,19 @@ export class RoomControls {
           open ? h('span', { className: 'badge open' }, 'Open') : h('span', { className: 'badge closed' }, 'Closed')),
         h('div', { className: 'facts' }, facts)),
       h('div', { className: 'conv-actions' }, actions));
+    if (focused) {
+      // keep keyboard focus in the controls: the same control if it is still there, else the first
+      const same = focused.className && this.header.querySelector(`button[class="${focused.className}"]`);
+      const next = same || this.header.querySelector('.conv-actions button');
+      if (next) next.focus();
+    }
   }
 
   renderConvert(room) {
     const meta = room.metadata || {};
     const show = Boolean(meta.isGuest && this.convertOpen && this.features.convert !== false);
     this.convert.hidden = !show;
-    if (!show || this.convert.contains(document.activeElement)) return;
+    if (!show || (this.convert.contains(document.activeElement) && document.activeElement.tagName === 'INPUT')) return;
     const info = meta.guestInfo || {};
     const email = h('input', { type: 'email', required: true, maxlength: '254', value: info.email || '' });
     const phone = h('input', { type: 'tel', maxlength: '32', value: info.phone || '' });
