@@ -122,6 +122,7 @@ SETTINGS: tuple[Spec, ...] = (
     Spec("staff_token_ttl", "STAFF_TOKEN_TTL", 43_200, "seconds a token from /api/auth/login is valid", _positive_int),
     Spec("presence_ttl", "PRESENCE_TTL", 30, "seconds a dead instance's staff stay shown online", _positive_int),
     Spec("drain_timeout", "DRAIN_TIMEOUT", 10, "seconds SIGTERM waits for in-flight requests", _positive_int),
+    Spec("demo_business_id", "DEMO_BUSINESS_ID", "", "business the /demo page embeds when no ?businessId= is given"),
 )
 
 
@@ -153,6 +154,7 @@ class Settings:
     staff_token_ttl: int = 43_200
     presence_ttl: int = 30
     drain_timeout: int = 10
+    demo_business_id: str = ""
 
     @property
     def effective_jwt_secret(self) -> str:

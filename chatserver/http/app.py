@@ -21,6 +21,7 @@ from chatserver.http.openapi import OpenApiHandler
 from chatserver.http.ops import HealthzHandler, MetricsHandler, ReadyzHandler
 from chatserver.http.realtime import RealtimeHandler
 from chatserver.http.rest import NotFoundHandler, RoomMessagesHandler, RoomsHandler
+from chatserver.http.static import static_routes
 
 access_log = logging.getLogger("chatserver.access")
 
@@ -77,12 +78,14 @@ def make_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = Non
             (r"/healthz", HealthzHandler, {"runtime": runtime}),
             (r"/readyz", ReadyzHandler, {"runtime": runtime}),
             (r"/metrics", MetricsHandler, {"runtime": runtime}),
+            *static_routes(settings.demo_business_id),
             (r"/api/.*", NotFoundHandler, api),
         ],
         websocket_max_message_size=settings.max_frame_bytes,
         websocket_ping_interval=settings.ping_interval or None,
         websocket_ping_timeout=(settings.ping_interval * 2) or None,
         log_function=log_request,
+        compress_response=True,  # gzip: the widget script shrinks to a quarter on every host page
     )
     app.settings["connections"] = tracker
     return app

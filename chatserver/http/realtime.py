@@ -56,7 +56,8 @@ class RealtimeHandler(WebSocketHandler):
             self.set_header(INSTANCE_HEADER, runtime.instance_id)
 
     def check_origin(self, origin: str) -> bool:
-        return origin_allowed(origin, self.chat_settings.allowed_origins)
+        # the server's own pages (/dashboard/, /demo) may always connect; tornado's default is same-host
+        return origin_allowed(origin, self.chat_settings.allowed_origins) or super().check_origin(origin)
 
     def get_compression_options(self) -> dict[str, Any] | None:
         return None

@@ -1,0 +1,201 @@
+/*
+ * The staff dashboard: sign in (password login where the server offers it, or a pasted staff
+ * token), then the chat list, the open conversation, FAQs and analytics, over one WebSocket and
+ * the REST API of the server that serves this page.
+ *
+ * The token is kept in sessionStorage: it survives a reload, not the closing of the tab.
+ */
+
+import { Api, passwordLogin, passwordLoginAvailable, tokenClaims } from './api.js';
+import { AnalyticsView } from './analytics.js';
+import { ChatList } from './chatlist.js';
+import { Conversation } from './conversation.js';
+import { FaqView } from './faqs.js';
+
+const TOKEN_KEY = 'chatserver:dashboard:token';
+const NOTICE_KEY = 'chatserver:dashboard:notice';
+const STATE_LABELS = {
+  idle: 'Offline', connecting: 'Connecting…', open: 'Online', reconnecting: 'Reconnecting…', closed: 'Offline', refused: 'Signed out',
+};
+
+const $ = (selector) => document.querySelector(selector);
+
+class Dashboard {
+  constructor() {
+    this.sections = ['login', 'chats', 'faqs', 'analytics'].map((id) => document.getElementById(id));
+    this.features = { typing: null, read: null, close: null, reopen: null, assign: null, convert: null, faqs: null };
+    this.probed = false;
+    window.addEventListener('hashchange', () => this.route());
+    $('.signout').addEventListener('click', () => this.signOut(null));
+  }
+
+  boot() {
+    const token = window.sessionStorage.getItem(TOKEN_KEY);
+    if (token) this.signIn(token);
+    else this.showLogin(window.sessionStorage.getItem(NOTICE_KEY));
+    window.sessionStorage.removeItem(NOTICE_KEY);
+  }
+
+  show(id) {
+    for (const section of this.sections) section.hidden = section.id !== id;
+    for (const link of document.querySelectorAll('.tabs a')) {
+      if (link.dataset.tab === id) link.setAttribute('aria-current', 'page');
+      else link.removeAttribute('aria-current');
+    }
+  }
+
+  // signing in
+
+  showLogin(error) {
+    this.show('login');
+    const errorEl = $('.login-error');
+    errorEl.hidden = !error;
+    setText(errorEl, error);
+    const tokenForm = $('.token-login');
+    tokenForm.onsubmit = (event) => {
+      event.preventDefault();
+      const token = tokenForm.elements.token.value.trim();
+      if (token) this.signIn(token);
+    };
+    const passwordForm = $('.password-login');
+    passwordForm.onsubmit = async (event) => {
+      event.preventDefault();
+      try {
+        const token = await passwordLogin(passwordForm.elements.email.value.trim(), passwordForm.elements.password.value);
+        this.signIn(token);
+      } catch (err) {
+        this.showLogin(err.status === 401 ? 'Wrong email or password.' : err.message);
+      }
+    };
+    passwordLoginAvailable().then((available) => {
+      passwordForm.hidden = !available;
+    });
+  }
+
+  signIn(token) {
+    const claims = tokenClaims(token);
+    if (!claims || claims.role !== 'staff' || !claims.businessId) {
+      this.showLogin('That is not a staff token: it needs role "staff" and a businessId.');
+      return;
+    }
+    if (claims.exp && claims.exp * 1000 < Date.now()) {
+      this.showLogin('That token has expired; get a new one.');
+      return;
+    }
+    window.sessionStorage.setItem(TOKEN_KEY, token);
+    this.me = { userId: claims.sub, name: claims.name, businessId: claims.businessId };
+    this.api = new Api(token);
+    const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+    this.conn = new ChatConnection({ url: `${scheme}://${window.location.host}/realtime`, credentials: () => ({ token }) });
+    this.list = new ChatList({
+      root: $('.room-list'),
+      filter: $('#room-filter'),
+      more: $('.more-rooms'),
+      api: this.api,
+      businessId: this.me.businessId,
+      seenKey: `chatserver:dashboard:seen:${this.me.businessId}:${this.me.userId}`,
+      onOpen: (roomId) => {
+        window.location.hash = `#/chats/${encodeURIComponent(roomId)}`;
+      },
+    });
+    this.conversation = new Conversation({
+      root: $('.conversation'), conn: this.conn, api: this.api, me: this.me, features: this.features, list: this.list,
+    });
+    this.faqs = new FaqView({ root: $('#faqs'), api: this.api, businessId: this.me.businessId });
+    this.analytics = new AnalyticsView({ root: $('#analytics'), api: this.api, businessId: this.me.businessId });
+    $('.refresh').addEventListener('click', () => this.list.refresh());
+    this.listen();
+    $('.tabs').hidden = false;
+    $('.session').hidden = false;
+    setText($('.whoami'), this.me.name);
+    this.renderConnection();
+    this.conn.start();
+    this.list.start();
+    this.route();
+  }
+
+  signOut(notice) {
+    if (this.conn) this.conn.stop();
+    if (this.list) this.list.stop();
+    window.sessionStorage.removeItem(TOKEN_KEY);
+    if (notice) window.sessionStorage.setItem(NOTICE_KEY, notice);
+    window.location.hash = '';
+    window.location.reload();
+  }
+
+  listen() {
+    const conn = this.conn;
+    conn.on('ready', (identity) => {
+      if (identity.userType !== 'staff') {
+        this.signOut('That token does not belong to a staff member.');
+        return;
+      }
+      this.list.refresh();
+      this.conversation.reconnected();
+      if (!this.probed) this.probe();
+    });
+    conn.on('refused', (error) => this.signOut(`The server refused the token: ${error.message || error.code}`));
+    conn.on('state', () => this.renderConnection());
+    const onMessage = (message) => {
+      this.conversation.receive(message);
+      this.list.message(message);
+    };
+    conn.on('chat:new-message', onMessage);
+    conn.on('chat:faq-response', onMessage);
+    conn.on('chat:room-created', (data) => this.list.roomCreated(data));
+    conn.on('chat:room-updated', (data) => {
+      this.list.roomUpdated(data);
+      if (data && data.roomId === this.conversation.roomId) this.conversation.render();
+    });
+    conn.on('chat:typing', (data) => this.conversation.typingEvent(data));
+    conn.on('chat:read', (data) => this.conversation.readEvent(data));
+    conn.on('error', (data) => {
+      if (data.code !== 'unknown_event') return;
+      if (data.event === 'chat:typing') this.features.typing = false;
+      if (data.event === 'chat:read') this.features.read = false;
+    });
+  }
+
+  /** Which issue-4 features does this server have? Payloads its schemas refuse: no side effects. */
+  async probe() {
+    this.probed = true;
+    const events = { typing: 'chat:typing', read: 'chat:read', close: 'chat:close-room', reopen: 'chat:reopen-room', assign: 'chat:assign' };
+    const [answers, faqs] = await Promise.all([
+      Promise.all(Object.values(events).map((event) => probeEvent(this.conn, event, {}))),
+      this.api.exists('/api/chat/faqs', { businessId: this.me.businessId }),
+    ]);
+    Object.keys(events).forEach((key, i) => {
+      if (answers[i] !== null) this.features[key] = answers[i];
+    });
+    if (answers.includes(null)) this.probed = false; // the connection dropped meanwhile: ask again on the next one
+    this.features.faqs = faqs;
+    document.querySelector('.tabs a[data-tab="faqs"]').hidden = !faqs;
+    this.conversation.render();
+    this.conversation.markRead(); // a chat opened before the answers came is read now
+    if (window.location.hash.startsWith('#/faqs')) this.route();
+  }
+
+  renderConnection() {
+    const el = $('.connection');
+    const state = this.conn ? this.conn.state : 'idle';
+    el.dataset.state = state;
+    setText(el, STATE_LABELS[state] || state);
+  }
+
+  route() {
+    if (!this.conn) return;
+    const [, section, id] = (window.location.hash || '#/chats').split('/');
+    if (section === 'faqs' && this.features.faqs) {
+      this.show('faqs');
+      this.faqs.load();
+    } else if (section === 'analytics') {
+      this.show('analytics');
+      this.analytics.load();
+    } else {
+      this.show('chats');
+      if (id) this.conversation.show(decodeURIComponent(id));
+    }
+  }
+}
+
+new Dashboard().boot();
