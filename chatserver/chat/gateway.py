@@ -16,7 +16,7 @@ from chatserver.chat.hub import Connection
 from chatserver.chat.models import Principal, Role, iso_ms
 from chatserver.chat.service import ChatService
 from chatserver.chat.tokens import TokenVerifier
-from chatserver.protocol import ChatError, ErrorCode, FrameError, decode_frame, encode_frame, events
+from chatserver.protocol import PROTOCOL_VERSION, ChatError, ErrorCode, FrameError, decode_frame, encode_frame, events
 from chatserver.protocol.envelope import ack_error_frame, ack_frame, error_frame
 from chatserver.protocol.schemas import validate_payload
 from chatserver.store.base import StoreError
@@ -84,6 +84,7 @@ class Gateway:
                         "userType": principal.role.value,
                         "businessId": principal.business_id,
                         "name": principal.name,
+                        "protocol": PROTOCOL_VERSION,
                     },
                 )
             )
@@ -102,6 +103,7 @@ class Gateway:
                     "sessionId": registration.session_id,
                     "resumed": registration.resumed,
                     "expiresAt": iso_ms(self.service.session_expires_at(guest.last_seen_at)),
+                    "protocol": PROTOCOL_VERSION,
                 },
             )
         )
