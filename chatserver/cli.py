@@ -48,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", default=None, help="subject (user id); default: derived from the name")
     token.add_argument("--ttl", type=int, default=86_400, help="seconds until expiry")
     add_setting_flags(token)
+
+    conformance = commands.add_parser(
+        "conformance",
+        help="check a server against protocol.md over the network",
+        description="Run the protocol conformance suite against a running server.",
+    )
+    from chatserver.conformance.command import add_arguments as add_conformance_arguments
+
+    add_conformance_arguments(conformance)
     return parser
 
 
@@ -77,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_business_add(settings, args.name))
         if args.command == "token":
             return _token(settings, args)
+        if args.command == "conformance":
+            from chatserver.conformance.command import main as conformance
+
+            return asyncio.run(conformance(args))
     except Exception as exc:  # one line for the operator; details at debug level
         log.debug("command failed", exc_info=True)
         print(f"chatserver: error: {exc}", file=sys.stderr)
