@@ -16,6 +16,10 @@ from chatserver.config import Settings
 from chatserver.store import migrate
 from chatserver.store.engine import create_engine, is_sqlite
 from chatserver.store.sql import SqlStore
+from chatserver.store.webhooks import SqlWebhookStore
+from chatserver.webhooks.retry import RetryPolicy
+from chatserver.webhooks.service import WebhookService
+from chatserver.webhooks.worker import Sender, WebhookWorker, WorkerSettings
 
 log = logging.getLogger("chatserver")
 
@@ -33,8 +37,12 @@ class Runtime:
     service: ChatService
     gateway: Gateway
     verifier: TokenVerifier
+    webhooks: WebhookService
+    webhook_worker: WebhookWorker | None = None  # None when WEBHOOK_CONCURRENCY is 0
 
     async def close(self) -> None:
+        if self.webhook_worker is not None:
+            await self.webhook_worker.stop()
         await self.hub.stop()
         await self.store.close()
 
@@ -65,12 +73,43 @@ async def prepare_schema(store: SqlStore, settings: Settings) -> None:
         )
 
 
+def worker_settings(settings: Settings) -> WorkerSettings:
+    return WorkerSettings(
+        concurrency=settings.webhook_concurrency,
+        poll_ms=settings.webhook_poll_ms,
+        timeout_ms=settings.webhook_timeout_ms,
+        retention_ms=settings.webhook_retention_days * 86_400_000,
+        policy=RetryPolicy(
+            base_ms=settings.webhook_retry_base_ms,
+            max_ms=settings.webhook_retry_max_ms,
+            window_ms=settings.webhook_retry_window_ms,
+        ),
+    )
+
+
+async def start_webhook_worker(
+    settings: Settings, store: SqlStore, queue: SqlWebhookStore, sender: Sender | None = None
+) -> WebhookWorker | None:
+    """The delivery worker of this instance, woken by the store's outbox writes."""
+    if settings.webhook_concurrency == 0:
+        return None
+    if sender is None:
+        from chatserver.http.outgoing import TornadoSender
+
+        sender = TornadoSender(max_clients=settings.webhook_concurrency)
+    worker = WebhookWorker(queue, sender, settings=worker_settings(settings))
+    store.on_outbox = worker.wake
+    await worker.start()
+    return worker
+
+
 async def build_runtime(
     settings: Settings,
     *,
     store: SqlStore | None = None,
     broker: Broker | None = None,
     limiter: RateLimiter | None = None,
+    webhook_sender: Sender | None = None,
 ) -> Runtime:
     store = store or make_store(settings)
     await prepare_schema(store, settings)
@@ -80,4 +119,7 @@ async def build_runtime(
     service = ChatService(store=store, hub=hub, limiter=limiter or MemoryRateLimiter(), settings=settings)
     verifier = make_verifier(settings)
     gateway = Gateway(service, verifier)
-    return Runtime(settings, store, broker, hub, service, gateway, verifier)
+    webhook_store = SqlWebhookStore(store.engine)
+    webhooks = WebhookService(webhook_store, store)
+    worker = await start_webhook_worker(settings, store, webhook_store, webhook_sender)
+    return Runtime(settings, store, broker, hub, service, gateway, verifier, webhooks, worker)

@@ -105,3 +105,51 @@ def start_together(*servers: ServerProcess) -> tuple[ServerProcess, ...]:
             server.stop()
         raise
     return servers
+
+
+async def arun_cli(args: list[str], env: dict[str, str], *, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``run_cli`` for async tests: the event loop keeps serving while the command runs."""
+    import asyncio
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chatserver", *args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    return subprocess.CompletedProcess(args, process.returncode or 0, out.decode(), err.decode())
+
+
+async def astart(server: ServerProcess, timeout: float = 30) -> ServerProcess:
+    """Start ``server`` from an async test: ready once its port accepts connections."""
+    import asyncio
+
+    server.spawn()
+    assert server.process is not None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError("server exited during start-up")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        return server
+    server.kill()
+    raise RuntimeError("server did not become ready")
+
+
+async def astop(server: ServerProcess, timeout: float = 10) -> None:
+    """SIGTERM and wait without blocking the loop; SIGKILL if it does not stop in time."""
+    import asyncio
+
+    process = server.process
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    for _ in range(int(timeout * 10)):
+        if process.poll() is not None:
+            return
+        await asyncio.sleep(0.1)
+    server.kill()

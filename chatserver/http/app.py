@@ -10,6 +10,12 @@ import tornado.web
 from chatserver.app import Runtime
 from chatserver.http.realtime import RealtimeHandler
 from chatserver.http.rest import HealthHandler, NotFoundHandler, RoomMessagesHandler, RoomsHandler
+from chatserver.http.webhooks import (
+    WebhookDeliveriesHandler,
+    WebhookHandler,
+    WebhookReplayHandler,
+    WebhooksHandler,
+)
 
 access_log = logging.getLogger("chatserver.access")
 
@@ -43,12 +49,17 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
 def make_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = None) -> tornado.web.Application:
     settings = runtime.settings
     api = {"service": runtime.service, "verifier": runtime.verifier}
+    hooks = {**api, "webhooks": runtime.webhooks}
     tracker = connections if connections is not None else set()
     app = tornado.web.Application(
         [
             (r"/realtime", RealtimeHandler, {"gateway": runtime.gateway, "settings": settings, "tracker": tracker}),
             (r"/api/chat/rooms", RoomsHandler, api),
             (r"/api/chat/rooms/([^/]+)/messages", RoomMessagesHandler, api),
+            (r"/api/webhooks", WebhooksHandler, hooks),
+            (r"/api/webhooks/([^/]+)", WebhookHandler, hooks),
+            (r"/api/webhooks/([^/]+)/deliveries", WebhookDeliveriesHandler, hooks),
+            (r"/api/webhooks/([^/]+)/replay", WebhookReplayHandler, hooks),
             (r"/healthz", HealthHandler),
             (r"/api/.*", NotFoundHandler, api),
         ],

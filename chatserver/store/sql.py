@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, SenderType
 from chatserver.store.base import AppendResult, RoomPage, StoreError
 from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow
+from chatserver.store.outbox import WROTE, write_outbox
+from chatserver.webhooks.events import message_created, room_created
 
 PREVIEW_CHARS = 200
 
@@ -88,19 +90,24 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
 class SqlStore:
     """The production ``Store``. Driver exceptions become ``StoreError`` at this boundary."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, on_outbox: Callable[[], None] | None = None) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.on_outbox = on_outbox  # called after a commit that wrote webhook events (wakes the worker)
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[AsyncSession]:
         try:
-            async with self._sessions() as session, session.begin():
-                yield session
+            async with self._sessions() as session:
+                async with session.begin():
+                    yield session
+                wrote = session.info.pop(WROTE, False)
         except IntegrityError:
             raise
         except (OperationalError, InterfaceError, DBAPIError, OSError) as exc:
             raise StoreError(f"database unavailable: {type(exc).__name__}") from exc
+        if wrote and self.on_outbox is not None:
+            self.on_outbox()
 
     async def ping(self) -> None:
         async with self._tx() as session:
@@ -205,6 +212,7 @@ class SqlStore:
         try:
             async with self._tx() as session:
                 session.add(row)
+                await write_outbox(session, [room_created(_room(row), now)])
         except IntegrityError as exc:
             existing = await self.find_active_room(new.business_id, guest_id=new.guest_id, user_id=new.user_id)
             if existing is None:
@@ -266,11 +274,14 @@ class SqlStore:
                 "last_message_at": now,
                 "activity_at": now,
             }
-            seq = (
+            seq, business_id = (
                 await session.execute(
-                    update(RoomRow).where(RoomRow.id == new.room_id).values(**values).returning(RoomRow.last_seq)
+                    update(RoomRow)
+                    .where(RoomRow.id == new.room_id)
+                    .values(**values)
+                    .returning(RoomRow.last_seq, RoomRow.business_id)
                 )
-            ).scalar_one()
+            ).one()
             row = MessageRow(
                 id=new_id(),
                 room_id=new.room_id,
@@ -285,6 +296,7 @@ class SqlStore:
                 faq_id=new.faq_id,
             )
             session.add(row)
+            await write_outbox(session, [message_created(_message(row), business_id, now)])
         return AppendResult(_message(row), created=True)
 
     async def list_messages(
