@@ -23,7 +23,7 @@ async def guest_registered(ctx: Context) -> None:
     expect(ISO_MS.match(str(data.get("expiresAt"))), f"expiresAt {data.get('expiresAt')!r} is not ISO 8601 UTC ms")
 
 
-@case("handshake.protocol-version", "§12 Changelog (version in the first frame)")
+@case("handshake.protocol-version", "§3 / §12 Versions (protocol in the first frame)")
 async def protocol_version(ctx: Context) -> None:
     _, data = await ctx.guest()
     announced = data.get("protocol")

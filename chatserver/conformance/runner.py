@@ -94,9 +94,10 @@ async def run_suite(config: SuiteConfig, *, out: Callable[[str], None] = print) 
     instances = len(config.urls)
     mode = f"{instances} instance{'s' if instances > 1 else ''}" + (", cluster" if config.cluster else "")
     out(f"chatserver conformance — protocol {PROTOCOL_VERSION} — {', '.join(config.urls)} ({mode})")
-    left_out = [c.name for c in all_cases() if unselected(c, config)]
+    left_out = [c for c in all_cases() if unselected(c, config)]
     if left_out:
-        out(f"not selected for this deployment ({len(left_out)}; see --list): {', '.join(left_out)}")
+        needing = sorted({n.value for c in left_out for n in missing(c, config) if n in (Need.TWO_URLS, Need.CLUSTER)})
+        out(f"not selected for this deployment: {len(left_out)} cases needing {' and '.join(needing)} (see --list)")
     results = []
     for case in selected(config):
         result = await run_case(case, config)

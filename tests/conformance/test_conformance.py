@@ -132,7 +132,7 @@ def test_two_instances_on_postgres_conform_through_the_cli():
         "errors.limit-reached",
     ):
         assert f"PASS {name} " in report, report
-    assert "not selected for this deployment (3; see --list)" in report, report
+    assert "not selected for this deployment: 3 cases needing --cluster (see --list)" in report, report
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -162,3 +162,17 @@ def test_cli_usage_errors_exit_2():
     result = run_cli(["conformance", "--url", "ws://127.0.0.1:9/realtime"], {**os.environ, "JWT_SECRET": ""})
     assert result.returncode == 2
     assert "--business is required" in result.stdout
+
+
+def test_readme_shows_a_current_passing_run():
+    """The README's sample output lists every single-instance case, each passing."""
+    from pathlib import Path
+
+    from chatserver.conformance.case import Need
+    from chatserver.conformance.runner import all_cases
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    single = [c.name for c in all_cases() if Need.TWO_URLS not in c.needs]
+    for name in single:
+        assert f"PASS {name} " in readme, name
+    assert f"{len(single)} passed, 0 failed, 0 skipped of {len(single)} cases: CONFORMS" in readme
