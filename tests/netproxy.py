@@ -16,6 +16,7 @@ class CuttableProxy:
         self.port = free_port()
         self.cut_off = False
         self.accepted = 0
+        self.frozen_before = 0  # connections accepted before this number forward nothing any more
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -34,6 +35,10 @@ class CuttableProxy:
             writer.transport.abort()
         self._writers.clear()
 
+    def freeze(self) -> None:
+        """Silently stop forwarding on every open connection (a half-open network); new ones work."""
+        self.frozen_before = self.accepted
+
     def restore(self) -> None:
         self.cut_off = False
 
@@ -51,20 +56,23 @@ class CuttableProxy:
             writer.transport.abort()
             return
         self.accepted += 1
+        number = self.accepted
         try:
             up_reader, up_writer = await asyncio.open_connection(self.host, self.target_port)
         except OSError:
             writer.transport.abort()
             return
         self._writers.update({writer, up_writer})
-        for task in (self._pipe(reader, up_writer), self._pipe(up_reader, writer)):
+        for task in (self._pipe(reader, up_writer, number), self._pipe(up_reader, writer, number)):
             t = asyncio.ensure_future(task)
             self._tasks.add(t)
             t.add_done_callback(self._tasks.discard)
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, number: int) -> None:
         try:
             while data := await reader.read(65536):
+                if number <= self.frozen_before:
+                    continue  # swallowed
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):

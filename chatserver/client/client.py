@@ -47,6 +47,7 @@ class ClientOptions:
 
     ack_timeout: float = 10.0  # seconds without an ack before the connection is presumed dead
     connect_timeout: float = 10.0
+    ping_interval: float | None = 20.0  # seconds between client pings; a silent connection is replaced
     reconnect: bool = True
     backoff_base: float = 0.5  # first reconnect delay, doubling …
     backoff_max: float = 30.0  # … up to this, ±50 % jitter
@@ -254,6 +255,7 @@ class ChatClient:
             session_id=None if self._token else self._session_id,
             headers={"User-Agent": self.options.user_agent},
             connect_timeout=self.options.connect_timeout,
+            ping_interval=self.options.ping_interval,
         )
         try:
             first = await conn.handshake(self.options.connect_timeout)

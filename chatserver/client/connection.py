@@ -77,6 +77,7 @@ class Connection:
         headers: dict[str, str] | None = None,
         connect_timeout: float = 10.0,
         max_message_size: int = DEFAULT_MAX_MESSAGE,
+        ping_interval: float | None = None,
         on_push: Callable[[Frame], None] | None = None,
     ) -> Connection:
         """Open a connection with the credentials of §3 (the token in an ``Authorization``
@@ -86,7 +87,11 @@ class Connection:
             all_headers["Authorization"] = f"Bearer {token}"
         target = with_query(url, sessionId=session_id, token=token if token_in_query else None)
         socket = await open_socket(
-            target, headers=all_headers, connect_timeout=connect_timeout, max_message_size=max_message_size
+            target,
+            headers=all_headers,
+            connect_timeout=connect_timeout,
+            max_message_size=max_message_size,
+            ping_interval=ping_interval,
         )
         return cls(socket, on_push=on_push)
 

@@ -59,11 +59,19 @@ async def open_socket(
     headers: dict[str, str] | None = None,
     connect_timeout: float = 10.0,
     max_message_size: int = DEFAULT_MAX_MESSAGE,
+    ping_interval: float | None = None,
 ) -> Socket:
-    """Open ``ws://`` or ``wss://`` ``url``. Raises ``TransportError`` when it cannot."""
+    """Open ``ws://`` or ``wss://`` ``url``. Raises ``TransportError`` when it cannot. With
+    ``ping_interval`` the client pings too and closes a connection whose pongs stop (a dead
+    network is noticed even while idle)."""
     request = HTTPRequest(url, headers=headers or {}, connect_timeout=connect_timeout, request_timeout=connect_timeout)
     try:
-        conn = await websocket_connect(request, max_message_size=max_message_size)
+        conn = await websocket_connect(
+            request,
+            max_message_size=max_message_size,
+            ping_interval=ping_interval,
+            ping_timeout=None if ping_interval is None else 2 * ping_interval,
+        )
     except HTTPClientError as exc:
         raise TransportError(f"upgrade refused: HTTP {exc.code}", status=exc.code) from None
     except (OSError, TimeoutError) as exc:

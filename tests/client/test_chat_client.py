@@ -160,3 +160,21 @@ async def test_reconnect_event_is_announced(ws_url, business):
         await client.reconnect()
         event: Event = await asyncio.wait_for(client.__anext__(), 5)
         assert event.name == RECONNECTED
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # transport behaviour: one backend is enough
+async def test_a_silently_dead_connection_is_noticed_while_idle(ws_url, business, staff_token):
+    port = int(ws_url.split(":")[2].split("/")[0])
+    proxy = await CuttableProxy(port).start()
+    guest, room_id = await guest_room(ws_url, business)
+    options = ClientOptions(backoff_base=0.05, backoff_max=0.2, ping_interval=0.2)
+    try:
+        async with ChatClient(proxy.url(), token=staff_token, options=options) as bot:
+            await bot.join_room(room_id=room_id)
+            proxy.freeze()  # nothing gets through any more, and nothing is closed
+            await guest.call("chat:send-message", {"roomId": room_id, "content": "are you there?"})
+            [message] = await next_messages(bot, 1)
+            assert message.content == "are you there?" and bot.reconnects >= 1
+    finally:
+        await guest.aclose()
+        await proxy.close()
