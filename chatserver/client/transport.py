@@ -70,7 +70,7 @@ async def open_socket(
             request,
             max_message_size=max_message_size,
             ping_interval=ping_interval,
-            ping_timeout=None if ping_interval is None else 2 * ping_interval,
+            ping_timeout=ping_interval,  # tornado caps it at the interval
         )
     except HTTPClientError as exc:
         raise TransportError(f"upgrade refused: HTTP {exc.code}", status=exc.code) from None
