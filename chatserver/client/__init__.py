@@ -10,7 +10,7 @@ integrations and tests.
 beneath it (used by the conformance suite). Only ``transport`` touches the network library.
 """
 
-from chatserver.client.client import ChatClient, ClientOptions
+from chatserver.client.client import ChatClient
 from chatserver.client.connection import Connection, Reply
 from chatserver.client.errors import (
     AckTimeout,
@@ -21,6 +21,7 @@ from chatserver.client.errors import (
     RequestFailed,
 )
 from chatserver.client.models import RECONNECTED, ROOM_LOST, SESSION_RESET, Event, Identity, Joined, Message, Page
+from chatserver.client.options import ClientOptions
 
 __all__ = [
     "RECONNECTED",

@@ -16,10 +16,8 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
 from typing import Any
 
-from chatserver import __version__
 from chatserver.client.backoff import backoff_delay
 from chatserver.client.buffer import EventBuffer
 from chatserver.client.connection import INVALID, Connection, Frame
@@ -31,7 +29,9 @@ from chatserver.client.errors import (
     ConnectionClosed,
     RequestFailed,
 )
-from chatserver.client.models import RECONNECTED, ROOM_LOST, SESSION_RESET, Event, Identity, Joined, Message, Page
+from chatserver.client.models import RECONNECTED, SESSION_RESET, Event, Identity, Joined, Message, Page
+from chatserver.client.options import ClientOptions
+from chatserver.client.rooms import RoomTracker
 from chatserver.protocol import CloseCode, ErrorCode, events
 
 log = logging.getLogger("chatserver.client")
@@ -39,37 +39,6 @@ log = logging.getLogger("chatserver.client")
 RETRYABLE = {ErrorCode.UNAVAILABLE.value, ErrorCode.INTERNAL.value, ErrorCode.RATE_LIMITED.value}
 ROOM_GONE = {ErrorCode.FORBIDDEN.value, ErrorCode.NOT_FOUND.value}
 MESSAGE_EVENTS = (events.NEW_MESSAGE, events.FAQ_RESPONSE)
-
-
-@dataclass(frozen=True, slots=True)
-class ClientOptions:
-    """Tuning; the defaults suit a bot on the public internet."""
-
-    ack_timeout: float = 10.0  # seconds without an ack before the connection is presumed dead
-    connect_timeout: float = 10.0
-    ping_interval: float | None = 20.0  # seconds between client pings; a silent connection is replaced
-    reconnect: bool = True
-    backoff_base: float = 0.5  # first reconnect delay, doubling …
-    backoff_max: float = 30.0  # … up to this, ±50 % jitter
-    max_events: int = 10_000  # events buffered for the application
-    max_held: int = 1_000  # out-of-order messages kept per room while it catches up
-    page_size: int = 100  # history page used to catch up
-    user_agent: str = f"chatserver-client/{__version__}"
-
-
-@dataclass(eq=False)
-class _Room:
-    last_seq: int  # the highest seq handed to the application
-    syncing: bool = False
-    overflowed: bool = False  # held messages were dropped: read history again before finishing
-    held: dict[int, Event] = field(default_factory=dict)
-    task: asyncio.Task[None] | None = None
-
-    def hold(self, seq: int, event: Event, limit: int) -> None:
-        if len(self.held) >= limit:
-            self.held.clear()  # they will be read back from history
-            self.overflowed = True
-        self.held[seq] = event
 
 
 class ChatClient:
@@ -97,10 +66,10 @@ class ChatClient:
         self._conn: Connection | None = None
         self._connected = asyncio.Event()
         self._reattached = asyncio.Event()
-        self._rooms: dict[str, _Room] = {}
-        self._orphans: dict[str, list[Event]] = {}
-        self._joins_in_flight = 0
         self._events: EventBuffer[Event] = EventBuffer(self.options.max_events)
+        self._rooms = RoomTracker(
+            self._events, self.options, live=self._live, drop=self._drop, delay=self._delay, spawn=self._spawn
+        )
         self._supervisor: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
@@ -183,37 +152,12 @@ class ChatClient:
             "afterSeq": after_seq,
             "limit": self.options.page_size if after_seq is not None else None,
         }
-        self._joins_in_flight += 1
+        self._rooms.joins_in_flight += 1
         try:
             reply = await self._call(events.JOIN_ROOM, {k: v for k, v in data.items() if v is not None}, retry=True)
         finally:
-            self._joins_in_flight -= 1
-        room = reply["room"]
-        rid = str(room["_id"])
-        messages = [Message.from_wire(m) for m in reply.get("messages", [])]
-        has_more = bool(reply.get("hasMore"))
-        early = self._orphans.pop(rid, [])
-        state = self._rooms.get(rid)
-        if state is not None:
-            joined = Joined(room, messages, has_more)
-        elif after_seq is None:
-            head = messages[-1].seq if messages else 0
-            if not has_more:
-                head = max(head, int(room.get("lastSeq", 0)))
-            self._rooms[rid] = _Room(last_seq=head)
-            joined = Joined(room, messages, has_more)
-        else:
-            state = self._rooms[rid] = _Room(last_seq=after_seq, syncing=True)
-            pushed = [Event(_event_of(m), m.raw) for m in messages]
-            self._start_sync(rid, first=(pushed, has_more))
-            joined = Joined(room, [], has_more)
-        for event in early:
-            self._on_message(event)
-        if not self._joins_in_flight:
-            for leftover in [e for events_ in self._orphans.values() for e in events_]:
-                self._on_message(leftover)
-            self._orphans.clear()
-        return joined
+            self._rooms.joins_in_flight -= 1
+        return self._rooms.joined(reply, after_seq)
 
     async def send(
         self, room_id: str, content: str, *, client_msg_id: str | None = None, timeout: float | None = None
@@ -243,8 +187,7 @@ class ChatClient:
 
     def last_seq(self, room_id: str) -> int | None:
         """The highest ``seq`` of ``room_id`` delivered to the application, if the room is followed."""
-        state = self._rooms.get(room_id)
-        return None if state is None else state.last_seq
+        return self._rooms.last_seq(room_id)
 
     # connections
 
@@ -273,10 +216,7 @@ class ChatClient:
         conn.divert(self._on_push)
         if previous is not None and previous.user_id != identity.user_id:
             # a guest whose session expired came back as a new guest: its rooms are not its own any more
-            for state in self._rooms.values():
-                if state.task is not None:
-                    state.task.cancel()
-            self._rooms.clear()
+            self._rooms.forget_all()
             self._events.offer(Event(SESSION_RESET, {"guestId": identity.user_id, "previousGuestId": previous.user_id}))
         self._connected.set()
         attached, self._reattached = self._reattached, asyncio.Event()
@@ -314,8 +254,7 @@ class ChatClient:
             self.reconnects += 1
             self._attach(new, identity)
             self._events.offer(Event(RECONNECTED, {"attempts": attempt + 1}))
-            for room_id in list(self._rooms):
-                self._start_sync(room_id, resume=True)
+            self._rooms.resume_all()
 
     def _stop(self, failure: ClientError) -> None:
         self._failure = failure
@@ -323,6 +262,11 @@ class ChatClient:
             task.cancel()
         self._events.close()
         self._connected.set()
+
+    def _drop(self) -> None:
+        """Close the current connection (it stopped answering); the supervisor replaces it."""
+        if self._conn is not None:
+            self._conn.close()
 
     def _delay(self, attempt: int) -> float:
         return backoff_delay(attempt, base=self.options.backoff_base, cap=self.options.backoff_max)
@@ -394,104 +338,9 @@ class ChatClient:
         data = frame.get("data")
         event = Event(name, data if isinstance(data, dict) else {})
         if name in MESSAGE_EVENTS:
-            self._on_message(event)
+            self._rooms.on_message(event)
         elif not self._events.offer(event):
             log.warning("event buffer full: dropping %s", name)
-
-    def _on_message(self, event: Event) -> None:
-        try:
-            message = Message.from_wire(event.data)
-        except (KeyError, TypeError, ValueError):
-            log.warning("ignoring a malformed %s", event.name)
-            return
-        state = self._rooms.get(message.room_id)
-        if state is None:
-            if self._joins_in_flight:  # probably the room being joined: wait for the join's reply
-                early = self._orphans.setdefault(message.room_id, [])
-                if len(early) < self.options.max_held:
-                    early.append(event)
-                return
-            state = self._rooms[message.room_id] = _Room(last_seq=message.seq - 1)  # followed by sending
-        if message.seq <= state.last_seq:
-            return
-        if state.syncing:
-            state.hold(message.seq, event, self.options.max_held)
-            return
-        if message.seq == state.last_seq + 1 and self._events.offer(event):
-            state.last_seq = message.seq
-            return
-        state.hold(message.seq, event, self.options.max_held)  # a gap, or the application is behind
-        self._start_sync(message.room_id)
-
-    # catching up
-
-    def _start_sync(self, room_id: str, *, resume: bool = False, first: tuple[list[Event], bool] | None = None) -> None:
-        state = self._rooms[room_id]
-        if state.task is not None and not state.task.done():
-            if not resume:
-                return
-            state.task.cancel()
-        state.syncing = True
-        state.task = self._spawn(self._sync(room_id, state, resume=resume, first=first))
-
-    async def _sync(self, room_id: str, state: _Room, *, resume: bool, first: tuple[list[Event], bool] | None) -> None:
-        """Read the room from ``last_seq`` to its head (join with ``afterSeq`` when resuming, then
-        history while ``hasMore``), merging messages held meanwhile; then live delivery resumes."""
-        attempt = 0
-        page = first
-        while True:
-            try:
-                conn = await self._live()
-                if page is None:
-                    event = events.JOIN_ROOM if resume else events.HISTORY
-                    reply = await conn.call(
-                        event,
-                        {"roomId": room_id, "afterSeq": state.last_seq, "limit": self.options.page_size},
-                        timeout=self.options.ack_timeout,
-                    )
-                    resume = False
-                    items = [Event(_event_of(Message.from_wire(m)), m) for m in reply.get("messages", [])]
-                    page = (items, bool(reply.get("hasMore")))
-                for item in page[0]:
-                    await self._deliver(state, item)
-                await self._drain(state)
-                behind = bool(state.held) and min(state.held) > state.last_seq + 1
-                if not (page[1] or state.overflowed or behind):
-                    break
-                state.overflowed = False
-                page = None
-            except RequestFailed as exc:
-                if exc.code in ROOM_GONE:
-                    self._rooms.pop(room_id, None)
-                    self._events.offer(Event(ROOM_LOST, {"roomId": room_id, "code": exc.code, "message": exc.message}))
-                    return
-                await asyncio.sleep(self._delay(attempt))
-                attempt += 1
-                page = None
-            except AckTimeout:
-                if self._conn is not None:
-                    self._conn.close()
-                return  # the reconnect resumes this room
-            except ConnectionClosed:
-                return  # the reconnect resumes this room
-            except (ClientClosed, AuthRejected):
-                return  # the client stopped
-        state.syncing = False
-
-    async def _deliver(self, state: _Room, event: Event) -> None:
-        seq = int(event.data["seq"])
-        if seq <= state.last_seq:
-            return
-        await self._events.put(event)
-        state.last_seq = seq
-
-    async def _drain(self, state: _Room) -> None:
-        while state.held:
-            low = min(state.held)
-            if low > state.last_seq + 1:
-                return
-            event = state.held.pop(low)
-            await self._deliver(state, event)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
@@ -503,7 +352,3 @@ class ChatClient:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None and not isinstance(task.exception(), ClientClosed):
             log.error("client: background task failed", exc_info=task.exception())
-
-
-def _event_of(message: Message) -> str:
-    return events.FAQ_RESPONSE if message.faq_id else events.NEW_MESSAGE
