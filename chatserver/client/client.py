@@ -37,7 +37,6 @@ from chatserver.protocol import CloseCode, ErrorCode, events
 log = logging.getLogger("chatserver.client")
 
 RETRYABLE = {ErrorCode.UNAVAILABLE.value, ErrorCode.INTERNAL.value, ErrorCode.RATE_LIMITED.value}
-ROOM_GONE = {ErrorCode.FORBIDDEN.value, ErrorCode.NOT_FOUND.value}
 MESSAGE_EVENTS = (events.NEW_MESSAGE, events.FAQ_RESPONSE)
 
 
