@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "conformance":
             from chatserver.conformance.command import main as conformance
 
-            return asyncio.run(conformance(args))
+            return asyncio.run(conformance(args, default_secret=settings.jwt_secret))
     except Exception as exc:  # one line for the operator; details at debug level
         log.debug("command failed", exc_info=True)
         print(f"chatserver: error: {exc}", file=sys.stderr)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from chatserver.conformance.limits import Limits
 
@@ -60,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-async def main(args: argparse.Namespace) -> int:
+async def main(args: argparse.Namespace, *, default_secret: str = "") -> int:
+    """``default_secret``: the JWT_SECRET of the environment (read by ``chatserver.config``)."""
     from chatserver.conformance.context import SuiteConfig
     from chatserver.conformance.runner import all_cases, exit_code, run_suite
     from chatserver.conformance.tokens import TokenSource
@@ -70,7 +70,7 @@ async def main(args: argparse.Namespace) -> int:
             needs = f"  [needs {', '.join(n.value for n in sorted(case.needs))}]" if case.needs else ""
             print(f"{case.name:<40} {case.section}{needs}")
         return 0
-    secret = args.jwt_secret if args.jwt_secret is not None else os.environ.get("JWT_SECRET", "")
+    secret = args.jwt_secret if args.jwt_secret is not None else default_secret
     problems = []
     if not args.url:
         problems.append("--url is required")
