@@ -143,6 +143,22 @@ async def test_two_workers_deliver_every_event_once_in_room_order(runtime, ws_ur
         await receiver.close()
 
 
+async def _recorded(schema: str, business: str, *, delivered: int) -> None:
+    """Wait until the worker has recorded ``delivered`` successes (it does just after the answer)."""
+    import asyncio
+
+    store = make_store(Settings(database_url=PG_URL, database_schema=schema))
+    try:
+        for _ in range(100):
+            [(_, stats)] = await SqlWebhookStore(store.engine).list_webhooks(business)
+            if stats.get("delivered", 0) >= delivered:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"deliveries not recorded: {stats}")
+    finally:
+        await store.close()
+
+
 def test_events_of_a_killed_server_are_delivered_after_restart():
     """SIGKILL while the receiver is down: nothing in memory survives, the outbox does. Also the
     CLI: add, list, deliveries, replay."""
@@ -197,6 +213,7 @@ async def _crash_and_restart(schema: str) -> None:
                 delivered.append(key)
         assert delivered == [("room.created", None)] + [("message.created", s) for s in range(1, 6)]
 
+        await _recorded(schema, business, delivered=6)
         listed = await arun_cli(["webhook", "list", "--business", business], env)
         assert f"{hook['_id']}  {receiver.url}" in listed.stdout and "delivered=6" in listed.stdout, listed.stdout
         shown = await arun_cli(["webhook", "deliveries", "--webhook", hook["_id"], "--status", "delivered"], env)
