@@ -27,6 +27,10 @@ from chatserver.metrics import Metrics
 from chatserver.store import migrate
 from chatserver.store.engine import create_engine, is_sqlite
 from chatserver.store.sql import SqlStore
+from chatserver.store.webhooks import SqlWebhookStore
+from chatserver.webhooks.retry import RetryPolicy
+from chatserver.webhooks.service import WebhookService
+from chatserver.webhooks.worker import Sender, WebhookWorker, WorkerSettings
 
 log = logging.getLogger("chatserver")
 
@@ -48,6 +52,8 @@ class Runtime:
     reports: Reports
     sweeper: GuestSweeper
     admin: BusinessAdmin
+    webhooks: WebhookService
+    webhook_worker: WebhookWorker | None = None  # None when WEBHOOK_CONCURRENCY is 0
     presence: Presence = field(default_factory=MemoryPresence)
     metrics: Metrics = field(default_factory=Metrics)
     instance_id: str = ""
@@ -57,6 +63,8 @@ class Runtime:
     async def close(self) -> None:
         await self.sweeper.stop()
         await self.gateway.wait_closed()
+        if self.webhook_worker is not None:
+            await self.webhook_worker.stop()
         await self.presence.close()
         await self.hub.stop()
         for close in self.closers:
@@ -132,6 +140,36 @@ def make_shared(settings: Settings, metrics: Metrics, instance_id: str) -> Share
     return Shared(broker, limiter, presence, [limiter.close])
 
 
+def worker_settings(settings: Settings) -> WorkerSettings:
+    return WorkerSettings(
+        concurrency=settings.webhook_concurrency,
+        poll_ms=settings.webhook_poll_ms,
+        timeout_ms=settings.webhook_timeout_ms,
+        retention_ms=settings.webhook_retention_days * 86_400_000,
+        policy=RetryPolicy(
+            base_ms=settings.webhook_retry_base_ms,
+            max_ms=settings.webhook_retry_max_ms,
+            window_ms=settings.webhook_retry_window_ms,
+        ),
+    )
+
+
+async def start_webhook_worker(
+    settings: Settings, store: SqlStore, queue: SqlWebhookStore, sender: Sender | None = None
+) -> WebhookWorker | None:
+    """The delivery worker of this instance, woken by the store's outbox writes."""
+    if settings.webhook_concurrency == 0:
+        return None
+    if sender is None:
+        from chatserver.http.outgoing import TornadoSender
+
+        sender = TornadoSender(max_clients=settings.webhook_concurrency)
+    worker = WebhookWorker(queue, sender, settings=worker_settings(settings))
+    store.on_outbox = worker.wake
+    await worker.start()
+    return worker
+
+
 async def build_runtime(
     settings: Settings,
     *,
@@ -140,6 +178,7 @@ async def build_runtime(
     limiter: RateLimiter | None = None,
     presence: Presence | None = None,
     metrics: Metrics | None = None,
+    webhook_sender: Sender | None = None,
 ) -> Runtime:
     store = store or make_store(settings)
     await prepare_schema(store, settings)
@@ -172,6 +211,9 @@ async def build_runtime(
     )
     sweeper.start()
     admin = BusinessAdmin(store=store, clock=service.clock)
+    webhook_store = SqlWebhookStore(store.engine)
+    webhooks = WebhookService(webhook_store, store)
+    worker = await start_webhook_worker(settings, store, webhook_store, webhook_sender)
     log.info("instance %s: broker %s", instance_id, type(broker).__name__)
     return Runtime(
         settings,
@@ -185,6 +227,8 @@ async def build_runtime(
         reports,
         sweeper,
         admin,
+        webhooks,
+        worker,
         presence=presence,
         metrics=metrics,
         instance_id=instance_id,

@@ -77,6 +77,37 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", default=None, help="subject (user id); default: derived from the name")
     token.add_argument("--ttl", type=int, default=86_400, help="seconds until expiry")
     add_setting_flags(token)
+
+    webhook = commands.add_parser("webhook", help="manage webhooks of a business")
+    webhook_commands = webhook.add_subparsers(dest="webhook_command", required=True)
+    hook_add = webhook_commands.add_parser("add", help="register a webhook; prints it with its signing secret (JSON)")
+    hook_add.add_argument("--business", required=True)
+    hook_add.add_argument("--url", required=True)
+    hook_add.add_argument("--events", default="*", help="comma-separated event types, or * (default)")
+    hook_list = webhook_commands.add_parser("list", help="list a business's webhooks with delivery counts")
+    hook_list.add_argument("--business", required=True)
+    hook_deliveries = webhook_commands.add_parser("deliveries", help="recent deliveries of a webhook, newest first")
+    hook_deliveries.add_argument("--webhook", required=True)
+    hook_deliveries.add_argument("--status", choices=["pending", "delivered", "failed"], default=None)
+    hook_deliveries.add_argument("--limit", type=int, default=50)
+    hook_replay = webhook_commands.add_parser("replay", help="send finished deliveries again")
+    hook_replay.add_argument("--webhook", required=True)
+    which = hook_replay.add_mutually_exclusive_group(required=True)
+    which.add_argument("--delivery", default=None, help="one delivery id")
+    which.add_argument("--status", choices=["failed", "delivered"], default=None, help="every delivery with it")
+    hook_remove = webhook_commands.add_parser("remove", help="delete a webhook and its delivery records")
+    hook_remove.add_argument("--webhook", required=True)
+    for sub in (hook_add, hook_list, hook_deliveries, hook_replay, hook_remove):
+        add_setting_flags(sub)
+
+    conformance = commands.add_parser(
+        "conformance",
+        help="check a server against protocol.md over the network",
+        description="Run the protocol conformance suite against a running server.",
+    )
+    from chatserver.conformance.command import add_arguments as add_conformance_arguments
+
+    add_conformance_arguments(conformance)
     return parser
 
 
@@ -111,6 +142,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "faq":
             data = _load_json(args.file) if args.faq_command == "import" else None
             return asyncio.run(_faq(settings, args, data))
+        if args.command == "webhook":
+            from chatserver.webhooks.command import run as webhook_command
+
+            return asyncio.run(webhook_command(settings, args))
+        if args.command == "conformance":
+            from chatserver.conformance.command import main as conformance
+
+            return asyncio.run(conformance(args, default_secret=settings.jwt_secret))
     except Exception as exc:  # one line for the operator; details at debug level
         log.debug("command failed", exc_info=True)
         print(f"chatserver: error: {exc}", file=sys.stderr)

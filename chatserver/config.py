@@ -123,6 +123,31 @@ SETTINGS: tuple[Spec, ...] = (
     Spec("presence_ttl", "PRESENCE_TTL", 30, "seconds a dead instance's staff stay shown online", _positive_int),
     Spec("drain_timeout", "DRAIN_TIMEOUT", 10, "seconds SIGTERM waits for in-flight requests", _positive_int),
     Spec("demo_business_id", "DEMO_BUSINESS_ID", "", "business the /demo page embeds when no ?businessId= is given"),
+    Spec(
+        "webhook_concurrency",
+        "WEBHOOK_CONCURRENCY",
+        8,
+        "webhook attempts in flight on this instance; 0: this instance sends none",
+        _non_negative_int,
+    ),
+    Spec("webhook_timeout_ms", "WEBHOOK_TIMEOUT_MS", 10_000, "ms a receiver has to answer one delivery", _positive_int),
+    Spec(
+        "webhook_retry_base_ms",
+        "WEBHOOK_RETRY_BASE_MS",
+        10_000,
+        "first webhook retry delay, ms (doubles)",
+        _positive_int,
+    ),
+    Spec("webhook_retry_max_ms", "WEBHOOK_RETRY_MAX_MS", 3_600_000, "longest webhook retry delay, ms", _positive_int),
+    Spec(
+        "webhook_retry_window_ms",
+        "WEBHOOK_RETRY_WINDOW_MS",
+        86_400_000,
+        "ms a failing webhook delivery is retried before it is marked failed",
+        _positive_int,
+    ),
+    Spec("webhook_poll_ms", "WEBHOOK_POLL_MS", 1000, "ms between checks for due webhook deliveries", _positive_int),
+    Spec("webhook_retention_days", "WEBHOOK_RETENTION_DAYS", 7, "days finished deliveries stay visible", _positive_int),
 )
 
 
@@ -155,6 +180,13 @@ class Settings:
     presence_ttl: int = 30
     drain_timeout: int = 10
     demo_business_id: str = ""
+    webhook_concurrency: int = 8
+    webhook_timeout_ms: int = 10_000
+    webhook_retry_base_ms: int = 10_000
+    webhook_retry_max_ms: int = 3_600_000
+    webhook_retry_window_ms: int = 86_400_000
+    webhook_poll_ms: int = 1000
+    webhook_retention_days: int = 7
 
     @property
     def effective_jwt_secret(self) -> str:

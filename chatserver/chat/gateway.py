@@ -17,7 +17,7 @@ from chatserver.chat.models import Principal, Role, iso_ms
 from chatserver.chat.service import ChatService
 from chatserver.chat.tokens import TokenVerifier
 from chatserver.chat.workflow_events import WorkflowEvents
-from chatserver.protocol import ChatError, ErrorCode, FrameError, decode_frame, encode_frame, events
+from chatserver.protocol import PROTOCOL_VERSION, ChatError, ErrorCode, FrameError, decode_frame, encode_frame, events
 from chatserver.protocol.envelope import ack_error_frame, ack_frame, error_frame
 from chatserver.protocol.schemas import validate_payload
 from chatserver.store.base import StoreError
@@ -102,6 +102,7 @@ class Gateway:
                         "userType": principal.role.value,
                         "businessId": principal.business_id,
                         "name": principal.name,
+                        "protocol": PROTOCOL_VERSION,
                     },
                 )
             )
@@ -123,6 +124,7 @@ class Gateway:
                     "sessionId": registration.session_id,
                     "resumed": registration.resumed,
                     "expiresAt": iso_ms(self.service.session_expires_at(guest.last_seen_at)),
+                    "protocol": PROTOCOL_VERSION,
                 },
             )
         )

@@ -22,6 +22,12 @@ from chatserver.http.ops import HealthzHandler, MetricsHandler, ReadyzHandler
 from chatserver.http.realtime import RealtimeHandler
 from chatserver.http.rest import NotFoundHandler, RoomMessagesHandler, RoomsHandler
 from chatserver.http.static import static_routes
+from chatserver.http.webhooks import (
+    WebhookDeliveriesHandler,
+    WebhookHandler,
+    WebhookReplayHandler,
+    WebhooksHandler,
+)
 
 access_log = logging.getLogger("chatserver.access")
 
@@ -56,6 +62,7 @@ def make_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = Non
     settings = runtime.settings
     api = {"service": runtime.service, "verifier": runtime.verifier}
     dashboard = {**api, "runtime": runtime}
+    hooks = {**api, "webhooks": runtime.webhooks}
     tracker = connections if connections is not None else set()
     app = tornado.web.Application(
         [
@@ -79,6 +86,10 @@ def make_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = Non
             (r"/readyz", ReadyzHandler, {"runtime": runtime}),
             (r"/metrics", MetricsHandler, {"runtime": runtime}),
             *static_routes(settings.demo_business_id),
+            (r"/api/webhooks", WebhooksHandler, hooks),
+            (r"/api/webhooks/([^/]+)", WebhookHandler, hooks),
+            (r"/api/webhooks/([^/]+)/deliveries", WebhookDeliveriesHandler, hooks),
+            (r"/api/webhooks/([^/]+)/replay", WebhookReplayHandler, hooks),
             (r"/api/.*", NotFoundHandler, api),
         ],
         websocket_max_message_size=settings.max_frame_bytes,

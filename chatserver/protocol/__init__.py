@@ -8,8 +8,10 @@ from chatserver.protocol import events
 from chatserver.protocol.codes import CloseCode, ErrorCode
 from chatserver.protocol.envelope import Envelope, FrameError, decode_frame, encode_frame
 from chatserver.protocol.errors import ChatError
+from chatserver.protocol.version import PROTOCOL_VERSION
 
 __all__ = [
+    "PROTOCOL_VERSION",
     "ChatError",
     "CloseCode",
     "Envelope",

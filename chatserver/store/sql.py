@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,6 +17,8 @@ from chatserver.chat.models import Business, GuestSession, Message, NewMessage, 
 from chatserver.store.base import AppendResult, RoomPage, RoomQuotaExceeded, StoreError
 from chatserver.store.business_sql import VISITOR_SENDERS, BusinessSqlMixin, room_filter_clauses
 from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow
+from chatserver.store.outbox import WROTE, write_outbox
+from chatserver.webhooks.events import message_created, room_created
 
 PREVIEW_CHARS = 200
 
@@ -102,19 +104,24 @@ class SqlStore(BusinessSqlMixin):
     The business features (FAQs, settings, contacts, staff, workflow, analytics) are in
     ``BusinessSqlMixin`` (``business_sql.py``)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, on_outbox: Callable[[], None] | None = None) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.on_outbox = on_outbox  # called after a commit that wrote webhook events (wakes the worker)
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[AsyncSession]:
         try:
-            async with self._sessions() as session, session.begin():
-                yield session
+            async with self._sessions() as session:
+                async with session.begin():
+                    yield session
+                wrote = session.info.pop(WROTE, False)
         except IntegrityError:
             raise
         except (OperationalError, InterfaceError, DBAPIError, OSError) as exc:
             raise StoreError(f"database unavailable: {type(exc).__name__}") from exc
+        if wrote and self.on_outbox is not None:
+            self.on_outbox()
 
     async def ping(self) -> None:
         async with self._tx() as session:
@@ -238,6 +245,7 @@ class SqlStore(BusinessSqlMixin):
                     if int(count or 0) >= max_guest_rooms:
                         raise RoomQuotaExceeded(new.guest_id)
                 session.add(row)
+                await write_outbox(session, [room_created(_room(row), now)])
         except IntegrityError as exc:
             existing = await self.find_active_room(new.business_id, guest_id=new.guest_id, user_id=new.user_id)
             if existing is None:
@@ -332,6 +340,7 @@ class SqlStore(BusinessSqlMixin):
                 faq_id=new.faq_id,
             )
             session.add(row)
+            await write_outbox(session, [message_created(_message(row), updated.business_id, now)])
         return AppendResult(_message(row), created=True, room=_room(updated))
 
     async def list_messages(

@@ -100,7 +100,13 @@ async def test_customer_with_token_gets_its_own_room(connect, business):
     customer = await connect(token=token)
     assert customer.frames[0] == {
         "event": "user:authenticated",
-        "data": {"userId": "customer-carol", "userType": "customer", "businessId": None, "name": "Carol"},
+        "data": {
+            "userId": "customer-carol",
+            "userType": "customer",
+            "businessId": None,
+            "name": "Carol",
+            "protocol": "v1",
+        },
     }
     joined = await customer.call("chat:join-room", {"businessId": business, "userName": "Carol"})
     meta = joined["room"]["metadata"]

@@ -1,0 +1,78 @@
+"""Webhook event types and their payloads (documented in protocol.md §13).
+
+An ``OutboxEvent`` is built inside the store's transaction from the state it just wrote, so the
+payload is exactly what was committed. The body is serialized once, here: every attempt sends
+the same bytes, and the signature covers them.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from chatserver.chat.models import Message, Room, iso_ms
+
+
+class EventType(enum.StrEnum):
+    ROOM_CREATED = "room.created"
+    MESSAGE_CREATED = "message.created"
+    GUEST_UPDATED = "guest.updated"  # emitted by the staff "update guest info" action
+    GUEST_CONVERTED = "guest.converted"  # emitted when a guest becomes a registered customer
+    ROOM_CLOSED = "room.closed"  # emitted by the staff "close room" action
+
+
+ALL_EVENTS = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    id: str  # evt_<hex>: receivers deduplicate by it
+    type: EventType
+    business_id: str
+    order_key: str  # events with the same key reach a webhook in the order they happened
+    body: str  # the exact JSON POSTed
+    created_at: int
+
+
+def new_event_id() -> str:
+    return "evt_" + secrets.token_hex(12)
+
+
+def make_event(event_type: EventType, business_id: str, order_key: str, data: dict[str, Any], now: int) -> OutboxEvent:
+    event_id = new_event_id()
+    body = {"id": event_id, "type": event_type.value, "createdAt": iso_ms(now), "businessId": business_id, "data": data}
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return OutboxEvent(event_id, event_type, business_id, order_key, text, now)
+
+
+def room_key(room_id: str) -> str:
+    return f"room:{room_id}"
+
+
+def room_created(room: Room, now: int) -> OutboxEvent:
+    return make_event(EventType.ROOM_CREATED, room.business_id, room_key(room.id), {"room": room.to_wire()}, now)
+
+
+def message_created(message: Message, business_id: str, now: int) -> OutboxEvent:
+    data = {"message": message.to_wire()}
+    return make_event(EventType.MESSAGE_CREATED, business_id, room_key(message.room_id), data, now)
+
+
+def guest_updated(room: Room, now: int) -> OutboxEvent:
+    """The room after staff changed its guest's info (``metadata.guestInfo``)."""
+    return make_event(EventType.GUEST_UPDATED, room.business_id, room_key(room.id), {"room": room.to_wire()}, now)
+
+
+def guest_converted(room: Room, guest_id: str, user_id: str, now: int) -> OutboxEvent:
+    """The guest ``guest_id`` of ``room`` became the registered user ``user_id``."""
+    data = {"room": room.to_wire(), "guestId": guest_id, "userId": user_id}
+    return make_event(EventType.GUEST_CONVERTED, room.business_id, room_key(room.id), data, now)
+
+
+def room_closed(room: Room, closed_by: dict[str, Any], now: int) -> OutboxEvent:
+    """``closed_by``: ``{"userId": ..., "userType": "staff"}`` of whoever closed it."""
+    data = {"room": room.to_wire(), "closedBy": closed_by}
+    return make_event(EventType.ROOM_CLOSED, room.business_id, room_key(room.id), data, now)

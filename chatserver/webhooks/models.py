@@ -1,0 +1,125 @@
+"""Webhook values and the two small store interfaces: the registry staff manage, and the
+delivery queue the worker drains. ``chatserver.store.webhooks`` implements both."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from chatserver.chat.models import iso_ms
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for its (next) attempt, or being attempted
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"  # retries exhausted; staff can replay it
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    id: str
+    business_id: str
+    url: str
+    events: tuple[str, ...]  # event types, or ("*",) for all
+    secret: str  # shown once, when the webhook is created
+    created_at: int
+    created_by: str
+
+    def to_wire(self, *, with_secret: bool = False, stats: dict[str, int] | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "_id": self.id,
+            "businessId": self.business_id,
+            "url": self.url,
+            "events": list(self.events),
+            "createdAt": iso_ms(self.created_at),
+            "createdBy": self.created_by,
+        }
+        if with_secret:
+            body["secret"] = self.secret
+        if stats is not None:
+            body["deliveries"] = {status.value: stats.get(status.value, 0) for status in DeliveryStatus}
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: str
+    webhook_id: str
+    event_id: str
+    event_type: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: int | None
+    last_status: int | None  # HTTP status of the last attempt, if one came back
+    last_error: str | None
+    created_at: int
+    delivered_at: int | None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "_id": self.id,
+            "webhookId": self.webhook_id,
+            "eventId": self.event_id,
+            "eventType": self.event_type,
+            "status": self.status.value,
+            "attempts": self.attempts,
+            "nextAttemptAt": iso_ms(self.next_attempt_at) if self.status is DeliveryStatus.PENDING else None,
+            "lastStatus": self.last_status,
+            "lastError": self.last_error,
+            "createdAt": iso_ms(self.created_at),
+            "deliveredAt": iso_ms(self.delivered_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPage:
+    deliveries: list[Delivery]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery leased to one worker for one attempt."""
+
+    delivery_id: str
+    url: str
+    secret: str
+    event_id: str
+    event_type: str
+    body: str
+    attempts: int  # attempts made before this one
+    retry_from: int
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    status: int | None = None  # HTTP status, when a response came back
+    error: str | None = None  # why it failed, when it did
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+class WebhookRegistry(Protocol):
+    async def add_webhook(self, webhook: Webhook) -> None: ...
+    async def get_webhook(self, webhook_id: str) -> Webhook | None: ...
+    async def list_webhooks(self, business_id: str) -> list[tuple[Webhook, dict[str, int]]]: ...
+    async def remove_webhook(self, webhook_id: str) -> bool: ...
+    async def list_deliveries(
+        self, webhook_id: str, *, status: DeliveryStatus | None, limit: int, cursor: str | None
+    ) -> DeliveryPage: ...
+    async def replay(
+        self, webhook_id: str, *, delivery_id: str | None, status: DeliveryStatus | None, now: int
+    ) -> int: ...
+
+
+class DeliveryQueue(Protocol):
+    async def dispatch(self, now: int, limit: int) -> int: ...
+    async def claim(self, owner: str, now: int, lease_ms: int, limit: int) -> list[Claim]: ...
+    async def record(
+        self, delivery_id: str, result: AttemptResult, *, now: int, next_attempt_at: int | None
+    ) -> None: ...
+    async def release(self, owner: str) -> None: ...
+    async def prune(self, before: int) -> int: ...

@@ -1,0 +1,178 @@
+"""The conformance suite against our own server: in-process on SQLite and PostgreSQL, and
+through the CLI against two ``chatserver serve`` processes sharing one PostgreSQL schema. Also
+proves the suite has teeth: servers broken on purpose fail the matching cases."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import pytest
+
+from chatserver.app import make_store
+from chatserver.chat.clock import now_ms
+from chatserver.config import Settings
+from chatserver.conformance.context import SuiteConfig
+from chatserver.conformance.runner import Outcome, exit_code, run_suite
+from chatserver.conformance.tokens import TokenSource
+from tests.conftest import SECRET
+from tests.processes import ServerProcess, run_cli, start_together
+from tests.services import PG_URL, postgres_schema, require_postgres, run_aside
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def create_businesses(schema: str, count: int) -> list[str]:
+    """Straight into the database: one CLI call is exercised above, more would only cost time."""
+
+    async def create() -> list[str]:
+        store = make_store(Settings(database_url=PG_URL, database_schema=schema))
+        try:
+            return [(await store.create_business(f"Biz {i}", now_ms())).id for i in range(count)]
+        finally:
+            await store.close()
+
+    return run_aside(create())
+
+
+async def businesses(runtime: Any, count: int) -> tuple[str, ...]:
+    return tuple([(await runtime.store.create_business(f"Conformance {i}", now_ms())).id for i in range(count)])
+
+
+async def test_our_server_conforms(runtime, ws_url):
+    lines: list[str] = []
+    config = SuiteConfig(
+        urls=(ws_url,), businesses=await businesses(runtime, 6), tokens=TokenSource(secret=SECRET), timeout=5.0
+    )
+    results = await run_suite(config, out=lines.append)
+    report = "\n".join(lines)
+    assert exit_code(results) == 0, report
+    assert len(results) >= 40 and all(r.outcome is Outcome.OK for r in results), report
+    assert lines[-1].endswith("CONFORMS")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_broken_server_fails_the_matching_cases(runtime, ws_url, monkeypatch):
+    """Three deliberate protocol violations, each caught by the case that checks that rule."""
+    import chatserver.chat.gateway as gateway_module
+
+    monkeypatch.setattr(gateway_module, "PROTOCOL_VERSION", "v0")
+    gateway = runtime.gateway
+    real_authenticate = gateway.authenticate
+
+    def lenient(credentials: Any) -> Any:
+        try:
+            return real_authenticate(credentials)
+        except Exception:
+            return None  # the bug: a bad token becomes a guest
+
+    monkeypatch.setattr(gateway, "authenticate", lenient)
+    real_send = gateway.handlers["chat:send-message"]
+
+    async def forgetful_send(client: Any, data: dict[str, Any]) -> dict[str, Any]:
+        return await real_send(client, {k: v for k, v in data.items() if k != "clientMsgId"})
+
+    monkeypatch.setitem(gateway.handlers, "chat:send-message", forgetful_send)
+
+    lines: list[str] = []
+    config = SuiteConfig(
+        urls=(ws_url,),
+        businesses=await businesses(runtime, 1),
+        tokens=TokenSource(secret=SECRET),
+        only=(
+            "handshake.protocol-version",
+            "handshake.auth-bad-signature",
+            "send.idempotent-client-msg-id",
+            "rest.health",
+        ),
+    )
+    results = await run_suite(config, out=lines.append)
+    outcome = {r.case.name: r for r in results}
+    assert exit_code(results) == 1
+    assert outcome["handshake.protocol-version"].outcome is Outcome.FAIL
+    assert "'v0'" in outcome["handshake.protocol-version"].reason
+    assert outcome["handshake.auth-bad-signature"].outcome is Outcome.FAIL
+    assert "downgraded to a guest" in outcome["handshake.auth-bad-signature"].reason
+    assert outcome["send.idempotent-client-msg-id"].outcome is Outcome.FAIL
+    assert outcome["rest.health"].outcome is Outcome.OK
+    assert lines[-1].endswith("DOES NOT CONFORM")
+
+
+def test_two_instances_on_postgres_conform_through_the_cli():
+    """Two ``chatserver serve`` processes on one freshly migrated PostgreSQL schema, no shared
+    broker: every case that needs only the shared database passes; the ``--cluster`` cases
+    (live fan-out between instances) are not selected."""
+    require_postgres()
+    with postgres_schema() as schema:
+        env = {
+            **os.environ,
+            "DATABASE_URL": PG_URL,
+            "DATABASE_SCHEMA": schema,
+            "JWT_SECRET": SECRET,
+            "LOG_LEVEL": "WARNING",
+        }
+        env.pop("REDIS_URL", None)
+        assert run_cli(["migrate"], env).returncode == 0
+        ids = [run_cli(["business", "add", "Biz 0"], env).stdout.strip(), *create_businesses(schema, 5)]
+        a, b = start_together(ServerProcess(env), ServerProcess(env))
+        with a, b:
+            args = ["conformance", "--url", a.ws_url, "--url", b.ws_url]
+            args += [arg for business in ids for arg in ("--business", business)]
+            result = run_cli(args, env, timeout=150)
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report
+    assert "0 failed, 0 skipped" in report and report.rstrip().endswith("CONFORMS"), report
+    for name in (
+        "cluster.session-on-other-instance",
+        "cluster.same-active-room",
+        "cluster.resume-on-other-instance",
+        "cluster.idempotent-on-other-instance",
+        "cluster.seq-with-writers-on-both",
+        "errors.limit-reached",
+    ):
+        assert f"PASS {name} " in report, report
+    assert "not selected for this deployment: 3 cases needing --cluster (see --list)" in report, report
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_token_command_supplies_tokens(runtime, ws_url):
+    """With ``--token-command`` (here ``chatserver token``) instead of the key: the cases that need
+    the key are SKIPs, which makes the run incomplete (exit 3), never green."""
+    command = f"{sys.executable} -m chatserver token --jwt-secret {SECRET}"
+    config = SuiteConfig(
+        urls=(ws_url,),
+        businesses=await businesses(runtime, 1),
+        tokens=TokenSource(command=command),
+        only=("handshake.",),
+    )
+    lines: list[str] = []
+    results = await run_suite(config, out=lines.append)
+    skipped = sorted(r.case.name for r in results if r.outcome is Outcome.SKIP)
+    assert skipped == [
+        "handshake.auth-missing-claim",
+        "handshake.auth-wrong-algorithm",
+        "handshake.staff-without-business",
+    ]
+    assert all(r.outcome is Outcome.OK for r in results if r.outcome is not Outcome.SKIP), "\n".join(lines)
+    assert exit_code(results) == 3 and lines[-1].endswith("INCOMPLETE")
+
+
+def test_cli_usage_errors_exit_2():
+    result = run_cli(["conformance", "--url", "ws://127.0.0.1:9/realtime"], {**os.environ, "JWT_SECRET": ""})
+    assert result.returncode == 2
+    assert "--business is required" in result.stdout
+
+
+def test_readme_shows_a_current_passing_run():
+    """The README's sample output lists every single-instance case, each passing."""
+    from pathlib import Path
+
+    from chatserver.conformance.case import Need
+    from chatserver.conformance.runner import all_cases
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    single = [c.name for c in all_cases() if Need.TWO_URLS not in c.needs]
+    for name in single:
+        assert f"PASS {name} " in readme, name
+    assert f"{len(single)} passed, 0 failed, 0 skipped of {len(single)} cases: CONFORMS" in readme
