@@ -41,6 +41,15 @@ def _non_negative_int(raw: str) -> int:
     return value
 
 
+def _yes_no(raw: str) -> bool:
+    value = raw.lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("must be true or false")
+
+
 def _port(raw: str) -> int:
     value = int(raw)
     if not 0 <= value <= 65535:
@@ -94,6 +103,43 @@ SETTINGS: tuple[Spec, ...] = (
     Spec("history_page", "HISTORY_PAGE_SIZE", 50, "messages returned by join and history by default", _positive_int),
     Spec("ping_interval", "WS_PING_INTERVAL", 25, "seconds between server pings; 0 disables", _non_negative_int),
     Spec("log_level", "LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR", _log_level),
+    # abuse limits (docs/reliability.md); 0 turns a limit off
+    Spec(
+        "max_connections_per_ip",
+        "MAX_CONNECTIONS_PER_IP",
+        100,
+        "open WebSockets per client address on this instance (more: close 4429); 0: no limit",
+        _non_negative_int,
+    ),
+    Spec(
+        "max_frames_per_second",
+        "MAX_FRAMES_PER_SECOND",
+        20,
+        "frames a connection may send per second, sustained (more: rate_limited); 0: no limit",
+        _non_negative_int,
+    ),
+    Spec("frame_burst", "FRAME_BURST", 60, "frames a connection may send at once before the rate holds", _positive_int),
+    Spec(
+        "max_rooms_per_connection",
+        "MAX_ROOMS_PER_CONNECTION",
+        100,
+        "rooms one connection may follow (more: limit_reached); 0: no limit",
+        _non_negative_int,
+    ),
+    Spec(
+        "max_send_queue_bytes",
+        "MAX_SEND_QUEUE_BYTES",
+        4 * 1024 * 1024,
+        "unsent bytes a connection may hold before it is closed as a slow consumer (4408)",
+        _positive_int,
+    ),
+    Spec(
+        "trust_proxy_headers",
+        "TRUST_PROXY_HEADERS",
+        False,
+        "take the client address from X-Forwarded-For / X-Real-IP (only behind a proxy that sets them)",
+        _yes_no,
+    ),
 )
 
 
@@ -117,6 +163,12 @@ class Settings:
     history_page: int = 50
     ping_interval: int = 25
     log_level: str = "INFO"
+    max_connections_per_ip: int = 100
+    max_frames_per_second: int = 20
+    frame_burst: int = 60
+    max_rooms_per_connection: int = 100
+    max_send_queue_bytes: int = 4 * 1024 * 1024
+    trust_proxy_headers: bool = False
 
     @property
     def effective_jwt_secret(self) -> str:

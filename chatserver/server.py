@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from tornado.httpserver import HTTPServer
 
@@ -17,13 +18,19 @@ from chatserver.protocol import CloseCode
 log = logging.getLogger("chatserver")
 
 
+def http_server_options(settings: Settings) -> dict[str, Any]:
+    """Proxy headers decide the client address that per-address limits count, so they are
+    believed only when the operator says a proxy in front sets them."""
+    return {"xheaders": settings.trust_proxy_headers, "max_body_size": 1024 * 1024}
+
+
 async def serve(settings: Settings) -> int:
     if settings.uses_dev_secret:
         log.warning("JWT_SECRET is not set: using the insecure development secret; set it in production")
     runtime = await build_runtime(settings)
     connections: set[RealtimeHandler] = set()
     app = make_app(runtime, connections=connections)
-    server = HTTPServer(app, xheaders=True, max_body_size=1024 * 1024)
+    server = HTTPServer(app, **http_server_options(settings))
     server.listen(settings.port, settings.host or None)
     log.info("chatserver listening on %s:%d", settings.host or "*", settings.port)
 

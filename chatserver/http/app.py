@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode
 import tornado.web
 
 from chatserver.app import Runtime
+from chatserver.chat.limits import ConnectionsPerAddress
 from chatserver.http.realtime import RealtimeHandler
 from chatserver.http.rest import HealthHandler, NotFoundHandler, RoomMessagesHandler, RoomsHandler
 
@@ -44,9 +45,15 @@ def make_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = Non
     settings = runtime.settings
     api = {"service": runtime.service, "verifier": runtime.verifier}
     tracker = connections if connections is not None else set()
+    realtime = {
+        "gateway": runtime.gateway,
+        "settings": settings,
+        "tracker": tracker,
+        "addresses": ConnectionsPerAddress(settings.max_connections_per_ip),
+    }
     app = tornado.web.Application(
         [
-            (r"/realtime", RealtimeHandler, {"gateway": runtime.gateway, "settings": settings, "tracker": tracker}),
+            (r"/realtime", RealtimeHandler, realtime),
             (r"/api/chat/rooms", RoomsHandler, api),
             (r"/api/chat/rooms/([^/]+)/messages", RoomMessagesHandler, api),
             (r"/healthz", HealthHandler),

@@ -11,17 +11,21 @@ from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from chatserver.chat.gateway import Client, Credentials, Gateway
+from chatserver.chat.limits import ConnectionsPerAddress
 from chatserver.config import Settings
-from chatserver.protocol import ChatError, CloseCode
+from chatserver.protocol import ChatError, CloseCode, ErrorCode
 from chatserver.protocol.envelope import error_frame
 
 log = logging.getLogger("chatserver.realtime")
 
-MAX_PENDING_BYTES = 4 * 1024 * 1024  # unsent bytes a connection may hold before it is closed as slow
-
 
 def origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
     return "*" in allowed or origin.rstrip("/").lower() in allowed
+
+
+def printable(text: str, limit: int) -> str:
+    """Header text fit to store: control characters (NUL included) dropped, length bounded."""
+    return "".join(ch for ch in text[: limit * 2] if ch.isprintable())[:limit]
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -33,10 +37,18 @@ def bearer_token(header: str | None) -> str | None:
 class RealtimeHandler(WebSocketHandler):
     """One instance per connection; all state lives on the instance, none on the class."""
 
-    def initialize(self, gateway: Gateway, settings: Settings, tracker: set[RealtimeHandler]) -> None:
+    def initialize(
+        self,
+        gateway: Gateway,
+        settings: Settings,
+        tracker: set[RealtimeHandler],
+        addresses: ConnectionsPerAddress | None = None,
+    ) -> None:
         self.gateway = gateway
         self.chat_settings = settings
         self.tracker = tracker
+        self.addresses = addresses if addresses is not None else ConnectionsPerAddress(0)
+        self.address: str | None = None  # set while this connection counts against its address
         self.client: Client | None = None
         self.pending_bytes = 0
 
@@ -48,11 +60,19 @@ class RealtimeHandler(WebSocketHandler):
 
     async def open(self, *args: str, **kwargs: str) -> None:
         self.tracker.add(self)
+        remote_ip = self.request.remote_ip or ""
+        if not self.addresses.acquire(remote_ip):
+            log.info("refusing a connection: too many from one address")
+            refusal = ChatError(ErrorCode.RATE_LIMITED, "too many connections from this address; retry later")
+            self.send_text(error_frame(refusal, None))
+            self.close(CloseCode.POLICY, "too many connections")
+            return
+        self.address = remote_ip
         credentials = Credentials(
             session_id=self.get_query_argument("sessionId", None) or None,
             token=self.get_query_argument("token", None) or bearer_token(self.request.headers.get("Authorization")),
-            user_agent=self.request.headers.get("User-Agent", "")[:512],
-            remote_ip=self.request.remote_ip or "",
+            user_agent=printable(self.request.headers.get("User-Agent", ""), 512),
+            remote_ip=remote_ip,
         )
         try:
             self.client = await self.gateway.open(self, credentials)
@@ -64,11 +84,15 @@ class RealtimeHandler(WebSocketHandler):
             self.close(CloseCode.INTERNAL, "internal error")
 
     async def on_message(self, message: str | bytes) -> None:
-        if self.client is not None:
+        # frames still arriving after the server closed (4408, 4429, 1001) are not processed
+        if self.client is not None and self.ws_connection is not None and not self.ws_connection.is_closing():
             await self.gateway.receive(self.client, message)
 
     def on_close(self) -> None:
         self.tracker.discard(self)
+        if self.address is not None:
+            address, self.address = self.address, None
+            self.addresses.release(address)
         if self.client is not None:
             client, self.client = self.client, None
             self.gateway.close_soon(client)
@@ -80,7 +104,7 @@ class RealtimeHandler(WebSocketHandler):
         if self.ws_connection is None or self.ws_connection.is_closing():
             return
         size = len(frame)
-        if self.pending_bytes + size > MAX_PENDING_BYTES:
+        if self.pending_bytes + size > self.chat_settings.max_send_queue_bytes:
             log.info("closing a slow consumer with %d bytes unsent", self.pending_bytes)
             self.close(CloseCode.SLOW_CONSUMER, "slow consumer")
             return
