@@ -15,6 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
+EPSILON = 1e-6  # float noise: 0.1 s at 10 a second must refill exactly one token
+
+
 class TokenBucket:
     """``capacity`` tokens, refilled at ``rate`` per second; one token per event."""
 
@@ -30,10 +33,10 @@ class TokenBucket:
         now = self._clock()
         self._tokens = min(self._capacity, self._tokens + (now - self._at) * self._rate)
         self._at = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
+        if self._tokens >= 1.0 - EPSILON:
+            self._tokens = max(0.0, self._tokens - 1.0)
             return 0
-        return max(1, math.ceil((1.0 - self._tokens) / self._rate * 1000))
+        return max(1, math.ceil((1.0 - self._tokens) / self._rate * 1000 - EPSILON))
 
 
 @dataclass(frozen=True, slots=True)
