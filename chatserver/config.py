@@ -103,6 +103,13 @@ SETTINGS: tuple[Spec, ...] = (
     Spec("history_page", "HISTORY_PAGE_SIZE", 50, "messages returned by join and history by default", _positive_int),
     Spec("ping_interval", "WS_PING_INTERVAL", 25, "seconds between server pings; 0 disables", _non_negative_int),
     Spec("log_level", "LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR", _log_level),
+    Spec(
+        "database_timeout",
+        "DATABASE_TIMEOUT",
+        10,
+        "seconds a database connect or statement may take before the request fails (unavailable)",
+        _positive_int,
+    ),
     # abuse limits (docs/reliability.md); 0 turns a limit off
     Spec(
         "max_connections_per_ip",
@@ -163,6 +170,7 @@ class Settings:
     history_page: int = 50
     ping_interval: int = 25
     log_level: str = "INFO"
+    database_timeout: int = 10
     max_connections_per_ip: int = 100
     max_frames_per_second: int = 20
     frame_burst: int = 60

@@ -17,6 +17,10 @@ from chatserver.protocol import CloseCode
 
 log = logging.getLogger("chatserver")
 
+# pending TCP connections the kernel queues before accept (tornado's default is 128): a
+# reconnect storm after a deploy or network blip fills a short queue and costs clients SYN retries
+LISTEN_BACKLOG = 1024
+
 
 def http_server_options(settings: Settings) -> dict[str, Any]:
     """Proxy headers decide the client address that per-address limits count, so they are
@@ -31,7 +35,7 @@ async def serve(settings: Settings) -> int:
     connections: set[RealtimeHandler] = set()
     app = make_app(runtime, connections=connections)
     server = HTTPServer(app, **http_server_options(settings))
-    server.listen(settings.port, settings.host or None)
+    server.listen(settings.port, settings.host or None, backlog=LISTEN_BACKLOG)
     log.info("chatserver listening on %s:%d", settings.host or "*", settings.port)
 
     stop = asyncio.Event()

@@ -223,7 +223,11 @@ class Gateway:
             client.rooms.add(room.id)
             self.hub.ready(client.conn, room.id, room.last_seq)
         result = await self.service.send_message(client.principal, room, data["content"], data.get("clientMsgId"))
-        client.last_touch = await self.service.touch_guest(client.principal, client.last_touch)
+        try:
+            client.last_touch = await self.service.touch_guest(client.principal, client.last_touch)
+        except StoreError as exc:
+            # the message is stored: a missed activity mark must not turn the ack into a failure
+            log.warning("guest activity not recorded: %s", exc)
         return {**result.message.to_wire(), "duplicate": not result.created}
 
     def _check_room_quota(self, client: Client, room_id: str) -> None:

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-
 EPSILON = 1e-6  # float noise: 0.1 s at 10 a second must refill exactly one token
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, SenderType
@@ -94,13 +95,15 @@ class SqlStore:
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[AsyncSession]:
+        committing = False
         try:
             async with self._sessions() as session, session.begin():
                 yield session
+                committing = True  # the body is done: what fails now is the commit
         except IntegrityError:
             raise
-        except (OperationalError, InterfaceError, DBAPIError, OSError) as exc:
-            raise StoreError(f"database unavailable: {type(exc).__name__}") from exc
+        except (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError, PoolTimeout) as exc:
+            raise StoreError(f"database unavailable: {type(exc).__name__}", uncertain=committing) from exc
 
     async def ping(self) -> None:
         async with self._tx() as session:
