@@ -93,6 +93,11 @@ class RawWebSocket:
         assert isinstance(transport, asyncio.ReadTransport)
         transport.pause_reading()
 
+    def resume_reading(self) -> None:
+        transport = self.writer.transport
+        assert isinstance(transport, asyncio.ReadTransport)
+        transport.resume_reading()
+
     async def read_frame(self) -> tuple[int, bytes]:
         head = await self.reader.readexactly(2)
         size = head[1] & 0x7F
