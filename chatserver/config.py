@@ -134,6 +134,13 @@ SETTINGS: tuple[Spec, ...] = (
         _non_negative_int,
     ),
     Spec(
+        "max_opening_connections",
+        "MAX_OPENING_CONNECTIONS",
+        16,
+        "connections authenticated or registered at once; more wait their turn (reconnect storms)",
+        _positive_int,
+    ),
+    Spec(
         "max_send_queue_bytes",
         "MAX_SEND_QUEUE_BYTES",
         4 * 1024 * 1024,
@@ -175,6 +182,7 @@ class Settings:
     max_frames_per_second: int = 20
     frame_burst: int = 60
     max_rooms_per_connection: int = 100
+    max_opening_connections: int = 16
     max_send_queue_bytes: int = 4 * 1024 * 1024
     trust_proxy_headers: bool = False
 

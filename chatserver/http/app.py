@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from urllib.parse import parse_qsl, urlencode
 
@@ -50,6 +51,7 @@ def make_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = Non
         "settings": settings,
         "tracker": tracker,
         "addresses": ConnectionsPerAddress(settings.max_connections_per_ip),
+        "openings": asyncio.Semaphore(settings.max_opening_connections),
     }
     app = tornado.web.Application(
         [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from asyncio import Future
@@ -43,11 +44,13 @@ class RealtimeHandler(WebSocketHandler):
         settings: Settings,
         tracker: set[RealtimeHandler],
         addresses: ConnectionsPerAddress | None = None,
+        openings: asyncio.Semaphore | None = None,
     ) -> None:
         self.gateway = gateway
         self.chat_settings = settings
         self.tracker = tracker
         self.addresses = addresses if addresses is not None else ConnectionsPerAddress(0)
+        self.openings = openings if openings is not None else asyncio.Semaphore(settings.max_opening_connections)
         self.address: str | None = None  # set while this connection counts against its address
         self.client: Client | None = None
         self.pending_bytes = 0
@@ -75,7 +78,12 @@ class RealtimeHandler(WebSocketHandler):
             remote_ip=remote_ip,
         )
         try:
-            self.client = await self.gateway.open(self, credentials)
+            # a reconnect storm waits here in turn instead of queueing every handshake's queries
+            # in the database pool ahead of the requests of clients already connected
+            async with self.openings:
+                if self.ws_connection is None or self.ws_connection.is_closing():
+                    return  # gave up while waiting
+                self.client = await self.gateway.open(self, credentials)
         except ChatError as err:
             self.send_text(error_frame(err, None))
             self.close(CloseCode.AUTH_INVALID, err.message[:100])

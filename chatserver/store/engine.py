@@ -20,14 +20,15 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, t
     SQLite gets one connection (SQLite serializes writers anyway; one connection avoids
     ``database is locked`` on lock upgrades), WAL and a busy timeout for other processes.
     PostgreSQL can be pinned to ``schema`` through ``search_path`` (tests isolate runs this way).
-    ``timeout`` bounds connecting, waiting for a pooled connection and every statement: a
-    database that stops answering (a network partition, not just a refused connection) fails
-    requests with ``unavailable`` after that long instead of holding them forever.
+    ``timeout`` bounds connecting and every statement: a database that stops answering (a
+    network partition, not just a refused connection) fails requests with ``unavailable`` after
+    that long instead of holding them forever. Waiting for a pooled connection keeps the pool's
+    own 30 s: under a burst of load (a reconnect storm) requests queue rather than fail.
     """
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=max(timeout, 30))
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=30)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
@@ -48,7 +49,6 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, t
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=True,
-            pool_timeout=timeout,
             connect_args=connect_args,
         )
     raise ValueError(
