@@ -21,7 +21,7 @@ FUZZ = settings(
     derandomize=True,
     database=None,
     deadline=None,
-    max_examples=1500,
+    max_examples=1000,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
 DOCUMENTED = {code.value for code in ErrorCode}

@@ -53,6 +53,8 @@ class RealtimeHandler(WebSocketHandler):
         self.openings = openings if openings is not None else asyncio.Semaphore(settings.max_opening_connections)
         self.address: str | None = None  # set while this connection counts against its address
         self.client: Client | None = None
+        self.opening: asyncio.Future[None] | None = None
+        self.disconnected = False
         self.pending_bytes = 0
 
     def check_origin(self, origin: str) -> bool:
@@ -77,26 +79,44 @@ class RealtimeHandler(WebSocketHandler):
             user_agent=printable(self.request.headers.get("User-Agent", ""), 512),
             remote_ip=remote_ip,
         )
+        # Registration runs beside tornado's frame loop, not inside ``open``: tornado reads no
+        # frame (pongs included) until ``open`` returns, so a client waiting its turn below
+        # would be closed for a missed ping. Frames that arrive meanwhile wait in ``on_message``.
+        self.opening = asyncio.ensure_future(self._open_client(credentials))
+
+    async def _open_client(self, credentials: Credentials) -> None:
         try:
             # a reconnect storm waits here in turn instead of queueing every handshake's queries
             # in the database pool ahead of the requests of clients already connected
             async with self.openings:
-                if self.ws_connection is None or self.ws_connection.is_closing():
+                if self._gone():
                     return  # gave up while waiting
-                self.client = await self.gateway.open(self, credentials)
+                client = await self.gateway.open(self, credentials)
         except ChatError as err:
             self.send_text(error_frame(err, None))
             self.close(CloseCode.AUTH_INVALID, err.message[:100])
+            return
         except Exception:
             log.exception("could not open a connection")
             self.close(CloseCode.INTERNAL, "internal error")
+            return
+        if self._gone():
+            self.gateway.close_soon(client)  # closed while it was being registered
+        else:
+            self.client = client
+
+    def _gone(self) -> bool:
+        return self.disconnected or self.ws_connection is None or self.ws_connection.is_closing()
 
     async def on_message(self, message: str | bytes) -> None:
+        if self.opening is not None and not self.opening.done():
+            await self.opening
         # frames still arriving after the server closed (4408, 4429, 1001) are not processed
-        if self.client is not None and self.ws_connection is not None and not self.ws_connection.is_closing():
+        if self.client is not None and not self._gone():
             await self.gateway.receive(self.client, message)
 
     def on_close(self) -> None:
+        self.disconnected = True
         self.tracker.discard(self)
         if self.address is not None:
             address, self.address = self.address, None
