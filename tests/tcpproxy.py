@@ -9,7 +9,8 @@ import contextlib
 class TcpProxy:
     """Forwards ``127.0.0.1:<port>`` to a target. ``cut()`` resets every open connection and
     refuses new ones (what a database restart or a dropped network path looks like to its
-    clients); ``restore()`` lets connections through again."""
+    clients); ``restore()`` lets connections through again. ``freeze()`` is the nastier
+    partition: connections stay open but no byte moves and new ones hang, until ``thaw()``."""
 
     def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
         self.target = (target_host, target_port)
@@ -20,6 +21,8 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._links: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def start(self) -> TcpProxy:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -36,7 +39,14 @@ class TcpProxy:
     def restore(self) -> None:
         self.up = True
 
+    def freeze(self) -> None:
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+
     async def close(self) -> None:
+        self.thaw()
         self.cut()
         if self._server is not None:
             self._server.close()
@@ -50,6 +60,7 @@ class TcpProxy:
             self.refused += 1
             writer.transport.abort()
             return
+        await self._flowing.wait()
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
@@ -71,6 +82,7 @@ class TcpProxy:
     ) -> None:
         try:
             while data := await source.read(65536):
+                await self._flowing.wait()
                 sink.write(data)
                 await sink.drain()
         except (ConnectionError, OSError):

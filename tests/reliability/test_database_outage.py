@@ -1,10 +1,12 @@
 """The database goes away for a few seconds under a real server process, and comes back.
 
 A TCP proxy between the server and PostgreSQL is cut (open connections reset, new ones
-refused) and restored. Sends during the outage fail with ``unavailable`` (or ``internal``
-when the failure hit a commit) and are not acknowledged; clients retry with the same
-``clientMsgId``; the server recovers without a restart. Counted at the end from the database
-itself: every message stored exactly once, delivered exactly once, in order.
+refused) and restored; or frozen (connections stay open, nothing moves: a network partition,
+which only ``DATABASE_TIMEOUT`` turns into errors) and thawed. Sends during the outage fail
+with ``unavailable`` (or ``internal`` when the failure hit a commit) and are not
+acknowledged; clients retry with the same ``clientMsgId``; the server recovers without a
+restart. Counted at the end from the database itself: every message stored exactly once,
+delivered exactly once, in order.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from tests.tcpproxy import TcpProxy
 
 SENDERS = 4
 MESSAGES = 30  # per sender
-OUTAGE_SECONDS = 3.0
+OUTAGE_SECONDS = {"cut": 3.0, "freeze": 6.0}  # a frozen database fails requests after DATABASE_TIMEOUT (2 s)
 RETRYABLE = {"unavailable", "internal"}
 
 
@@ -79,7 +81,8 @@ async def _stored(schema: str) -> list[asyncpg.Record]:
         await conn.close()
 
 
-async def test_database_outage_loses_and_doubles_nothing(tmp_path, pg_schema):
+@pytest.mark.parametrize("mode", ["cut", "freeze"])
+async def test_database_outage_loses_and_doubles_nothing(tmp_path, pg_schema, mode):
     require_postgres()
     direct = base_env(DATABASE_URL=PG_URL, DATABASE_SCHEMA=pg_schema)
     assert run_cli("migrate", env=direct).returncode == 0
@@ -88,7 +91,7 @@ async def test_database_outage_loses_and_doubles_nothing(tmp_path, pg_schema):
     via_proxy = PG_URL.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
     assert via_proxy != PG_URL
     server = ServerProcess(
-        base_env(DATABASE_URL=via_proxy, DATABASE_SCHEMA=pg_schema, DATABASE_TIMEOUT="3"),
+        base_env(DATABASE_URL=via_proxy, DATABASE_SCHEMA=pg_schema, DATABASE_TIMEOUT="2"),
         log_path=tmp_path / "server.log",
     )
     await asyncio.get_running_loop().run_in_executor(None, server.start)  # the proxy runs on this loop
@@ -106,15 +109,15 @@ async def test_database_outage_loses_and_doubles_nothing(tmp_path, pg_schema):
         while sum(len(s.acks) for s in senders) < SENDERS * 5:  # traffic flowing
             await asyncio.sleep(0.05)
         acked_before = sum(len(s.acks) for s in senders)
-        proxy.cut()
+        proxy.cut() if mode == "cut" else proxy.freeze()
         cut_at = time.monotonic()
-        await asyncio.sleep(OUTAGE_SECONDS / 2)
+        await asyncio.sleep(OUTAGE_SECONDS[mode] / 2)
         newcomer = await WsClient.connect(server.ws_url)  # a new guest cannot be registered now
         assert await newcomer.wait_closed(timeout=15) == 1011
-        await asyncio.sleep(max(0.0, cut_at + OUTAGE_SECONDS - time.monotonic()))
+        await asyncio.sleep(max(0.0, cut_at + OUTAGE_SECONDS[mode] - time.monotonic()))
         acked_during = sum(len(s.acks) for s in senders) - acked_before
         failed_during = sum(sum(s.failures.values()) for s in senders)
-        proxy.restore()
+        proxy.restore() if mode == "cut" else proxy.thaw()
         restored.set()
         restored_at = time.monotonic()
         await asyncio.wait_for(sending, 120)
@@ -140,8 +143,8 @@ async def test_database_outage_loses_and_doubles_nothing(tmp_path, pg_schema):
             failures.update(sender.failures)
         recovery = min(s.first_ack_after.get("restore", float("inf")) for s in senders) - restored_at
         record(
-            "database_outage",
-            outage_seconds=OUTAGE_SECONDS,
+            f"database_outage_{mode}",
+            outage_seconds=OUTAGE_SECONDS[mode],
             messages=len(expected),
             attempts=sum(s.attempts for s in senders),
             failed_attempts=dict(failures),
@@ -153,6 +156,7 @@ async def test_database_outage_loses_and_doubles_nothing(tmp_path, pg_schema):
             duplicated=sum(v - 1 for v in by_key.values()) + len(delivered) - len(set(delivered)),
             first_ack_after_restore_seconds=round(recovery, 2),
             proxy_connections_refused=proxy.refused,
+            database_timeout_seconds=2,
         )
     finally:
         server.stop()
