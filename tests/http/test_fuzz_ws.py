@@ -91,14 +91,14 @@ def test_random_frames_over_a_websocket_get_documented_answers(io_loop, connect,
         await client.take(lambda f: f.get("event") == "ack" and f.get("ack") == ack, timeout=15)
         return [f for f in client.frames[start:] if f.get("ack") != ack]
 
-    @settings(FUZZ, max_examples=150)
+    @settings(FUZZ, max_examples=120)
     @given(frame=envelopes(big=False))
     def random_frames(frame: str) -> None:
         cases["random"] += 1
         replies = io_loop.run_sync(lambda: exchange(frame))
         assert not _problems(replies), (frame, replies)
 
-    @settings(FUZZ, max_examples=150)
+    @settings(FUZZ, max_examples=120)
     @given(body=requests(room_id, business))
     def hostile_requests(body: dict[str, Any]) -> None:
         cases["requests"] += 1

@@ -71,7 +71,7 @@ def test_any_text_frame_gets_a_documented_answer(frame):
     check_reply(*answer(frame))
 
 
-@settings(FUZZ, max_examples=600)
+@settings(FUZZ, max_examples=500)
 @given(frame=envelopes())
 def test_any_envelope_gets_a_documented_answer(frame):
     _count("envelope")
@@ -87,7 +87,7 @@ def test_binary_frames_are_bad_frame(frame):
     check_reply(code, reply)
 
 
-@settings(FUZZ, max_examples=400)
+@settings(FUZZ, max_examples=300)
 @given(data=st.data())
 def test_every_event_payload_is_valid_or_invalid_payload_naming_a_field(data):
     """Straight at the validator, one schema at a time (including schemas other modules register)."""

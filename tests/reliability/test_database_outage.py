@@ -28,7 +28,7 @@ from tests.services import PG_URL, postgres_schema, require_postgres
 from tests.tcpproxy import TcpProxy
 
 SENDERS = 4
-MESSAGES = 30  # per sender
+MESSAGES = 20  # per sender
 OUTAGE_SECONDS = {"cut": 3.0, "freeze": 6.0}  # a frozen database fails requests after DATABASE_TIMEOUT (2 s)
 RETRYABLE = {"unavailable", "internal"}
 
@@ -106,7 +106,7 @@ async def test_database_outage_loses_and_doubles_nothing(tmp_path, pg_schema, mo
 
         restored = asyncio.Event()
         sending = asyncio.gather(*(s.run(restored) for s in senders))
-        while sum(len(s.acks) for s in senders) < SENDERS * 5:  # traffic flowing
+        while sum(len(s.acks) for s in senders) < SENDERS * 3:  # traffic flowing
             await asyncio.sleep(0.05)
         acked_before = sum(len(s.acks) for s in senders)
         proxy.cut() if mode == "cut" else proxy.freeze()
