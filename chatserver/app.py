@@ -99,7 +99,9 @@ def make_verifier(settings: Settings) -> TokenVerifier:
 
 
 def make_store(settings: Settings) -> SqlStore:
-    return SqlStore(create_engine(settings.database_url, schema=settings.database_schema or None))
+    return SqlStore(
+        create_engine(settings.database_url, schema=settings.database_schema or None, timeout=settings.database_timeout)
+    )
 
 
 async def prepare_schema(store: SqlStore, settings: Settings) -> None:

@@ -48,6 +48,15 @@ def _percent(raw: str) -> int:
     return value
 
 
+def _yes_no(raw: str) -> bool:
+    value = raw.lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("must be true or false")
+
+
 def _port(raw: str) -> int:
     value = int(raw)
     if not 0 <= value <= 65535:
@@ -148,6 +157,57 @@ SETTINGS: tuple[Spec, ...] = (
     ),
     Spec("webhook_poll_ms", "WEBHOOK_POLL_MS", 1000, "ms between checks for due webhook deliveries", _positive_int),
     Spec("webhook_retention_days", "WEBHOOK_RETENTION_DAYS", 7, "days finished deliveries stay visible", _positive_int),
+    Spec(
+        "database_timeout",
+        "DATABASE_TIMEOUT",
+        10,
+        "seconds a database connect or statement may take before the request fails (unavailable)",
+        _positive_int,
+    ),
+    # abuse limits (docs/reliability.md); 0 turns a limit off
+    Spec(
+        "max_connections_per_ip",
+        "MAX_CONNECTIONS_PER_IP",
+        100,
+        "open WebSockets per client address on this instance (more: close 4429); 0: no limit",
+        _non_negative_int,
+    ),
+    Spec(
+        "max_frames_per_second",
+        "MAX_FRAMES_PER_SECOND",
+        20,
+        "frames a connection may send per second, sustained (more: rate_limited); 0: no limit",
+        _non_negative_int,
+    ),
+    Spec("frame_burst", "FRAME_BURST", 60, "frames a connection may send at once before the rate holds", _positive_int),
+    Spec(
+        "max_rooms_per_connection",
+        "MAX_ROOMS_PER_CONNECTION",
+        100,
+        "rooms one connection may follow (more: limit_reached); 0: no limit",
+        _non_negative_int,
+    ),
+    Spec(
+        "max_opening_connections",
+        "MAX_OPENING_CONNECTIONS",
+        16,
+        "connections authenticated or registered at once; more wait their turn (reconnect storms)",
+        _positive_int,
+    ),
+    Spec(
+        "max_send_queue_bytes",
+        "MAX_SEND_QUEUE_BYTES",
+        4 * 1024 * 1024,
+        "unsent bytes a connection may hold before it is closed as a slow consumer (4408)",
+        _positive_int,
+    ),
+    Spec(
+        "trust_proxy_headers",
+        "TRUST_PROXY_HEADERS",
+        False,
+        "take the client address from X-Forwarded-For / X-Real-IP (only behind a proxy that sets them)",
+        _yes_no,
+    ),
 )
 
 
@@ -187,6 +247,14 @@ class Settings:
     webhook_retry_window_ms: int = 86_400_000
     webhook_poll_ms: int = 1000
     webhook_retention_days: int = 7
+    database_timeout: int = 10
+    max_connections_per_ip: int = 100
+    max_frames_per_second: int = 20
+    frame_burst: int = 60
+    max_rooms_per_connection: int = 100
+    max_opening_connections: int = 16
+    max_send_queue_bytes: int = 4 * 1024 * 1024
+    trust_proxy_headers: bool = False
 
     @property
     def effective_jwt_secret(self) -> str:

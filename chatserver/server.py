@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from tornado.httpserver import HTTPServer
 
@@ -24,6 +25,16 @@ from chatserver.protocol import CloseCode
 
 log = logging.getLogger("chatserver")
 
+# pending TCP connections the kernel queues before accept (tornado's default is 128): a
+# reconnect storm after a deploy or network blip fills a short queue and costs clients SYN retries
+LISTEN_BACKLOG = 1024
+
+
+def http_server_options(settings: Settings) -> dict[str, Any]:
+    """Proxy headers decide the client address that per-address limits count, so they are
+    believed only when the operator says a proxy in front sets them."""
+    return {"xheaders": settings.trust_proxy_headers, "max_body_size": 1024 * 1024}
+
 
 async def serve(settings: Settings) -> int:
     if settings.uses_dev_secret:
@@ -31,8 +42,8 @@ async def serve(settings: Settings) -> int:
     runtime = await build_runtime(settings)
     connections: set[RealtimeHandler] = set()
     app = make_app(runtime, connections=connections)
-    server = HTTPServer(app, xheaders=True, max_body_size=1024 * 1024)
-    server.listen(settings.port, settings.host or None)
+    server = HTTPServer(app, **http_server_options(settings))
+    server.listen(settings.port, settings.host or None, backlog=LISTEN_BACKLOG)
     log.info("chatserver %s listening on %s:%d", runtime.instance_id, settings.host or "*", settings.port)
 
     stop = asyncio.Event()

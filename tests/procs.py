@@ -35,10 +35,11 @@ def run_cli(*args: str, env: Mapping[str, str] | None = None, timeout: float = 6
 class ServerProcess:
     """``chatserver serve`` on a free port; stopped by pid (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, env: Mapping[str, str], port: int | None = None) -> None:
+    def __init__(self, env: Mapping[str, str], port: int | None = None, log_path: Path | None = None) -> None:
         self.port = port or free_port()
-        self.env = {**os.environ, **env, "PORT": str(self.port), "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING"}
+        self.env = {**os.environ, "LOG_LEVEL": "WARNING", **env, "PORT": str(self.port), "HOST": "127.0.0.1"}
         self.proc: subprocess.Popen[str] | None = None
+        self.log_path = log_path  # output goes to this file instead of a pipe (chatty or long runs)
 
     @property
     def ws_url(self) -> str:
@@ -49,15 +50,18 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30) -> ServerProcess:
-        self.proc = subprocess.Popen(
-            chatserver_cmd("serve"), env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
+        out = self.log_path.open("a") if self.log_path is not None else subprocess.PIPE
+        try:
+            self.proc = subprocess.Popen(
+                chatserver_cmd("serve"), env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True
+            )
+        finally:
+            if self.log_path is not None:
+                out.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"server exited {self.proc.returncode}: {self.proc.stdout.read() if self.proc.stdout else ''}"
-                )
+                raise RuntimeError(f"server exited {self.proc.returncode}: {self.output()}")
             try:
                 with urllib.request.urlopen(f"{self.http_url}/healthz", timeout=1) as response:
                     if response.status == 200:
@@ -77,6 +81,8 @@ class ServerProcess:
             return self.proc.wait(timeout)
 
     def output(self) -> str:
+        if self.log_path is not None:
+            return self.log_path.read_text() if self.log_path.exists() else ""
         if self.proc is None or self.proc.stdout is None or self.proc.poll() is None:
             return ""
         return self.proc.stdout.read()

@@ -10,14 +10,24 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from chatserver.chat.hub import Connection
+from chatserver.chat.limits import FrameThrottle, Unlimited, Verdict, frame_throttle
 from chatserver.chat.models import Principal, Role, iso_ms
 from chatserver.chat.service import ChatService
 from chatserver.chat.tokens import TokenVerifier
 from chatserver.chat.workflow_events import WorkflowEvents
-from chatserver.protocol import PROTOCOL_VERSION, ChatError, ErrorCode, FrameError, decode_frame, encode_frame, events
+from chatserver.protocol import (
+    PROTOCOL_VERSION,
+    ChatError,
+    CloseCode,
+    ErrorCode,
+    FrameError,
+    decode_frame,
+    encode_frame,
+    events,
+)
 from chatserver.protocol.envelope import ack_error_frame, ack_frame, error_frame
 from chatserver.protocol.schemas import validate_payload
 from chatserver.store.base import StoreError
@@ -35,16 +45,23 @@ class Credentials:
     remote_ip: str = ""
 
 
+class ClientConnection(Connection, Protocol):
+    """A connection the gateway may also close (abuse limits)."""
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None: ...
+
+
 @dataclass(eq=False)
 class Client:
     """Per-connection protocol state."""
 
-    conn: Connection
+    conn: ClientConnection
     principal: Principal
     credentials: Credentials
     last_touch: int = 0
     rooms: set[str] = field(default_factory=set)
     typing_at: dict[str, int] = field(default_factory=dict)  # room -> last relayed isTyping:true
+    throttle: FrameThrottle | Unlimited = field(default_factory=Unlimited)
 
 
 Handler = Callable[[Client, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -89,7 +106,7 @@ class Gateway:
             return None
         return self.verifier.verify(credentials.token)
 
-    async def open(self, conn: Connection, credentials: Credentials) -> Client:
+    async def open(self, conn: ClientConnection, credentials: Credentials) -> Client:
         """Send the first frame and return the client state. Raises ChatError(auth_invalid)
         for a bad token: the transport sends it as an error frame and closes with 4401."""
         principal = self.authenticate(credentials)
@@ -106,7 +123,7 @@ class Gateway:
                     },
                 )
             )
-            client = Client(conn, principal, credentials)
+            client = Client(conn, principal, credentials, throttle=self._throttle())
             if principal.role is Role.STAFF and principal.business_id:
                 await self.hub.follow_business(conn, principal.business_id)
                 await self.service.presence.connected(principal.business_id, principal.user_id)
@@ -128,7 +145,11 @@ class Gateway:
                 },
             )
         )
-        return Client(conn, principal, credentials, last_touch=guest.last_seen_at)
+        return Client(conn, principal, credentials, last_touch=guest.last_seen_at, throttle=self._throttle())
+
+    def _throttle(self) -> FrameThrottle | Unlimited:
+        settings = self.service.settings
+        return frame_throttle(settings.max_frames_per_second, settings.frame_burst)
 
     async def close(self, client: Client) -> None:
         principal = client.principal
@@ -174,6 +195,10 @@ class Gateway:
                 self._idle.set()
 
     async def _receive(self, client: Client, frame: str | bytes) -> None:
+        verdict = client.throttle.admit()
+        if not verdict.allowed:
+            self._refuse(client, frame, verdict)
+            return
         ack: int | None = None
         event: str | None = None
         try:
@@ -203,6 +228,24 @@ class Gateway:
         if ack is not None:
             client.conn.send_text(ack_frame(ack, result))
 
+    def _refuse(self, client: Client, frame: str | bytes, verdict: Verdict) -> None:
+        """A frame over the connection's rate: not processed; answered, or the flooder closed."""
+        ack: int | None
+        event: str | None
+        try:
+            envelope = decode_frame(frame)
+            ack, event = envelope.ack, envelope.event
+        except FrameError as bad:
+            ack, event = bad.ack, bad.event
+        rate = self.service.settings.max_frames_per_second
+        refusal = ChatError(
+            ErrorCode.RATE_LIMITED, f"too many frames: at most {rate} a second", retry_after_ms=verdict.retry_after_ms
+        )
+        self._fail(client, refusal, ack, event)
+        if verdict.close:
+            log.info("closing a connection that kept sending over its frame rate")
+            client.conn.close(CloseCode.POLICY, "too many frames")
+
     def _fail(self, client: Client, err: ChatError, ack: int | None, event: str | None) -> None:
         if self._on_error is not None:
             self._on_error(err.code.value)
@@ -224,6 +267,7 @@ class Gateway:
         else:
             field_name = "roomId" if client.principal.role is Role.STAFF else "businessId"
             raise ChatError(ErrorCode.INVALID_PAYLOAD, f"{field_name} is required", field=field_name)
+        self._check_room_quota(client, room.id)
         await self.hub.join(client.conn, room.id)
         client.rooms.add(room.id)
         after_seq = data.get("afterSeq")
@@ -239,12 +283,22 @@ class Gateway:
         room = await self.service.room_for(client.principal, data["roomId"])
         if not self.hub.is_member(client.conn, room.id):
             # sending implies following: the sender's other messages must reach it too
+            self._check_room_quota(client, room.id)
             await self.hub.join(client.conn, room.id)
             client.rooms.add(room.id)
             self.hub.ready(client.conn, room.id, room.last_seq)
         result = await self.service.send_message(client.principal, room, data["content"], data.get("clientMsgId"))
-        client.last_touch = await self.service.touch_guest(client.principal, client.last_touch)
+        try:
+            client.last_touch = await self.service.touch_guest(client.principal, client.last_touch)
+        except StoreError as exc:
+            # the message is stored: a missed activity mark must not turn the ack into a failure
+            log.warning("guest activity not recorded: %s", exc)
         return {**result.message.to_wire(), "duplicate": not result.created}
+
+    def _check_room_quota(self, client: Client, room_id: str) -> None:
+        limit = self.service.settings.max_rooms_per_connection
+        if limit and room_id not in client.rooms and len(client.rooms) >= limit:
+            raise ChatError(ErrorCode.LIMIT_REACHED, f"a connection may follow at most {limit} rooms")
 
     async def history(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
         room = await self.service.room_for(client.principal, data["roomId"])

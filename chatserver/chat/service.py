@@ -240,6 +240,11 @@ class ChatService:
         try:
             result = await self.store.append_message(new, self.clock())
         except StoreError as exc:
+            if exc.uncertain:
+                log.warning("message may or may not be stored (commit failed): %s", exc)
+                raise ChatError(
+                    ErrorCode.INTERNAL, "the message may or may not be stored; retry with the same clientMsgId"
+                ) from None
             log.warning("message not stored: %s", exc)
             raise ChatError(
                 ErrorCode.UNAVAILABLE, "the message could not be stored; retry with the same clientMsgId"

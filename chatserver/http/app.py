@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from urllib.parse import parse_qsl, urlencode
 
 import tornado.web
 
 from chatserver.app import Runtime
+from chatserver.chat.limits import ConnectionsPerAddress
 from chatserver.http.dashboard import (
     AnalyticsHandler,
     ConvertGuestHandler,
@@ -64,13 +66,17 @@ def make_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = Non
     dashboard = {**api, "runtime": runtime}
     hooks = {**api, "webhooks": runtime.webhooks}
     tracker = connections if connections is not None else set()
+    realtime = {
+        "gateway": runtime.gateway,
+        "settings": settings,
+        "tracker": tracker,
+        "runtime": runtime,
+        "addresses": ConnectionsPerAddress(settings.max_connections_per_ip),
+        "openings": asyncio.Semaphore(settings.max_opening_connections),
+    }
     app = tornado.web.Application(
         [
-            (
-                r"/realtime",
-                RealtimeHandler,
-                {"gateway": runtime.gateway, "settings": settings, "tracker": tracker, "runtime": runtime},
-            ),
+            (r"/realtime", RealtimeHandler, realtime),
             (r"/api/chat/rooms", RoomsHandler, api),
             (r"/api/chat/rooms/([^/]+)/messages", RoomMessagesHandler, api),
             # dashboard API (issue 4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from asyncio import Future
@@ -12,6 +13,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from chatserver.app import Runtime
 from chatserver.chat.gateway import Client, Credentials, Gateway
+from chatserver.chat.limits import ConnectionsPerAddress
 from chatserver.config import Settings
 from chatserver.http.ops import INSTANCE_HEADER
 from chatserver.metrics import Metrics
@@ -19,8 +21,6 @@ from chatserver.protocol import ChatError, CloseCode, ErrorCode
 from chatserver.protocol.envelope import error_frame
 
 log = logging.getLogger("chatserver.realtime")
-
-MAX_PENDING_BYTES = 4 * 1024 * 1024  # unsent bytes a connection may hold before it is closed as slow
 
 # an error while opening a connection closes it with this code (see protocol.md §7)
 OPEN_CLOSE_CODES: dict[ErrorCode, CloseCode] = {
@@ -33,6 +33,11 @@ def origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
     return "*" in allowed or origin.rstrip("/").lower() in allowed
 
 
+def printable(text: str, limit: int) -> str:
+    """Header text fit to store: control characters (NUL included) dropped, length bounded."""
+    return "".join(ch for ch in text[: limit * 2] if ch.isprintable())[:limit]
+
+
 def bearer_token(header: str | None) -> str | None:
     if header and header[:7].lower() == "bearer ":
         return header[7:].strip() or None
@@ -43,12 +48,23 @@ class RealtimeHandler(WebSocketHandler):
     """One instance per connection; all state lives on the instance, none on the class."""
 
     def initialize(
-        self, gateway: Gateway, settings: Settings, tracker: set[RealtimeHandler], runtime: Runtime | None = None
+        self,
+        gateway: Gateway,
+        settings: Settings,
+        tracker: set[RealtimeHandler],
+        runtime: Runtime | None = None,
+        addresses: ConnectionsPerAddress | None = None,
+        openings: asyncio.Semaphore | None = None,
     ) -> None:
         self.gateway = gateway
         self.chat_settings = settings
         self.tracker = tracker
+        self.addresses = addresses if addresses is not None else ConnectionsPerAddress(0)
+        self.openings = openings if openings is not None else asyncio.Semaphore(settings.max_opening_connections)
+        self.address: str | None = None  # set while this connection counts against its address
         self.client: Client | None = None
+        self.opening: asyncio.Future[None] | None = None
+        self.disconnected = False
         self.pending_bytes = 0
         self.metrics: Metrics | None = runtime.metrics if runtime is not None else None
         self.kind: str | None = None  # counted in the connections gauge while set
@@ -66,14 +82,33 @@ class RealtimeHandler(WebSocketHandler):
         self.tracker.add(self)
         # chat frames are small and latency-bound: Nagle + delayed ACKs would hold them ~40 ms
         self.set_nodelay(True)
+        remote_ip = self.request.remote_ip or ""
+        if not self.addresses.acquire(remote_ip):
+            log.info("refusing a connection: too many from one address")
+            refusal = ChatError(ErrorCode.RATE_LIMITED, "too many connections from this address; retry later")
+            self.send_text(error_frame(refusal, None))
+            self.close(CloseCode.POLICY, "too many connections")
+            return
+        self.address = remote_ip
         credentials = Credentials(
             session_id=self.get_query_argument("sessionId", None) or None,
             token=self.get_query_argument("token", None) or bearer_token(self.request.headers.get("Authorization")),
-            user_agent=self.request.headers.get("User-Agent", "")[:512],
-            remote_ip=self.request.remote_ip or "",
+            user_agent=printable(self.request.headers.get("User-Agent", ""), 512),
+            remote_ip=remote_ip,
         )
+        # Registration runs beside tornado's frame loop, not inside ``open``: tornado reads no
+        # frame (pongs included) until ``open`` returns, so a client waiting its turn below
+        # would be closed for a missed ping. Frames that arrive meanwhile wait in ``on_message``.
+        self.opening = asyncio.ensure_future(self._open_client(credentials))
+
+    async def _open_client(self, credentials: Credentials) -> None:
         try:
-            self.client = await self.gateway.open(self, credentials)
+            # a reconnect storm waits here in turn instead of queueing every handshake's queries
+            # in the database pool ahead of the requests of clients already connected
+            async with self.openings:
+                if self._gone():
+                    return  # gave up while waiting
+                client = await self.gateway.open(self, credentials)
         except ChatError as err:
             if self.metrics is not None:
                 self.metrics.error(err.code.value)
@@ -83,27 +118,36 @@ class RealtimeHandler(WebSocketHandler):
         except Exception:
             log.exception("could not open a connection")
             self.close(CloseCode.INTERNAL, "internal error")
-
-        if self.client is not None and self.ws_connection is None:
-            # closed while opening: on_close found no client to release
-            client, self.client = self.client, None
-            self.gateway.close_soon(client)
             return
-        if self.metrics is not None and self.client is not None:
-            self.kind = self.client.principal.role.value
+        if self._gone():
+            self.gateway.close_soon(client)  # closed while it was being registered
+            return
+        self.client = client
+        if self.metrics is not None:
+            self.kind = client.principal.role.value
             self.metrics.connection_opened(self.kind)
+
+    def _gone(self) -> bool:
+        return self.disconnected or self.ws_connection is None or self.ws_connection.is_closing()
 
     async def on_message(self, message: str | bytes) -> None:
         if self.metrics is not None:
             self.metrics.frame_in()
-        if self.client is not None:
+        if self.opening is not None and not self.opening.done():
+            await self.opening
+        # frames still arriving after the server closed (4408, 4429, 1001) are not processed
+        if self.client is not None and not self._gone():
             await self.gateway.receive(self.client, message)
 
     def on_close(self) -> None:
+        self.disconnected = True
         self.tracker.discard(self)
         if self.metrics is not None and self.kind is not None:
             self.metrics.connection_closed(self.kind)
             self.kind = None
+        if self.address is not None:
+            address, self.address = self.address, None
+            self.addresses.release(address)
         if self.client is not None:
             client, self.client = self.client, None
             self.gateway.close_soon(client)
@@ -115,7 +159,7 @@ class RealtimeHandler(WebSocketHandler):
         if self.ws_connection is None or self.ws_connection.is_closing():
             return
         size = len(frame)
-        if self.pending_bytes + size > MAX_PENDING_BYTES:
+        if self.pending_bytes + size > self.chat_settings.max_send_queue_bytes:
             log.info("closing a slow consumer with %d bytes unsent", self.pending_bytes)
             self.close(CloseCode.SLOW_CONSUMER, "slow consumer")
             return

@@ -14,6 +14,7 @@ from chatserver.chat.service import ChatService, require_staff_of
 from chatserver.chat.tokens import TokenVerifier
 from chatserver.http.realtime import bearer_token
 from chatserver.protocol import ChatError, ErrorCode
+from chatserver.store.base import StoreError
 
 log = logging.getLogger("chatserver.rest")
 
@@ -43,6 +44,11 @@ class ApiHandler(RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
+
+    def prepare(self) -> None:
+        # NUL cannot reach PostgreSQL (it can neither store nor compare it): refuse it up front
+        if "%00" in (self.request.uri or "") or "\x00" in self.request.path:
+            raise ChatError(ErrorCode.INVALID_PAYLOAD, "the request must not contain NUL (U+0000)")
 
     def principal(self) -> Principal | None:
         token = bearer_token(self.request.headers.get("Authorization"))
@@ -80,6 +86,10 @@ class ApiHandler(RequestHandler):
             if e.code is ErrorCode.AUTH_INVALID:
                 self.set_header("WWW-Authenticate", 'Bearer realm="chatserver"')
             self.send_json({"error": e.to_dict()}, status)
+            return
+        if isinstance(e, StoreError) and not self._finished:
+            log.warning("%s %s: store unavailable: %s", self.request.method, self.request.path, e)
+            self.send_json({"error": {"code": ErrorCode.UNAVAILABLE.value, "message": "storage is unavailable"}}, 503)
             return
         super()._handle_request_exception(e)
 

@@ -2,13 +2,17 @@
 
 Unknown extra fields are ignored (forward compatibility); known fields must have the right type.
 Limits that depend on settings (message length) are checked by the domain, not here.
+
+Two rules are stricter than plain JSON Schema, because the values go on to the database:
+an ``integer`` is a JSON integer (``5``, not ``5.0``, not ``true``), and no string in a known
+field may contain NUL (U+0000), which PostgreSQL cannot store or compare.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, TypeChecker, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from chatserver.protocol import events
@@ -80,6 +84,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 
+
+def _is_integer(_checker: TypeChecker, instance: object) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+# the stubs leave ``extend`` untyped; it returns a subclass of the validator it extends
+StrictValidator: type[Draft202012Validator] = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer)
+)
+
 _VALIDATORS: dict[str, Draft202012Validator] = {}
 
 
@@ -93,7 +107,7 @@ def register_schema(event: str, schema: dict[str, Any]) -> None:
 def _validator(event: str) -> Draft202012Validator | None:
     validator = _VALIDATORS.get(event)
     if validator is None and event in SCHEMAS:
-        validator = _VALIDATORS[event] = Draft202012Validator(SCHEMAS[event])
+        validator = _VALIDATORS[event] = StrictValidator(SCHEMAS[event])
     return validator
 
 
@@ -114,7 +128,24 @@ def validate_payload(event: str, data: dict[str, Any]) -> None:
         return
     error = best_match(validator.iter_errors(data))
     if error is None:
+        _reject_nul(SCHEMAS[event], data)
         return
     field = _field_of(error)
     message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
     raise ChatError(ErrorCode.INVALID_PAYLOAD, f"{field}: {message}", field=field)
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
+def _reject_nul(schema: dict[str, Any], data: dict[str, Any]) -> None:
+    for name in schema.get("properties", {}):
+        if name in data and _has_nul(data[name]):
+            raise ChatError(ErrorCode.INVALID_PAYLOAD, f"{name}: must not contain NUL (U+0000)", field=name)

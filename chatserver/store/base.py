@@ -14,7 +14,15 @@ from chatserver.chat.models import Business, GuestSession, Message, NewMessage, 
 
 
 class StoreError(Exception):
-    """The database failed or is unreachable; the request may be retried."""
+    """The database failed or is unreachable; the request may be retried.
+
+    ``uncertain`` is set when the failure came while committing: the write may have been
+    applied (the database committed, the reply was lost) or not, and only a retry can tell.
+    """
+
+    def __init__(self, message: str, *, uncertain: bool = False) -> None:
+        super().__init__(message)
+        self.uncertain = uncertain
 
 
 class RoomQuotaExceeded(Exception):

@@ -14,12 +14,16 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, timeout: float = 10) -> AsyncEngine:
     """An async engine for ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URLs.
 
     SQLite gets one connection (SQLite serializes writers anyway; one connection avoids
     ``database is locked`` on lock upgrades), WAL and a busy timeout for other processes.
     PostgreSQL can be pinned to ``schema`` through ``search_path`` (tests isolate runs this way).
+    ``timeout`` bounds connecting and every statement: a database that stops answering (a
+    network partition, not just a refused connection) fails requests with ``unavailable`` after
+    that long instead of holding them forever. Waiting for a pooled connection keeps the pool's
+    own 30 s: under a burst of load (a reconnect storm) requests queue rather than fail.
     """
     parsed = make_url(url)
     backend = parsed.get_backend_name()
@@ -37,7 +41,7 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -
 
         return engine
     if backend == "postgresql":
-        connect_args: dict[str, Any] = {}
+        connect_args: dict[str, Any] = {"timeout": timeout, "command_timeout": timeout}
         if schema:
             connect_args["server_settings"] = {"search_path": schema}
         return create_async_engine(

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chatserver.chat.bizmodels import RoomFilter
@@ -111,15 +112,17 @@ class SqlStore(BusinessSqlMixin):
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[AsyncSession]:
+        committing = False
         try:
             async with self._sessions() as session:
                 async with session.begin():
                     yield session
+                    committing = True  # the body is done: what fails now is the commit
                 wrote = session.info.pop(WROTE, False)
         except IntegrityError:
             raise
-        except (OperationalError, InterfaceError, DBAPIError, OSError) as exc:
-            raise StoreError(f"database unavailable: {type(exc).__name__}") from exc
+        except (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError, PoolTimeout) as exc:
+            raise StoreError(f"database unavailable: {type(exc).__name__}", uncertain=committing) from exc
         if wrote and self.on_outbox is not None:
             self.on_outbox()
 

@@ -1,0 +1,91 @@
+"""Database faults at the store boundary: a failure before the commit stored nothing; a failure
+while committing is reported as uncertain, and the retry with the same clientMsgId finds the
+message instead of storing it twice. Over the wire: ``unavailable`` versus ``internal``."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatserver.chat.clock import now_ms
+from chatserver.store.base import StoreError
+from tests.conftest import make_token
+from tests.store.test_sql_store import _msg, _room
+
+
+def _lost(exc_text: str) -> OperationalError:
+    return OperationalError("COMMIT", {}, ConnectionResetError(exc_text))
+
+
+@pytest.fixture
+def commit_reply_lost(runtime, monkeypatch):
+    """The database commits, then the driver reports the connection lost (the reply never came)."""
+    dialect = runtime.store.engine.sync_engine.dialect
+    real_commit = dialect.do_commit
+    armed = {"on": True, "skip": 0}  # skip: commits to let through first (reads commit too)
+
+    def commit_then_fail(dbapi_connection):
+        real_commit(dbapi_connection)
+        if armed["on"] and armed["skip"] > 0:
+            armed["skip"] -= 1
+        elif armed["on"]:
+            armed["on"] = False
+            raise dialect.loaded_dbapi.OperationalError("connection lost while committing")
+
+    monkeypatch.setattr(dialect, "do_commit", commit_then_fail)
+    return armed
+
+
+@pytest.fixture
+def statement_fails(monkeypatch):
+    """The connection dies while the transaction's statements run."""
+    real_execute = AsyncSession.execute
+    armed = {"on": True}
+
+    async def fail_once(self, *args, **kwargs):
+        if armed["on"]:
+            armed["on"] = False
+            raise _lost("connection reset")
+        return await real_execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncSession, "execute", fail_once)
+    return armed
+
+
+async def test_failure_while_committing_is_uncertain_and_the_retry_finds_it(runtime, business, commit_reply_lost):
+    commit_reply_lost["on"] = False
+    room = await runtime.store.create_room(_room(business), now_ms())
+    commit_reply_lost["on"] = True
+    with pytest.raises(StoreError) as info:
+        await runtime.store.append_message(_msg(room.id, "hello", "k1"), now_ms())
+    assert info.value.uncertain is True
+    retry = await runtime.store.append_message(_msg(room.id, "hello", "k1"), now_ms())
+    assert retry.created is False and retry.message.seq == 1  # it had been stored: not stored twice
+    stored = await runtime.store.list_messages(room.id, before_seq=None, after_seq=None, limit=10)
+    assert [(m.seq, m.client_msg_id) for m in stored] == [(1, "k1")]
+
+
+async def test_failure_before_committing_stored_nothing(runtime, business, statement_fails):
+    statement_fails["on"] = False
+    room = await runtime.store.create_room(_room(business), now_ms())
+    statement_fails["on"] = True
+    with pytest.raises(StoreError) as info:
+        await runtime.store.append_message(_msg(room.id, "hello", "k1"), now_ms())
+    assert info.value.uncertain is False
+    assert await runtime.store.list_messages(room.id, before_seq=None, after_seq=None, limit=10) == []
+    retry = await runtime.store.append_message(_msg(room.id, "hello", "k1"), now_ms())
+    assert retry.created is True and retry.message.seq == 1
+
+
+async def test_over_the_wire_uncertain_is_internal_certain_is_unavailable(connect, business, commit_reply_lost):
+    commit_reply_lost["on"] = False
+    client = await connect(token=make_token("customer", "Wire"))
+    room_id = (await client.call("chat:join-room", {"businessId": business, "userName": "W"}))["room"]["_id"]
+    commit_reply_lost.update(on=True, skip=1)  # the send reads the room, then appends
+    reply = await client.request("chat:send-message", {"roomId": room_id, "content": "m", "clientMsgId": "c1"})
+    assert reply["error"]["code"] == "internal" and "clientMsgId" in reply["error"]["message"]
+    retry = await client.call("chat:send-message", {"roomId": room_id, "content": "m", "clientMsgId": "c1"})
+    assert retry["duplicate"] is True and retry["seq"] == 1
+    echoes = [m for m in client.events("chat:new-message") if m["clientMsgId"] == "c1"]
+    assert len(echoes) <= 1  # published at most once
