@@ -82,6 +82,18 @@ def test_an_faq_added_in_the_dashboard_answers_the_guest_and_analytics_count_it(
     expect(faqs.get_by_label("Enabled: Do you ship to Canada?")).not_to_be_checked()
     assert rest(live_server.url, "GET", f"/api/businesses/{business}/faqs/{faq['_id']}", token)[1]["enabled"] is False
 
+    # edit, then delete (a second press confirms: no modal dialog)
+    faqs.get_by_role("button", name="Edit").click()
+    form.get_by_role("textbox", name="Answer", exact=True).fill("Yes, in 5 to 7 days.")
+    form.get_by_role("button", name="Save changes").click()
+    expect(faqs.get_by_role("status")).to_have_text("Saved.")
+    expect(faqs.locator("tbody tr td").nth(1)).to_have_text("Yes, in 5 to 7 days.")
+    faqs.get_by_role("button", name="Delete").click()
+    faqs.get_by_role("button", name="Really delete?").click()
+    expect(faqs.get_by_role("status")).to_have_text("Deleted.")
+    expect(faqs.locator("tbody")).to_have_text("No FAQs yet.")
+    assert rest(live_server.url, "GET", f"/api/businesses/{business}/faqs", token)[1]["faqs"] == []
+
     # analytics: the last 14 UTC days from the real endpoint, as numbers and a chart
     page.get_by_role("link", name="Analytics").click()
     view = page.locator("#analytics")

@@ -209,7 +209,9 @@ export class Conversation {
     const seq = sync.lastSeq;
     const room = this.room;
     const serverRead = room && room.readSeq ? room.readSeq.staff || 0 : 0;
-    if (seq > Math.max(serverRead, this.readSent.get(this.roomId) || 0)) {
+    const readUpTo = Math.max(serverRead, this.readSent.get(this.roomId) || 0);
+    // a receipt only for something new from the visitor (what staff's unread count counts)
+    if (sync.messages.some((m) => m.seq > readUpTo && (m.senderType === 'guest' || m.senderType === 'customer'))) {
       this.readSent.set(this.roomId, seq);
       this.conn.send('chat:read', { roomId: this.roomId, seq }); // dashboards get chat:room-updated, unreadCount 0
     }

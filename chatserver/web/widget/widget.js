@@ -156,6 +156,9 @@ class ChatWidget {
       // the old session expired: a new guest, a new conversation
       this.storage.save({ joined: false, roomId: null, seen: 0 });
       this.room.reset();
+      this.readByStaff = 0;
+      this.lastReadSent = 0;
+      this.roomStatus = 'open';
       this.wantsRoom = this.room.hasPending;
     }
     this.storage.save({ sessionId: identity.sessionId, guestId: identity.guestId });
@@ -168,7 +171,10 @@ class ChatWidget {
   onRoom(room) {
     this.storage.save({ joined: true, roomId: room._id });
     this.roomStatus = room.status || 'open';
-    if (room.readSeq && room.readSeq.staff > this.readByStaff) this.readByStaff = room.readSeq.staff;
+    if (room.readSeq) {
+      this.readByStaff = Math.max(this.readByStaff, room.readSeq.staff || 0);
+      this.lastReadSent = Math.max(this.lastReadSent, room.readSeq.visitor || 0);
+    }
     const email = room.metadata && room.metadata.guestInfo && room.metadata.guestInfo.email;
     if (email) this.capture.known(email);
   }
@@ -271,7 +277,8 @@ class ChatWidget {
     const last = this.room.lastSeq;
     const saved = this.storage.load();
     if (last > (saved.seen || 0)) this.storage.save({ seen: last });
-    if (last > this.lastReadSent) {
+    // a receipt only for something new from staff or the system: our own messages need none
+    if (this.room.messages.some((m) => m.seq > this.lastReadSent && !this.isMine(m))) {
       this.lastReadSent = last;
       this.conn.send('chat:read', { roomId: this.room.roomId, seq: last });
     }
