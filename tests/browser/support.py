@@ -100,9 +100,16 @@ class ServerProcess:
         raise RuntimeError(f"server did not answer /healthz:\n{self.log_tail()}")
 
     def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        self.send_signal(sig)
+        self.wait_stopped()
+
+    def send_signal(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def wait_stopped(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.proc.send_signal(sig)
         try:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -260,10 +267,17 @@ def start_instances(schema: str, tmp_path: Path, env: dict[str, str], *names: st
         for server in servers:
             server.wait_healthy()
     except BaseException:
-        for server in servers:
-            server.stop()
+        stop_all(servers)
         raise
     return servers
+
+
+def stop_all(servers: list[ServerProcess]) -> None:
+    """SIGTERM to every server at once, then wait for each: they drain side by side."""
+    for server in servers:
+        server.send_signal()
+    for server in servers:
+        server.wait_stopped()
 
 
 def add_staff_account(

@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.pages import Dashboard, Widget
-from tests.browser.support import postgres_schema_aside, start_instances
+from tests.browser.support import postgres_schema_aside, start_instances, stop_all
 from tests.services import REDIS_URL, redis_prefix, require_redis
 
 
@@ -66,5 +66,4 @@ def test_a_dashboard_on_instance_a_follows_a_guest_on_instance_b_live(new_contex
             expect(dashboard.room("Yes, from instance A.").locator(".badge.closed")).to_have_text("Closed")
             dashboard.page.screenshot(path=str(artifacts / "dashboard-two-instances.png"))
         finally:
-            for server in (a, b):
-                server.stop()
+            stop_all([a, b])
