@@ -7,9 +7,12 @@ pulling in the feature modules that use them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from chatserver.chat.models import iso_ms
+
+DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +97,30 @@ class RoomFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class DayCounts:
+    """Rooms created on one UTC day (``day`` = days since the epoch), for the analytics chart."""
+
+    day: int
+    guest_rooms: int = 0
+    guest_rooms_with_email: int = 0
+    converted: int = 0
+    authenticated_rooms: int = 0
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "date": datetime.fromtimestamp(self.day * DAY_MS / 1000, tz=UTC).date().isoformat(),
+            "guestRooms": self.guest_rooms,
+            "guestRoomsWithEmail": self.guest_rooms_with_email,
+            "converted": self.converted,
+            "conversionRate": round(self.converted / self.guest_rooms, 4) if self.guest_rooms else 0.0,
+            "authenticatedRooms": self.authenticated_rooms,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Analytics:
-    """Counts over rooms created, and messages sent, in ``[from_ms, to_ms)``."""
+    """Counts over rooms created, and messages sent, in ``[from_ms, to_ms)``; with ``series``,
+    the room counts per UTC day too."""
 
     from_ms: int
     to_ms: int
@@ -107,6 +132,7 @@ class Analytics:
     faq_answers: int = 0
     median_first_response_ms: int | None = None
     rooms_with_staff_reply: int = 0
+    series: tuple[DayCounts, ...] | None = None
 
     def to_wire(self) -> dict[str, Any]:
         rate = self.converted / self.guest_rooms if self.guest_rooms else 0.0
@@ -125,4 +151,5 @@ class Analytics:
             "faqAnswers": self.faq_answers,
             "roomsWithStaffReply": self.rooms_with_staff_reply,
             "medianFirstResponseMs": self.median_first_response_ms,
+            **({} if self.series is None else {"series": [day.to_wire() for day in self.series]}),
         }

@@ -111,6 +111,7 @@ class AnalyticsHandler(DashboardHandler):
             business_id,
             self.get_query_argument("from", None),
             self.get_query_argument("to", None),
+            self.get_query_argument("bucket", None) or None,
         )
         self.send_json({"businessId": business_id, **report.to_wire()})
 

@@ -182,7 +182,36 @@ SCHEMAS: dict[str, Any] = {
             "faqAnswers": {"type": "integer"},
             "roomsWithStaffReply": {"type": "integer"},
             "medianFirstResponseMs": {"type": ["integer", "null"]},
-        }
+            "series": {
+                "type": "array",
+                "description": "with bucket=day: room counts per UTC day of creation, every day of the window",
+                "items": _obj(
+                    {
+                        "date": {"type": "string", "format": "date"},
+                        "guestRooms": {"type": "integer"},
+                        "guestRoomsWithEmail": {"type": "integer"},
+                        "converted": {"type": "integer"},
+                        "conversionRate": {"type": "number"},
+                        "authenticatedRooms": {"type": "integer"},
+                    }
+                ),
+            },
+        },
+        [
+            "businessId",
+            "from",
+            "to",
+            "guestRooms",
+            "guestRoomsWithEmail",
+            "emailCaptureRate",
+            "converted",
+            "conversionRate",
+            "authenticatedRooms",
+            "messagesBySenderType",
+            "faqAnswers",
+            "roomsWithStaffReply",
+            "medianFirstResponseMs",
+        ],
     ),
 }
 
@@ -327,6 +356,11 @@ PATHS: dict[str, Any] = {
                 BUSINESS_Q,
                 _query("from", {"type": "string"}, "ISO 8601 or epoch ms; default: 30 days before to"),
                 _query("to", {"type": "string"}, "ISO 8601 or epoch ms; default: now"),
+                _query(
+                    "bucket",
+                    {"type": "string", "enum": ["day"]},
+                    "day: add `series`, the room counts per UTC day (at most 366 days)",
+                ),
             ],
             "responses": {**_ok(ref("Analytics")), **_errors(400, 401, 403)},
         }

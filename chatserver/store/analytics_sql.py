@@ -1,8 +1,9 @@
 """The analytics report as SQL that runs unchanged on SQLite and PostgreSQL.
 
-Counts are conditional sums; the median time to first staff reply uses window functions
-(``ROW_NUMBER`` / ``COUNT`` over the ordered waits, the middle one or two averaged), which both
-databases have — no percentile extension needed.
+Counts are conditional sums. The per-day series groups rooms by ``created_at // 86400000``
+(whole UTC days since the epoch: integer division of a BIGINT on both databases). The median time
+to first staff reply uses window functions (``ROW_NUMBER`` / ``COUNT`` over the ordered waits,
+the middle one or two averaged), which both databases have — no percentile extension needed.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatserver.chat.bizmodels import Analytics
+from chatserver.chat.bizmodels import DAY_MS, Analytics, DayCounts
 from chatserver.store.models import MessageRow, RoomRow
 
 
@@ -18,18 +19,33 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+def _room_counts() -> tuple[ColumnElement[int], ...]:
+    """Guest rooms, guest rooms with an email, converted guest rooms, authenticated rooms."""
+    return (
+        _count_if(RoomRow.is_guest.is_(True)),
+        _count_if(and_(RoomRow.is_guest.is_(True), RoomRow.email.is_not(None))),
+        _count_if(and_(RoomRow.is_guest.is_(True), RoomRow.customer_id.is_not(None))),
+        _count_if(RoomRow.is_guest.is_(False)),
+    )
+
+
+async def daily_query(session: AsyncSession, business_id: str, from_ms: int, to_ms: int) -> list[DayCounts]:
+    """Room counts per UTC day of creation in ``[from_ms, to_ms)``; days without rooms are absent."""
+    day = (RoomRow.created_at // DAY_MS).label("day")
+    rows = (
+        await session.execute(
+            select(day, *_room_counts())
+            .where(RoomRow.business_id == business_id, RoomRow.created_at >= from_ms, RoomRow.created_at < to_ms)
+            .group_by(day)
+            .order_by(day)
+        )
+    ).all()
+    return [DayCounts(*(int(value) for value in row)) for row in rows]
+
+
 async def analytics_query(session: AsyncSession, business_id: str, from_ms: int, to_ms: int) -> Analytics:
     in_window = and_(RoomRow.business_id == business_id, RoomRow.created_at >= from_ms, RoomRow.created_at < to_ms)
-    rooms = (
-        await session.execute(
-            select(
-                _count_if(RoomRow.is_guest.is_(True)),
-                _count_if(and_(RoomRow.is_guest.is_(True), RoomRow.email.is_not(None))),
-                _count_if(and_(RoomRow.is_guest.is_(True), RoomRow.customer_id.is_not(None))),
-                _count_if(RoomRow.is_guest.is_(False)),
-            ).where(in_window)
-        )
-    ).one()
+    rooms = (await session.execute(select(*_room_counts()).where(in_window))).one()
 
     message_window = and_(
         RoomRow.business_id == business_id, MessageRow.created_at >= from_ms, MessageRow.created_at < to_ms

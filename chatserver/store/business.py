@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Protocol
 
-from chatserver.chat.bizmodels import Analytics, Contact, Faq, FaqFields, StaffAccount
+from chatserver.chat.bizmodels import Analytics, Contact, DayCounts, Faq, FaqFields, StaffAccount
 from chatserver.chat.models import Room
 from chatserver.store.base import Store
 
@@ -53,6 +53,7 @@ class StaffStore(Protocol):
 
 class AnalyticsStore(Protocol):
     async def analytics(self, business_id: str, from_ms: int, to_ms: int) -> Analytics: ...
+    async def analytics_by_day(self, business_id: str, from_ms: int, to_ms: int) -> list[DayCounts]: ...
     async def expire_idle_guests(self, cutoff: int) -> int: ...
 
 

@@ -11,9 +11,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from chatserver.chat.bizmodels import Analytics, Contact, Faq, FaqFields, RoomFilter, StaffAccount
+from chatserver.chat.bizmodels import Analytics, Contact, DayCounts, Faq, FaqFields, RoomFilter, StaffAccount
 from chatserver.chat.models import Room
-from chatserver.store.analytics_sql import analytics_query
+from chatserver.store.analytics_sql import analytics_query, daily_query
 from chatserver.store.business import Side
 from chatserver.store.models import (
     BusinessSettingsRow,
@@ -367,6 +367,10 @@ class BusinessSqlMixin:
     async def analytics(self, business_id: str, from_ms: int, to_ms: int) -> Analytics:
         async with self._tx() as session:
             return await analytics_query(session, business_id, from_ms, to_ms)
+
+    async def analytics_by_day(self, business_id: str, from_ms: int, to_ms: int) -> list[DayCounts]:
+        async with self._tx() as session:
+            return await daily_query(session, business_id, from_ms, to_ms)
 
     async def expire_idle_guests(self, cutoff: int) -> int:
         """Mark sessions idle since before ``cutoff`` expired; returns how many."""

@@ -27,11 +27,25 @@ class Widget:
         self.input = self.host.get_by_role("textbox", name="Message")
         self.log = self.host.get_by_role("log")
         self.status = self.host.locator(".status")
+        self.typing = self.host.locator(".typing")
+        self.closed_line = self.host.locator(".room-closed")
 
     @classmethod
     def on_demo(cls, context: Any, base_url: str, business_id: str) -> Widget:
         page = context.new_page()
         page.goto(f"{base_url}/demo?businessId={business_id}")
+        return cls(page)
+
+    @classmethod
+    def on_host_page(cls, context: Any, host_pages: Any, base_url: str, business_id: str, user_name: str) -> Widget:
+        """A shop page on another origin embedding the widget for a visitor whose name the shop knows."""
+        html = (
+            f"<!doctype html><html><head><title>Shop</title></head><body><p>A shop</p>"
+            f'<script src="{base_url}/widget.js" data-business-id="{business_id}" data-user-name="{user_name}" async>'
+            "</script></body></html>"
+        )
+        page = context.new_page()
+        page.goto(host_pages.add(f"/shop-{business_id}", html))
         return cls(page)
 
     def open(self) -> None:
@@ -75,6 +89,8 @@ class Dashboard:
         self.messages = page.locator(".messages")
         self.reply = page.get_by_role("textbox", name="Reply")
         self.connection = page.locator(".connection")
+        self.header = page.locator(".conv-header")
+        self.typing = page.locator(".conversation .typing")
 
     @classmethod
     def signed_in(cls, context: Any, base_url: str, business_id: str, name: str = "Alice") -> Dashboard:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import http.server
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -53,6 +55,7 @@ class ServerProcess:
     database_url: str
     schema: str
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict)  # more settings (REDIS_URL, REDIS_PREFIX, ...)
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -65,6 +68,10 @@ class ServerProcess:
         return Settings(database_url=self.database_url, database_schema=self.schema, jwt_secret=SECRET)
 
     def start(self) -> None:
+        self.spawn()
+        self.wait_healthy()
+
+    def spawn(self) -> None:
         env = {
             **os.environ,
             "PORT": str(self.port),
@@ -73,9 +80,13 @@ class ServerProcess:
             "DATABASE_SCHEMA": self.schema,
             "JWT_SECRET": SECRET,
             "LOG_LEVEL": "INFO",
+            **self.env,
         }
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "chatserver", "serve"], env=env, stdout=log, stderr=log)
+
+    def wait_healthy(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -89,9 +100,16 @@ class ServerProcess:
         raise RuntimeError(f"server did not answer /healthz:\n{self.log_tail()}")
 
     def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        self.send_signal(sig)
+        self.wait_stopped()
+
+    def send_signal(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def wait_stopped(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.proc.send_signal(sig)
         try:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -119,20 +137,30 @@ class ServerProcess:
     def create_business(self, name: str) -> str:
         return str(self._run(lambda store: store.create_business(name, now_ms())).id)
 
-    def create_guest_room(self, business_id: str, user_name: str) -> str:
+    def create_guest_room(
+        self,
+        business_id: str,
+        user_name: str,
+        *,
+        created_at: int | None = None,
+        email: str | None = None,
+        guest: bool = True,
+    ) -> str:
+        """A room as a guest (or, ``guest=False``, a customer) opened it, at ``created_at`` (default now)."""
         new = NewRoom(
             business_id=business_id,
             room_name=f"Chat with {user_name}",
-            user_type="guest",
-            user_id=None,
+            user_type="guest" if guest else "customer",
+            user_id=None if guest else f"cust-{user_name.lower()}",
             user_name=user_name,
-            is_guest=True,
-            guest_id=f"guest_{now_ms()}_seeded00",
-            user_agent="seed",
-            email=None,
-            tags=("anonymous",),
+            is_guest=guest,
+            guest_id=f"guest_{now_ms()}_{secrets.token_hex(4)}" if guest else None,
+            user_agent="seed" if guest else None,
+            email=email,
+            tags=("anonymous",) if guest else (),
         )
-        return str(self._run(lambda store: store.create_room(new, now_ms())).id)
+        when = now_ms() if created_at is None else created_at
+        return str(self._run(lambda store: store.create_room(new, when)).id)
 
     def append(self, room_id: str, *contents: str, sender: str = "Bob", sender_type: str = "staff") -> None:
         """Store messages directly, as another instance would while this one is away."""
@@ -214,14 +242,79 @@ def start_server(backend: str, tmp_path: Path, schema: str = "") -> ServerProces
         server = ServerProcess(f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}", "", tmp_path / "server.log")
     else:
         server = ServerProcess(PG_URL, schema, tmp_path / "server.log")
-
-        async def upgrade(store: Any) -> None:
-            await migrate.upgrade(store.engine)  # as an operator runs 'chatserver migrate' first
-
-        server._run(upgrade)
+        migrate_schema(server)
     server.start()
     return server
 
 
+def migrate_schema(server: ServerProcess) -> None:
+    """As an operator runs ``chatserver migrate`` before starting instances on PostgreSQL."""
+
+    async def upgrade(store: Any) -> None:
+        await migrate.upgrade(store.engine)
+
+    server._run(upgrade)
+
+
+def start_instances(schema: str, tmp_path: Path, env: dict[str, str], *names: str) -> list[ServerProcess]:
+    """Several ``chatserver serve`` processes sharing one PostgreSQL schema (migrated here) and
+    ``env`` (Redis); started together, each answering ``/healthz`` on return."""
+    servers = [ServerProcess(PG_URL, schema, tmp_path / f"{name}.log", env=dict(env)) for name in names]
+    migrate_schema(servers[0])
+    try:
+        for server in servers:
+            server.spawn()
+        for server in servers:
+            server.wait_healthy()
+    except BaseException:
+        stop_all(servers)
+        raise
+    return servers
+
+
+def stop_all(servers: list[ServerProcess]) -> None:
+    """SIGTERM to every server at once, then wait for each: they drain side by side."""
+    for server in servers:
+        server.send_signal()
+    for server in servers:
+        server.wait_stopped()
+
+
+def add_staff_account(
+    server: ServerProcess, business_id: str, email: str, name: str, password: str
+) -> subprocess.Popen[bytes]:
+    """Start ``chatserver staff add --password-stdin``, as an operator creates a staff account;
+    the caller waits for it (``.wait()``) when it needs the account."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": server.database_url,
+        "DATABASE_SCHEMA": server.schema,
+        "JWT_SECRET": SECRET,
+    }
+    command = [sys.executable, "-m", "chatserver", "staff", "add", "--business", business_id, "--email", email]
+    proc = subprocess.Popen(
+        [*command, "--name", name, "--password-stdin"], env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(f"{password}\n".encode())
+    proc.stdin.close()
+    return proc
+
+
 def staff_token_for(business_id: str, name: str = "Alice") -> str:
     return make_token("staff", name, business_id)
+
+
+def rest(base_url: str, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
+    """One REST call, as another tool would make it (checks what the browser did, or sets up)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{base_url}{path}", data=data, method=method)
+    request.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")

@@ -160,49 +160,52 @@ def test_the_chat_list_follows_room_created_and_room_updated_pushes(dashboard_pa
           const { ChatList } = await import('/dashboard/chatlist.js');
           const root = document.createElement('ul');
           const filter = document.createElement('select');
-          filter.append(new Option('all', 'all'));
+          filter.append(new Option('all', 'all'), new Option('mine', 'mine'));
           const list = new ChatList({ root, filter, more: document.createElement('button'), api: null,
-                                      businessId: 'b1', seenKey: 'test-seen', onOpen: () => {} });
+                                      businessId: 'b1', me: 'staff-alice', onOpen: () => {} });
           const text = () => Array.from(root.querySelectorAll('.room'), (el) => el.textContent);
-          list.roomCreated({ room: { _id: 'r1', metadata: { userName: 'Ann', isGuest: true },
-                                     lastMessage: 'hello', lastMessageAt: '2026-01-05T10:30:05.120Z', lastSeq: 1 } });
+          list.roomCreated({ _id: 'r1', metadata: { userName: 'Ann', isGuest: true }, status: 'open',
+                             lastMessage: null, lastMessageAt: null, createdAt: '2026-01-05T10:30:00.000Z',
+                             lastSeq: 0, unreadCount: 0 });
           const created = text();
           list.roomUpdated({ roomId: 'r1', lastMessage: 'where is my order?', lastMessageAt: '2026-01-05T10:31:00.000Z',
-                             unreadCount: 3, status: 'closed' });
+                             lastSeq: 3, unreadCount: 3, status: 'closed', assignedTo: 'staff-alice',
+                             metadata: { userName: 'Ann', isGuest: true, customerId: 'c1' } });
           const updated = text();
+          filter.value = 'mine';
+          list.render();
+          const mine = text().length;
           list.message({ roomId: 'r1', seq: 9, content: 'x'.repeat(300), createdAt: '2026-01-05T10:32:00.000Z' });
-          return { created, updated, preview: list.rooms.get('r1').lastMessage.length };
+          return { created, updated, mine, preview: list.rooms.get('r1').lastMessage.length };
         }"""
     )
     assert len(shown["created"]) == 1
-    assert "Ann" in shown["created"][0] and "Anonymous" in shown["created"][0] and "hello" in shown["created"][0]
-    assert "Open" in shown["created"][0]
+    assert "Ann" in shown["created"][0] and "Anonymous" in shown["created"][0]
+    assert "No messages yet" in shown["created"][0] and "Open" in shown["created"][0]
     assert "where is my order?" in shown["updated"][0] and "Closed" in shown["updated"][0]
+    assert "Converted" in shown["updated"][0] and "Anonymous" not in shown["updated"][0]
     assert shown["updated"][0].endswith("3")  # the server's unread count
+    assert shown["mine"] == 1
     assert shown["preview"] == 200
 
 
-def test_analytics_from_the_server_or_from_rooms(dashboard_page):
+def test_analytics_series_becomes_the_chart_days(dashboard_page):
     result = dashboard_page.evaluate(
         """async () => {
-          const { normalizeAnalytics, analyticsFromRooms } = await import('/dashboard/analytics.js');
-          const server = normalizeAnalytics({
-            totals: { conversations: 5, guestConversations: 4, conversions: 1 },
-            series: [{ date: '2026-01-02', conversations: 3, conversions: 1, conversionRate: 0.5 },
-                     { date: '2026-01-03', conversations: 2, conversions: 0 }],
-          }, '2026-01-01', '2026-01-03');
-          const guest = (day, info) => ({ createdAt: `${day}T09:00:00.000Z`, tags: ['anonymous'],
-                                           metadata: { isGuest: true, guestInfo: info || {} } });
-          const local = analyticsFromRooms([guest('2026-01-01'), guest('2026-01-01', { email: 'a@b.c' }),
-            { createdAt: '2026-01-02T10:00:00.000Z', tags: [], metadata: { isGuest: false } }, guest('2025-12-31')],
-            '2026-01-01', '2026-01-02');
-          return { server, local };
+          const { chartDays, percent, duration } = await import('/dashboard/analytics.js');
+          const days = chartDays([
+            { date: '2026-01-01', guestRooms: 4, guestRoomsWithEmail: 2, converted: 1, conversionRate: 0.25,
+              authenticatedRooms: 1 },
+            { date: '2026-01-02', guestRooms: 0, guestRoomsWithEmail: 0, converted: 0, conversionRate: 0,
+              authenticatedRooms: 2 },
+          ]);
+          return { days, percents: [percent(0.25), percent(1 / 3), percent(null)],
+                   durations: [duration(42000), duration(150000), duration(5400000), duration(null)] };
         }"""
     )
-    server, local = result["server"], result["local"]
-    assert [d["label"] for d in server["days"]] == ["2026-01-01", "2026-01-02", "2026-01-03"]
-    assert [d["conversations"] for d in server["days"]] == [0, 3, 2]
-    assert [d["rate"] for d in server["days"]] == [None, 0.5, 0]
-    assert server["totals"] == {"conversations": 5, "guests": 4, "conversions": 1, "rate": 0.25}
-    assert [d["conversations"] for d in local["days"]] == [2, 1]
-    assert local["totals"] == {"conversations": 3, "guests": 2, "conversions": 1, "rate": 0.5}
+    assert result["days"] == [
+        {"label": "2026-01-01", "conversations": 5, "guests": 4, "conversions": 1, "rate": 0.25},
+        {"label": "2026-01-02", "conversations": 2, "guests": 0, "conversions": 0, "rate": None},
+    ]
+    assert result["percents"] == ["25 %", "33.3 %", "—"]
+    assert result["durations"] == ["42 s", "3 min", "1 h 30 min", "—"]

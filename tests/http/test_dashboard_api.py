@@ -311,3 +311,88 @@ async def test_openapi_document_is_served(base_url):
     status, doc = await api(base_url, "GET", "/api/openapi.json")
     assert status == 200 and doc["openapi"].startswith("3.")
     assert "/api/chat/rooms/{roomId}/convert-guest" in doc["paths"] and "/api/chat/analytics" in doc["paths"]
+
+
+async def test_analytics_series_per_day_covers_every_day_of_the_window(runtime, base_url, business, staff_token):
+    from chatserver.chat.models import NewRoom
+
+    store = runtime.store
+    day = 86_400_000
+    t0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+
+    async def room(at: int, guest: bool = True, email: str | None = None):
+        n = at % 100_000
+        return await store.create_room(
+            NewRoom(
+                business_id=business,
+                room_name=f"Chat with v{n}",
+                user_type="guest" if guest else "customer",
+                user_id=None if guest else f"user-{n}",
+                user_name=f"v{n}",
+                is_guest=guest,
+                guest_id=f"guest_{n}" if guest else None,
+                user_agent="ua",
+                email=email,
+                tags=(),
+            ),
+            at,
+        )
+
+    converted = await room(t0 + 1, email="a@x.io")
+    await room(t0 + 2)
+    await room(t0 + day - 1, guest=False)  # the last millisecond of Jan 1
+    await room(t0 + 2 * day)  # Jan 3
+    await room(t0 + 3 * day)  # Jan 4: after the window
+    contact, _ = await store.upsert_contact(business, "a@x.io", None, None, t0 + 5)
+    await store.link_contact(converted.id, contact, t0 + 5)
+
+    query = f"/api/chat/analytics?businessId={business}&from=2026-01-01&to=2026-01-04&bucket=day"
+    status, report = await api(base_url, "GET", query, token=staff_token)
+    assert status == 200, report
+    assert report["series"] == [
+        {
+            "date": "2026-01-01",
+            "guestRooms": 2,
+            "guestRoomsWithEmail": 1,
+            "converted": 1,
+            "conversionRate": 0.5,
+            "authenticatedRooms": 1,
+        },
+        {
+            "date": "2026-01-02",
+            "guestRooms": 0,
+            "guestRoomsWithEmail": 0,
+            "converted": 0,
+            "conversionRate": 0.0,
+            "authenticatedRooms": 0,
+        },
+        {
+            "date": "2026-01-03",
+            "guestRooms": 1,
+            "guestRoomsWithEmail": 0,
+            "converted": 0,
+            "conversionRate": 0.0,
+            "authenticatedRooms": 0,
+        },
+    ]
+    assert (report["guestRooms"], report["converted"], report["authenticatedRooms"]) == (3, 1, 1)  # the same window
+
+    # a window that starts and ends inside days touches both; without bucket there is no series
+    partial = f"/api/chat/analytics?businessId={business}&from=2026-01-01T12:00:00Z&to=2026-01-02T06:00:00Z"
+    _, report = await api(base_url, "GET", f"{partial}&bucket=day", token=staff_token)
+    assert [(d["date"], d["authenticatedRooms"], d["guestRooms"]) for d in report["series"]] == [
+        ("2026-01-01", 1, 0),
+        ("2026-01-02", 0, 0),
+    ]
+    _, report = await api(base_url, "GET", partial, token=staff_token)
+    assert "series" not in report
+
+    status, body = await api(base_url, "GET", f"{partial}&bucket=week", token=staff_token)
+    assert status == 400 and body["error"]["field"] == "bucket"
+    status, body = await api(
+        base_url,
+        "GET",
+        f"/api/chat/analytics?businessId={business}&from=2025-01-01&to=2026-01-03&bucket=day",
+        token=staff_token,
+    )
+    assert status == 400 and body["error"]["field"] == "bucket"

@@ -1,83 +1,44 @@
 /*
- * Analytics: conversations and guest-to-customer conversion over a date range, as totals and a
- * chart. Numbers come from GET /api/chat/analytics?businessId=&from=&to= where the server has it;
- * otherwise they are computed here from the room list (GET /api/chat/rooms, all pages), and the
- * view says so. Conversion, computed here: a guest conversation whose visitor left an email or
- * phone or was converted to a customer.
+ * Analytics: conversations and guest-to-customer conversion over a range of days, as totals and
+ * a chart, from one request: GET /api/chat/analytics?businessId=&from=&to=&bucket=day
+ * (protocol.md §10). Days are UTC days, as the server counts them; `to` is sent as the day after
+ * the last one chosen, because the server's window is [from, to).
  */
 
-import { ApiError } from './api.js';
 import { conversationsChart } from './chart.js';
 
 const DAY_MS = 86400000;
-const MAX_ROOM_PAGES = 20;
 
 function isoDay(date) {
   return date.toISOString().slice(0, 10);
 }
 
-function days(from, to) {
-  const out = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY_MS) out.push(isoDay(new Date(t)));
-  return out;
+function nextDay(day) {
+  return isoDay(new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS));
 }
 
-function number(...values) {
-  for (const value of values) if (typeof value === 'number' && Number.isFinite(value)) return value;
-  return 0;
+/** The server's per-day series as the chart's days: conversations = guest + authenticated rooms. */
+export function chartDays(series) {
+  return (series || []).map((d) => ({
+    label: d.date,
+    conversations: d.guestRooms + d.authenticatedRooms,
+    guests: d.guestRooms,
+    conversions: d.converted,
+    rate: d.guestRooms ? d.conversionRate : null, // no guests that day: no point on the line
+  }));
 }
 
-function rateOf(value, conversions, total) {
-  if (typeof value === 'number' && Number.isFinite(value)) return value > 1 ? value / 100 : value;
-  return total ? conversions / total : null;
+export function percent(rate) {
+  return rate === null || rate === undefined ? '—' : `${Math.round(rate * 1000) / 10} %`;
 }
 
-/** The server's answer, in whichever of the likely shapes it comes, as {days, totals}. */
-export function normalizeAnalytics(body, from, to) {
-  const series = body.series || body.daily || body.days || body.buckets || body.timeline || [];
-  const byDay = new Map();
-  for (const point of series) {
-    const label = String(point.date || point.day || point.bucket || point.period || point.t || '').slice(0, 10);
-    if (!label) continue;
-    const conversations = number(point.conversations, point.rooms, point.total, point.count);
-    const guests = number(point.guestConversations, point.guests, point.anonymous, conversations);
-    const conversions = number(point.conversions, point.converted);
-    byDay.set(label, { label, conversations, conversions, rate: rateOf(point.conversionRate ?? point.rate, conversions, guests) });
-  }
-  const list = days(from, to).map((label) => byDay.get(label) || { label, conversations: 0, conversions: 0, rate: null });
-  const totals = body.totals || body.summary || body;
-  const conversations = number(totals.conversations, totals.totalConversations, totals.rooms, sum(list, 'conversations'));
-  const guests = number(totals.guestConversations, totals.anonymousConversations, totals.guests);
-  const conversions = number(totals.conversions, totals.convertedGuests, totals.converted, sum(list, 'conversions'));
-  const rate = rateOf(totals.conversionRate ?? totals.rate, conversions, guests || conversations);
-  return { days: list, totals: { conversations, guests, conversions, rate } };
-}
-
-function sum(list, key) {
-  return list.reduce((total, item) => total + (item[key] || 0), 0);
-}
-
-/** The same numbers from rooms: created per day, guest rooms, guest rooms with contact details. */
-export function analyticsFromRooms(rooms, from, to) {
-  const byDay = new Map(days(from, to).map((label) => [label, { label, conversations: 0, guests: 0, conversions: 0 }]));
-  for (const room of rooms) {
-    const day = byDay.get(String(room.createdAt || '').slice(0, 10));
-    if (!day) continue;
-    day.conversations += 1;
-    const meta = room.metadata || {};
-    const wasGuest = meta.isGuest || (room.tags || []).includes('anonymous');
-    if (!wasGuest) continue;
-    day.guests += 1;
-    const info = meta.guestInfo || {};
-    if (!meta.isGuest || meta.convertedAt || info.email || info.phone) day.conversions += 1;
-  }
-  const list = Array.from(byDay.values()).map((d) => ({ ...d, rate: d.guests ? d.conversions / d.guests : null }));
-  const guests = sum(list, 'guests');
-  const conversions = sum(list, 'conversions');
-  return {
-    days: list,
-    totals: { conversations: sum(list, 'conversations'), guests, conversions, rate: guests ? conversions / guests : null },
-  };
+export function duration(ms) {
+  if (ms === null || ms === undefined) return '—';
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 export class AnalyticsView {
@@ -85,7 +46,6 @@ export class AnalyticsView {
     this.root = root;
     this.api = api;
     this.businessId = businessId;
-    this.serverHasIt = null;
     this.build();
   }
 
@@ -103,18 +63,21 @@ export class AnalyticsView {
         event.preventDefault();
         this.load();
       },
-    }, h('label', {}, 'From', this.from), h('label', {}, 'To', this.to), h('button', { type: 'submit', className: 'button' }, 'Show'));
+    }, h('label', {}, 'From', this.from), h('label', {}, 'To', this.to), h('button', { type: 'submit', className: 'button' }, 'Show'),
+    h('span', { className: 'source' }, 'UTC days'));
     this.root.replaceChildren(h('div', { className: 'page' },
       h('h1', { id: 'analytics-title' }, 'Analytics'),
       h('div', { className: 'panel' }, form),
       this.stats,
       h('div', { className: 'panel chart-panel' }, this.chart,
         h('div', { className: 'legend' },
-          h('span', {}, h('span', { className: 'swatch', dataset: { color: 'bars' } }), 'Conversations per day'),
-          h('span', {}, h('span', { className: 'swatch', dataset: { color: 'rate' } }), 'Conversion rate (guests who became reachable customers)')),
+          h('span', {}, h('span', { className: 'swatch', dataset: { color: 'bars' } }), 'Conversations started per day'),
+          h('span', {}, h('span', { className: 'swatch', dataset: { color: 'rate' } }), 'Conversion rate (guest conversations converted to customers)')),
         this.source),
       h('details', { className: 'panel' }, h('summary', {}, 'The numbers as a table'),
-        h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Day'), h('th', {}, 'Conversations'), h('th', {}, 'Conversions'), h('th', {}, 'Rate'))), this.table))));
+        h('table', {}, h('thead', {}, h('tr', {},
+          h('th', {}, 'Day'), h('th', {}, 'Conversations'), h('th', {}, 'From guests'), h('th', {}, 'Converted'), h('th', {}, 'Rate'))),
+        this.table))));
     for (const swatch of this.root.querySelectorAll('.swatch')) {
       swatch.style.background = swatch.dataset.color === 'rate' ? '#7c3aed' : '#2563eb';
     }
@@ -128,52 +91,33 @@ export class AnalyticsView {
       return;
     }
     setText(this.source, 'Loading…');
-    let result = null;
-    if (this.serverHasIt !== false) {
-      try {
-        const body = await this.api.get('/api/chat/analytics', {
-          businessId: this.businessId, from: `${from}T00:00:00.000Z`, to: `${to}T23:59:59.999Z`,
-        });
-        this.serverHasIt = true;
-        result = normalizeAnalytics(body, from, to);
-        setText(this.source, 'Source: the server\'s analytics.');
-      } catch (err) {
-        if (!(err instanceof ApiError && err.missingRoute)) {
-          setText(this.source, `Could not load analytics: ${err.message}`);
-          return;
-        }
-        this.serverHasIt = false;
-      }
+    let report;
+    try {
+      report = await this.api.get('/api/chat/analytics', { businessId: this.businessId, from, to: nextDay(to), bucket: 'day' });
+    } catch (err) {
+      setText(this.source, `Could not load analytics: ${err.message}`);
+      return;
     }
-    if (!result) {
-      result = analyticsFromRooms(await this.allRooms(), from, to);
-      setText(this.source, 'Computed in this browser from the room list (this server has no analytics endpoint).');
-    }
-    this.render(result);
+    this.render(report);
+    setText(this.source, `${from} to ${to}: conversations counted on the day they started.`);
   }
 
-  async allRooms() {
-    const rooms = [];
-    let cursor = null;
-    for (let page = 0; page < MAX_ROOM_PAGES; page += 1) {
-      const data = await this.api.get('/api/chat/rooms', { businessId: this.businessId, limit: 100, cursor });
-      rooms.push(...(data.rooms || []));
-      cursor = data.nextCursor;
-      if (!cursor) break;
-    }
-    return rooms;
-  }
-
-  render({ days: list, totals }) {
-    const percent = (rate) => (rate === null || rate === undefined ? '—' : `${Math.round(rate * 1000) / 10} %`);
-    const stat = (value, label) => h('div', { className: 'stat' }, h('div', { className: 'value' }, value), h('div', { className: 'label' }, label));
+  render(report) {
+    const days = chartDays(report.series);
+    const messages = report.messagesBySenderType || {};
+    const stat = (value, label, key) => h('div', { className: 'stat', dataset: { stat: key } },
+      h('div', { className: 'value' }, value), h('div', { className: 'label' }, label));
     this.stats.replaceChildren(
-      stat(totals.conversations, 'conversations'),
-      stat(totals.guests || '—', 'from guests'),
-      stat(totals.conversions, 'conversions'),
-      stat(percent(totals.rate), 'conversion rate'));
-    this.chart.replaceChildren(conversationsChart(list));
-    this.table.replaceChildren(...list.map((d) => h('tr', {},
-      h('td', {}, d.label), h('td', {}, d.conversations), h('td', {}, d.conversions), h('td', {}, percent(d.rate)))));
+      stat(report.guestRooms + report.authenticatedRooms, 'conversations', 'conversations'),
+      stat(report.guestRooms, 'from guests', 'guests'),
+      stat(report.converted, 'guests converted', 'converted'),
+      stat(percent(report.conversionRate), 'conversion rate', 'conversionRate'),
+      stat(percent(report.emailCaptureRate), 'guests who left an email', 'emailCaptureRate'),
+      stat(report.faqAnswers, 'FAQ answers sent', 'faqAnswers'),
+      stat(duration(report.medianFirstResponseMs), 'median first reply', 'medianFirstResponse'),
+      stat((messages.guest || 0) + (messages.customer || 0), 'visitor messages', 'visitorMessages'));
+    this.chart.replaceChildren(conversationsChart(days));
+    this.table.replaceChildren(...days.map((d) => h('tr', {},
+      h('td', {}, d.label), h('td', {}, d.conversations), h('td', {}, d.guests), h('td', {}, d.conversions), h('td', {}, percent(d.rate)))));
   }
 }

@@ -4,16 +4,12 @@
  */
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, field) {
     super(message || code);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
-  }
-
-  /** The server has no such endpoint (yet): the control that needs it is hidden. */
-  get missingRoute() {
-    return this.status === 404 || this.status === 405;
+    this.field = field || null;
   }
 }
 
@@ -41,7 +37,7 @@ async function call(method, path, { token, query, body } = {}) {
   }
   if (!response.ok) {
     const error = (data && data.error) || {};
-    throw new ApiError(response.status, error.code || `http_${response.status}`, error.message || response.statusText);
+    throw new ApiError(response.status, error.code || `http_${response.status}`, error.message || response.statusText, error.field);
   }
   return data || {};
 }
@@ -55,44 +51,24 @@ export class Api {
     return call('GET', path, { token: this.token, query });
   }
 
-  post(path, body, query) {
-    return call('POST', path, { token: this.token, body: body || {}, query });
+  post(path, body) {
+    return call('POST', path, { token: this.token, body: body || {} });
   }
 
-  put(path, body, query) {
-    return call('PUT', path, { token: this.token, body: body || {}, query });
+  patch(path, body) {
+    return call('PATCH', path, { token: this.token, body: body || {} });
   }
 
-  del(path, query) {
-    return call('DELETE', path, { token: this.token, query });
-  }
-
-  /** Does GET `path` exist? false on 404/405, true on any other answer. */
-  async exists(path, query) {
-    try {
-      await this.get(path, query);
-      return true;
-    } catch (err) {
-      return !(err instanceof ApiError && err.missingRoute);
-    }
+  del(path) {
+    return call('DELETE', path, { token: this.token });
   }
 }
 
-/** POST /api/auth/login {email, password} -> {token}. */
+/** POST /api/auth/login {email, password} -> {token, expiresIn, staff: {_id, businessId, email, name}}. */
 export async function passwordLogin(email, password) {
   const data = await call('POST', '/api/auth/login', { body: { email, password } });
   if (!data.token) throw new ApiError(500, 'internal', 'the server answered without a token');
-  return data.token;
-}
-
-/** Is password login offered? An empty body is refused (400/401) where it is, 404 where it is not. */
-export async function passwordLoginAvailable() {
-  try {
-    await call('POST', '/api/auth/login', { body: {} });
-    return true;
-  } catch (err) {
-    return !(err instanceof ApiError && (err.missingRoute || err.status === 0));
-  }
+  return data;
 }
 
 /** The claims of a JWT, unverified: only to show who is signed in; the server verifies. */

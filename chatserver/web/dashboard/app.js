@@ -1,12 +1,12 @@
 /*
- * The staff dashboard: sign in (password login where the server offers it, or a pasted staff
- * token), then the chat list, the open conversation, FAQs and analytics, over one WebSocket and
- * the REST API of the server that serves this page.
+ * The staff dashboard: sign in (email and password through POST /api/auth/login, or a pasted
+ * staff token), then the chat list, the open conversation, FAQs and analytics, over one WebSocket
+ * and the REST API of the server that serves this page.
  *
  * The token is kept in sessionStorage: it survives a reload, not the closing of the tab.
  */
 
-import { Api, passwordLogin, passwordLoginAvailable, tokenClaims } from './api.js';
+import { Api, passwordLogin, tokenClaims } from './api.js';
 import { AnalyticsView } from './analytics.js';
 import { ChatList } from './chatlist.js';
 import { Conversation } from './conversation.js';
@@ -17,14 +17,17 @@ const NOTICE_KEY = 'chatserver:dashboard:notice';
 const STATE_LABELS = {
   idle: 'Offline', connecting: 'Connecting…', open: 'Online', reconnecting: 'Reconnecting…', closed: 'Offline', refused: 'Signed out',
 };
+const LOGIN_ERRORS = {
+  401: 'Wrong email or password.',
+  403: 'Password login is disabled on this server (its tokens are issued elsewhere): paste a token.',
+  429: 'Too many attempts for this email; wait a minute and try again.',
+};
 
 const $ = (selector) => document.querySelector(selector);
 
 class Dashboard {
   constructor() {
     this.sections = ['login', 'chats', 'faqs', 'analytics'].map((id) => document.getElementById(id));
-    this.features = { typing: null, read: null, close: null, reopen: null, assign: null, convert: null, faqs: null };
-    this.probed = false;
     window.addEventListener('hashchange', () => this.route());
     $('.signout').addEventListener('click', () => this.signOut(null));
   }
@@ -60,16 +63,18 @@ class Dashboard {
     const passwordForm = $('.password-login');
     passwordForm.onsubmit = async (event) => {
       event.preventDefault();
+      const button = passwordForm.querySelector('button[type="submit"]');
+      button.disabled = true;
       try {
-        const token = await passwordLogin(passwordForm.elements.email.value.trim(), passwordForm.elements.password.value);
+        const { token } = await passwordLogin(passwordForm.elements.email.value.trim(), passwordForm.elements.password.value);
+        passwordForm.elements.password.value = '';
         this.signIn(token);
       } catch (err) {
-        this.showLogin(err.status === 401 ? 'Wrong email or password.' : err.message);
+        this.showLogin(LOGIN_ERRORS[err.status] || err.message);
+      } finally {
+        button.disabled = false;
       }
     };
-    passwordLoginAvailable().then((available) => {
-      passwordForm.hidden = !available;
-    });
   }
 
   signIn(token) {
@@ -79,7 +84,7 @@ class Dashboard {
       return;
     }
     if (claims.exp && claims.exp * 1000 < Date.now()) {
-      this.showLogin('That token has expired; get a new one.');
+      this.showLogin('That token has expired; sign in again.');
       return;
     }
     window.sessionStorage.setItem(TOKEN_KEY, token);
@@ -93,14 +98,12 @@ class Dashboard {
       more: $('.more-rooms'),
       api: this.api,
       businessId: this.me.businessId,
-      seenKey: `chatserver:dashboard:seen:${this.me.businessId}:${this.me.userId}`,
+      me: this.me.userId,
       onOpen: (roomId) => {
         window.location.hash = `#/chats/${encodeURIComponent(roomId)}`;
       },
     });
-    this.conversation = new Conversation({
-      root: $('.conversation'), conn: this.conn, api: this.api, me: this.me, features: this.features, list: this.list,
-    });
+    this.conversation = new Conversation({ root: $('.conversation'), conn: this.conn, api: this.api, me: this.me, list: this.list });
     this.faqs = new FaqView({ root: $('#faqs'), api: this.api, businessId: this.me.businessId });
     this.analytics = new AnalyticsView({ root: $('#analytics'), api: this.api, businessId: this.me.businessId });
     $('.refresh').addEventListener('click', () => this.list.refresh());
@@ -130,9 +133,9 @@ class Dashboard {
         this.signOut('That token does not belong to a staff member.');
         return;
       }
+      // business notifications missed while disconnected are not replayed: re-read the list
       this.list.refresh();
       this.conversation.reconnected();
-      if (!this.probed) this.probe();
     });
     conn.on('refused', (error) => this.signOut(`The server refused the token: ${error.message || error.code}`));
     conn.on('state', () => this.renderConnection());
@@ -142,37 +145,17 @@ class Dashboard {
     };
     conn.on('chat:new-message', onMessage);
     conn.on('chat:faq-response', onMessage);
-    conn.on('chat:room-created', (data) => this.list.roomCreated(data));
+    conn.on('chat:room-created', (room) => this.list.roomCreated(room));
     conn.on('chat:room-updated', (data) => {
       this.list.roomUpdated(data);
       if (data && data.roomId === this.conversation.roomId) this.conversation.render();
     });
+    conn.on('chat:room-status', (data) => {
+      this.list.roomUpdated({ roomId: data.roomId, status: data.status });
+      if (data.roomId === this.conversation.roomId) this.conversation.render();
+    });
     conn.on('chat:typing', (data) => this.conversation.typingEvent(data));
     conn.on('chat:read', (data) => this.conversation.readEvent(data));
-    conn.on('error', (data) => {
-      if (data.code !== 'unknown_event') return;
-      if (data.event === 'chat:typing') this.features.typing = false;
-      if (data.event === 'chat:read') this.features.read = false;
-    });
-  }
-
-  /** Which issue-4 features does this server have? Payloads its schemas refuse: no side effects. */
-  async probe() {
-    this.probed = true;
-    const events = { typing: 'chat:typing', read: 'chat:read', close: 'chat:close-room', reopen: 'chat:reopen-room', assign: 'chat:assign' };
-    const [answers, faqs] = await Promise.all([
-      Promise.all(Object.values(events).map((event) => probeEvent(this.conn, event, {}))),
-      this.api.exists('/api/chat/faqs', { businessId: this.me.businessId }),
-    ]);
-    Object.keys(events).forEach((key, i) => {
-      if (answers[i] !== null) this.features[key] = answers[i];
-    });
-    if (answers.includes(null)) this.probed = false; // the connection dropped meanwhile: ask again on the next one
-    this.features.faqs = faqs;
-    document.querySelector('.tabs a[data-tab="faqs"]').hidden = !faqs;
-    this.conversation.render();
-    this.conversation.markRead(); // a chat opened before the answers came is read now
-    if (window.location.hash.startsWith('#/faqs')) this.route();
   }
 
   renderConnection() {
@@ -185,7 +168,7 @@ class Dashboard {
   route() {
     if (!this.conn) return;
     const [, section, id] = (window.location.hash || '#/chats').split('/');
-    if (section === 'faqs' && this.features.faqs) {
+    if (section === 'faqs') {
       this.show('faqs');
       this.faqs.load();
     } else if (section === 'analytics') {

@@ -1,60 +1,41 @@
 /*
- * The live chat list: rooms of the business from GET /api/chat/rooms, kept current by
- * chat:room-created / chat:room-updated pushes (from any instance, through the business
- * channel), by the messages of rooms this dashboard follows, and by a periodic refresh that
- * is the only source while the server does not push room events.
+ * The live chat list: rooms of the business from GET /api/chat/rooms, then kept current by the
+ * server's business notifications — chat:room-created (a new room) and chat:room-updated (a
+ * message, unread count, status, assignment, the visitor's details, a conversion) — which every
+ * staff connection receives from whichever instance made the change. The list is read again
+ * after a reconnect (notifications are not replayed) and, as a safety net for a notification
+ * lost in a broker outage, once a minute.
  */
 
-const POLL_FAST_MS = 5000; // while the server has not shown it pushes room events
-const POLL_SLOW_MS = 30000; // a safety net once it has
+const SAFETY_REFRESH_MS = 60000;
+const ROW_FIELDS = ['lastMessage', 'lastMessageAt', 'lastSeq', 'unreadCount', 'status', 'assignedTo', 'roomName', 'tags', 'metadata'];
 
 export class ChatList {
-  constructor({ root, filter, more, api, businessId, seenKey, onOpen }) {
+  /** me: the signed-in staff member's user id (for "Assigned to me"). */
+  constructor({ root, filter, more, api, businessId, me, onOpen }) {
     this.root = root;
     this.filter = filter;
     this.more = more;
     this.api = api;
     this.businessId = businessId;
-    this.seenKey = seenKey;
+    this.me = me;
     this.onOpen = onOpen;
     this.rooms = new Map();
     this.selectedId = null;
     this.nextCursor = null;
-    this.pushes = false;
     this.timer = null;
     this.loaded = false;
     this.error = null;
-    this.seen = this.loadSeen();
+    this.fetching = new Set(); // room ids being fetched after an update for a room not listed
     filter.addEventListener('change', () => this.render());
     more.addEventListener('click', () => this.loadMore());
-  }
-
-  loadSeen() {
-    try {
-      return JSON.parse(window.localStorage.getItem(this.seenKey)) || {};
-    } catch (err) {
-      return {};
-    }
-  }
-
-  markSeen(roomId, seq) {
-    if (!roomId || !(seq > (this.seen[roomId] || 0))) return;
-    this.seen[roomId] = seq;
-    try {
-      window.localStorage.setItem(this.seenKey, JSON.stringify(this.seen));
-    } catch (err) {
-      /* storage blocked: counts reset on reload */
-    }
-    const room = this.rooms.get(roomId);
-    if (room && typeof room.unreadCount === 'number' && room._id === this.selectedId) room.unreadCount = 0;
-    this.render();
   }
 
   start() {
     this.stop();
     const tick = async () => {
       await this.refresh();
-      this.timer = setTimeout(tick, this.pushes ? POLL_SLOW_MS : POLL_FAST_MS);
+      this.timer = setTimeout(tick, SAFETY_REFRESH_MS);
     };
     tick();
   }
@@ -97,32 +78,40 @@ export class ChatList {
     return this.rooms.get(room._id);
   }
 
-  /** chat:room-created: the event's room (or `data.room`). */
-  roomCreated(data) {
-    this.pushes = true;
-    const room = this.upsert(data && data.room ? data.room : data);
-    if (!room) this.refresh();
-    else this.render();
+  /** chat:room-created: data is the Room. */
+  roomCreated(room) {
+    if (this.upsert(room)) this.render();
   }
 
-  /** chat:room-updated {roomId, lastMessage, lastMessageAt, unreadCount, status, ...}. */
+  /** chat:room-updated {roomId, lastMessage, lastMessageAt, lastSeq, unreadCount, status, assignedTo, roomName, tags, metadata}. */
   roomUpdated(data) {
-    this.pushes = true;
     if (!data || !data.roomId) return;
     const room = this.rooms.get(data.roomId);
     if (!room) {
-      this.refresh();
+      this.fetchRoom(data.roomId); // older than the pages loaded: it moves to the top now
       return;
     }
-    for (const key of ['lastMessage', 'lastMessageAt', 'unreadCount', 'status', 'assignedTo', 'metadata', 'lastSeq', 'isActive']) {
+    for (const key of ROW_FIELDS) {
       if (data[key] !== undefined) room[key] = data[key];
     }
-    if (data.status === 'closed') room.isActive = false;
-    if (data.status === 'active' || data.status === 'open') room.isActive = true;
     this.render();
   }
 
-  /** A message of a room this dashboard follows. */
+  async fetchRoom(roomId) {
+    if (this.fetching.has(roomId)) return;
+    this.fetching.add(roomId);
+    try {
+      const { room } = await this.api.get(`/api/chat/rooms/${encodeURIComponent(roomId)}`);
+      this.upsert(room);
+      this.render();
+    } catch (err) {
+      /* gone or not ours: the safety refresh tells */
+    } finally {
+      this.fetching.delete(roomId);
+    }
+  }
+
+  /** A message of a room this dashboard follows (its chat:room-updated may come a moment later). */
   message(message) {
     const room = this.rooms.get(message.roomId);
     if (!room) return;
@@ -139,16 +128,12 @@ export class ChatList {
     this.render();
   }
 
-  unread(room) {
-    if (typeof room.unreadCount === 'number') return room.unreadCount;
-    return Math.max(0, (room.lastSeq || 0) - (this.seen[room._id] || 0));
-  }
-
   visible(room) {
     const mode = this.filter.value;
-    if (mode === 'open') return isOpen(room);
-    if (mode === 'closed') return !isOpen(room);
+    if (mode === 'open') return room.status !== 'closed';
+    if (mode === 'closed') return room.status === 'closed';
     if (mode === 'guests') return Boolean(room.metadata && room.metadata.isGuest);
+    if (mode === 'mine') return room.assignedTo === this.me;
     return true;
   }
 
@@ -176,26 +161,32 @@ export class ChatList {
   /** Refresh in place: the button keeps keyboard focus across refreshes. */
   fill(el, room) {
     const meta = room.metadata || {};
-    const unread = room._id === this.selectedId ? 0 : this.unread(room);
+    const unread = room._id === this.selectedId ? 0 : room.unreadCount || 0;
     const name = meta.userName || room.roomName || 'Visitor';
     const button = el.firstElementChild;
     button.className = `room${unread ? ' has-unread' : ''}`;
     button.setAttribute('aria-current', room._id === this.selectedId ? 'true' : 'false');
     button.replaceChildren(
-      h('span', { className: 'name' }, name, ' ', meta.isGuest
-        ? h('span', { className: 'badge anonymous' }, 'Anonymous')
-        : h('span', { className: 'badge customer' }, 'Customer')),
+      h('span', { className: 'name' }, name, ' ', visitorBadge(meta)),
       h('span', { className: 'when' }, formatTime(room.lastMessageAt || room.createdAt)),
       h('span', { className: 'preview' }, room.lastMessage || 'No messages yet'),
       h('span', { className: 'chips' },
-        isOpen(room) ? h('span', { className: 'badge open' }, 'Open') : h('span', { className: 'badge closed' }, 'Closed'),
+        statusBadge(room),
         unread ? h('span', { className: 'badge unread', 'aria-label': `${unread} unread` }, unread > 99 ? '99+' : unread) : null));
   }
 }
 
-export function isOpen(room) {
-  if (room.status) return room.status !== 'closed';
-  return room.isActive !== false;
+/** Anonymous (a guest), Converted (a guest staff turned into a customer contact), Customer. */
+export function visitorBadge(meta) {
+  if (!meta.isGuest) return h('span', { className: 'badge customer' }, 'Customer');
+  if (meta.customerId) return h('span', { className: 'badge converted', title: 'Converted to a customer contact' }, 'Converted');
+  return h('span', { className: 'badge anonymous' }, 'Anonymous');
+}
+
+export function statusBadge(room) {
+  return room.status === 'closed'
+    ? h('span', { className: 'badge closed' }, 'Closed')
+    : h('span', { className: 'badge open' }, 'Open');
 }
 
 function activity(room) {

@@ -1,23 +1,22 @@
 /*
- * The open chat's header: who the visitor is, the room's state, and what staff can do with it —
- * close or reopen (chat:close-room / chat:reopen-room), assign (chat:assign), convert a guest to a
- * customer (POST /api/chat/rooms/{id}/convert-guest). Each control shows only when the server has
- * the feature: `features` holds what the connect-time probe learned (false: absent), and an
- * `unknown_event` or a 404 met later turns the feature off too.
+ * The open chat's header: who the visitor is (name, guest id, email, phone, the customer contact
+ * once converted), the room's status and assignee, and what staff can do with it — close or
+ * reopen (chat:close-room / chat:reopen-room), assign or unassign (chat:assign), and convert a
+ * guest to a customer contact (POST /api/chat/rooms/{id}/convert-guest). Each answer carries the
+ * changed Room, which replaces the list's copy at once; other dashboards learn it from
+ * chat:room-updated.
  */
 
-import { ApiError } from './api.js';
-import { isOpen } from './chatlist.js';
+import { statusBadge, visitorBadge } from './chatlist.js';
 
 export class RoomControls {
   /** say(text): show a notice over the conversation (null clears it); changed(): re-render. */
-  constructor({ header, convert, conn, api, me, features, list, say, changed }) {
+  constructor({ header, convert, conn, api, me, list, say, changed }) {
     this.header = header;
     this.convert = convert;
     this.conn = conn;
     this.api = api;
     this.me = me;
-    this.features = features;
     this.list = list;
     this.say = say;
     this.changed = changed;
@@ -38,32 +37,36 @@ export class RoomControls {
     const focused = this.header.contains(document.activeElement) ? document.activeElement : null;
     if (focused && focused.tagName === 'INPUT') return; // never pull a field from under the typing hands
     const meta = room.metadata || {};
-    const info = meta.guestInfo || {};
-    const open = isOpen(room);
-    const assigned = room.assignedTo || meta.assignedTo || null;
+    const info = meta.guestInfo || meta.customerInfo || {};
+    const open = room.status !== 'closed';
+    const assigned = room.assignedTo || null;
     const facts = [];
-    if (meta.isGuest && info.guestId) facts.push(h('span', {}, `Guest id ${info.guestId}`));
-    if (info.email) facts.push(h('span', {}, `Email ${info.email}`));
-    if (info.phone) facts.push(h('span', {}, `Phone ${info.phone}`));
-    if (assigned) facts.push(h('span', {}, `Assigned to ${assigned}`));
-    const actions = [];
-    if (open && this.features.close) {
-      actions.push(h('button', { type: 'button', className: 'button subtle close-room', onClick: () => this.setClosed(true) }, 'Close chat'));
+    if (meta.isGuest && info.guestId) facts.push(h('span', { className: 'fact guest-id' }, `Guest id ${info.guestId}`));
+    if (info.email) facts.push(h('span', { className: 'fact email' }, `Email ${info.email}`));
+    if (info.phone) facts.push(h('span', { className: 'fact phone' }, `Phone ${info.phone}`));
+    if (meta.customerId) {
+      facts.push(h('span', { className: 'fact converted' }, `Customer contact since ${formatTime(meta.convertedAt)}`));
     }
-    if (!open && this.features.reopen) {
-      actions.push(h('button', { type: 'button', className: 'button subtle reopen-room', onClick: () => this.setClosed(false) }, 'Reopen'));
+    if (assigned) facts.push(h('span', { className: 'fact assigned' }, `Assigned to ${assigned === this.me.userId ? 'you' : assigned}`));
+
+    const actions = [open
+      ? h('button', { type: 'button', className: 'button subtle close-room', onClick: () => this.setStatus('chat:close-room', 'Closing') }, 'Close chat')
+      : h('button', { type: 'button', className: 'button subtle reopen-room', onClick: () => this.setStatus('chat:reopen-room', 'Reopening') }, 'Reopen')];
+    const input = h('input', {
+      type: 'text', 'aria-label': 'Staff id', value: assigned || this.me.userId, maxlength: '128', spellcheck: 'false',
+    });
+    actions.push(h('form', {
+      className: 'assign',
+      onSubmit: (event) => {
+        event.preventDefault();
+        const staffId = input.value.trim();
+        if (staffId) this.assign(staffId);
+      },
+    }, input, h('button', { type: 'submit', className: 'button subtle assign-button' }, 'Assign')));
+    if (assigned) {
+      actions.push(h('button', { type: 'button', className: 'button subtle unassign', onClick: () => this.assign(null) }, 'Unassign'));
     }
-    if (this.features.assign) {
-      const input = h('input', { type: 'text', 'aria-label': 'Staff id', value: assigned || this.me.userId, maxlength: '128' });
-      actions.push(h('form', {
-        className: 'assign',
-        onSubmit: (event) => {
-          event.preventDefault();
-          this.assign(input.value.trim());
-        },
-      }, input, h('button', { type: 'submit', className: 'button subtle' }, 'Assign')));
-    }
-    if (meta.isGuest && this.features.convert !== false) {
+    if (meta.isGuest && !meta.customerId) {
       actions.push(h('button', {
         type: 'button', className: 'button subtle convert-toggle', 'aria-expanded': String(this.convertOpen),
         onClick: () => {
@@ -74,9 +77,7 @@ export class RoomControls {
     }
     this.header.replaceChildren(
       h('div', {},
-        h('h2', {}, meta.userName || room.roomName || 'Visitor', ' ',
-          meta.isGuest ? h('span', { className: 'badge anonymous' }, 'Anonymous') : h('span', { className: 'badge customer' }, 'Customer'), ' ',
-          open ? h('span', { className: 'badge open' }, 'Open') : h('span', { className: 'badge closed' }, 'Closed')),
+        h('h2', {}, meta.userName || room.roomName || 'Visitor', ' ', visitorBadge(meta), ' ', statusBadge(room)),
         h('div', { className: 'facts' }, facts)),
       h('div', { className: 'conv-actions' }, actions));
     if (focused) {
@@ -89,12 +90,12 @@ export class RoomControls {
 
   renderConvert(room) {
     const meta = room.metadata || {};
-    const show = Boolean(meta.isGuest && this.convertOpen && this.features.convert !== false);
+    const show = Boolean(meta.isGuest && !meta.customerId && this.convertOpen);
     this.convert.hidden = !show;
     if (!show || (this.convert.contains(document.activeElement) && document.activeElement.tagName === 'INPUT')) return;
     const info = meta.guestInfo || {};
     const email = h('input', { type: 'email', required: true, maxlength: '254', value: info.email || '' });
-    const phone = h('input', { type: 'tel', maxlength: '32', value: info.phone || '' });
+    const phone = h('input', { type: 'tel', maxlength: '32', value: info.phone || '', placeholder: '+44 20 7946 0958' });
     this.convert.replaceChildren(h('form', {
       onSubmit: (event) => {
         event.preventDefault();
@@ -104,70 +105,49 @@ export class RoomControls {
     h('label', {}, 'Email', email),
     h('label', {}, 'Phone (optional)', phone),
     h('button', { type: 'submit', className: 'button' }, 'Convert')),
-    h('p', { className: 'note' }, 'The guest becomes a customer with these contact details; the conversation stays as it is.'));
+    h('p', { className: 'note' },
+      'Links this conversation to the business\'s customer contact with that email (created if new); the guest\'s later visits stay linked.'));
   }
 
-  /** Send a room event; false (and a notice) when it failed. */
-  async roomEvent(event, data, label, feature) {
+  /** The server's copy of the room after a change replaces ours. */
+  applyRoom(room) {
+    if (room) this.list.upsert(room);
+    this.list.render();
+    this.changed();
+  }
+
+  async setStatus(event, label) {
     try {
-      await this.conn.request(event, data);
+      const { room } = await this.conn.request(event, { roomId: this.roomId });
       this.say(null);
-      return true;
+      this.applyRoom(room);
     } catch (err) {
-      if (err.code === 'unknown_event') {
-        this.features[feature] = false;
-        this.say(`${label} is not supported by this server yet.`);
-      } else {
-        this.say(`${label} failed: ${err.message}`);
-      }
-      return false;
-    } finally {
-      this.changed();
-    }
-  }
-
-  async setClosed(closed) {
-    const roomId = this.roomId;
-    const ok = await this.roomEvent(closed ? 'chat:close-room' : 'chat:reopen-room', { roomId },
-      closed ? 'Closing' : 'Reopening', closed ? 'close' : 'reopen');
-    const room = this.list.rooms.get(roomId);
-    if (ok && room) {
-      room.isActive = !closed;
-      if (room.status) room.status = closed ? 'closed' : 'active';
-      this.list.render();
+      this.say(`${label} failed: ${err.message}`);
       this.changed();
     }
   }
 
   async assign(staffId) {
-    if (!staffId) return;
-    const roomId = this.roomId;
-    const ok = await this.roomEvent('chat:assign', { roomId, staffId }, 'Assigning', 'assign');
-    const room = this.list.rooms.get(roomId);
-    if (ok && room) {
-      room.assignedTo = staffId;
-      this.list.render();
+    try {
+      const { room } = await this.conn.request('chat:assign', { roomId: this.roomId, staffId });
+      this.say(null);
+      this.applyRoom(room);
+    } catch (err) {
+      this.say(`Assigning failed: ${err.message}`);
       this.changed();
     }
   }
 
   async convertGuest(email, phone) {
-    const roomId = this.roomId;
+    const path = `/api/chat/rooms/${encodeURIComponent(this.roomId)}/convert-guest`;
     try {
-      const data = await this.api.post(`/api/chat/rooms/${encodeURIComponent(roomId)}/convert-guest`, phone ? { email, phone } : { email });
-      const room = data && (data.room || (data._id ? data : null));
-      if (room) this.list.upsert(room);
+      const { room, contactCreated } = await this.api.post(path, phone ? { email, phone } : { email });
       this.convertOpen = false;
-      this.say(null);
-      this.list.render();
+      this.say(contactCreated ? `New customer contact ${email}.` : `Linked to the existing customer contact ${email}.`);
+      this.applyRoom(room);
     } catch (err) {
-      if (err instanceof ApiError && err.missingRoute) {
-        this.features.convert = false;
-        this.say('Converting guests is not supported by this server yet.');
-      } else {
-        this.say(`Converting failed: ${err.message}`);
-      }
+      this.say(`Converting failed: ${err.message}`);
+      this.changed();
     }
-    this.changed();
   }
 }

@@ -1,7 +1,8 @@
 /*
  * One open chat: its history (older pages load when scrolled to the top), live messages, the reply
- * box with pending/sent/failed states, typing indicators and read receipts. The header and the
- * room's controls are RoomControls (controls.js).
+ * box with pending/sent/failed states, typing indicators (chat:typing both ways) and read receipts
+ * (chat:read: the staff side's position is sent as the chat is read, the visitor's shows as
+ * "Seen"). The header and the room's controls are RoomControls (controls.js).
  */
 
 import { RoomControls } from './controls.js';
@@ -12,12 +13,11 @@ const TYPING_SHOWN_MS = 6000;
 const PAGE_SIZE = 30;
 
 export class Conversation {
-  constructor({ root, conn, api, me, features, list }) {
+  constructor({ root, conn, api, me, list }) {
     this.root = root;
     this.conn = conn;
     this.api = api;
     this.me = me;
-    this.features = features;
     this.list = list;
     this.syncs = new Map(); // roomId -> RoomSync, kept while the page lives
     this.roomId = null;
@@ -28,7 +28,7 @@ export class Conversation {
     this.notice = null;
     this.build();
     this.controls = new RoomControls({
-      header: this.header, convert: this.convert, conn, api, me, features, list,
+      header: this.header, convert: this.convert, conn, api, me, list,
       say: (text) => {
         this.notice = text;
       },
@@ -137,15 +137,17 @@ export class Conversation {
 
   // pushes for any followed room
 
+  /** chat:typing {roomId, isTyping, userId, userType, name}: the visitor, or a colleague. */
   typingEvent(data) {
-    if (!data || !data.roomId) return;
-    const who = data.userId || data.senderId;
-    if (who && who === this.me.userId) return;
-    if (data.userType === 'staff' || data.senderType === 'staff') return;
+    if (!data || !data.roomId || data.userId === this.me.userId) return;
     const current = this.typingShown.get(data.roomId);
     if (current) clearTimeout(current.timer);
     if (data.isTyping) {
-      const text = `${data.userName || data.name || 'The visitor'} is typing…`;
+      const room = this.list.rooms.get(data.roomId);
+      // a guest's connection has no name of its own: the one it gave when opening the room
+      const visitorName = room && room.metadata && room.metadata.userName;
+      const name = data.userType === 'staff' ? data.name : visitorName || data.name || 'The visitor';
+      const text = `${name} is typing…`;
       const timer = setTimeout(() => {
         this.typingShown.delete(data.roomId);
         this.renderTyping();
@@ -157,10 +159,9 @@ export class Conversation {
     this.renderTyping();
   }
 
+  /** chat:read {roomId, seq, side}: the visitor's side read up to seq (the staff side's comes as room-updated). */
   readEvent(data) {
-    if (!data || !data.roomId || typeof data.seq !== 'number') return;
-    const type = data.userType || data.readerType;
-    if (type === 'staff' || (data.userId && data.userId === this.me.userId)) return;
+    if (!data || !data.roomId || typeof data.seq !== 'number' || data.side !== 'visitor') return;
     if (data.seq > (this.readByVisitor.get(data.roomId) || 0)) {
       this.readByVisitor.set(data.roomId, data.seq);
       if (data.roomId === this.roomId) this.render();
@@ -179,7 +180,7 @@ export class Conversation {
   }
 
   onInput() {
-    if (!this.features.typing || !this.sync || !this.sync.synced) return;
+    if (!this.sync || !this.sync.synced) return;
     const now = Date.now();
     if (!this.typing.sent || now - this.typing.lastSentAt > TYPING_REFRESH_MS) {
       this.conn.send('chat:typing', { roomId: this.roomId, isTyping: true });
@@ -194,7 +195,7 @@ export class Conversation {
     clearTimeout(this.typing.idleTimer);
     if (!this.typing.sent) return;
     this.typing.sent = false;
-    if (this.features.typing && this.roomId) this.conn.send('chat:typing', { roomId: this.roomId, isTyping: false });
+    if (this.roomId) this.conn.send('chat:typing', { roomId: this.roomId, isTyping: false });
   }
 
   markReadSoon() {
@@ -206,10 +207,13 @@ export class Conversation {
     const sync = this.sync;
     if (!sync || !sync.synced || document.visibilityState === 'hidden') return;
     const seq = sync.lastSeq;
-    this.list.markSeen(this.roomId, seq);
-    if (this.features.read && seq > (this.readSent.get(this.roomId) || 0)) {
+    const room = this.room;
+    const serverRead = room && room.readSeq ? room.readSeq.staff || 0 : 0;
+    const readUpTo = Math.max(serverRead, this.readSent.get(this.roomId) || 0);
+    // a receipt only for something new from the visitor (what staff's unread count counts)
+    if (sync.messages.some((m) => m.seq > readUpTo && (m.senderType === 'guest' || m.senderType === 'customer'))) {
       this.readSent.set(this.roomId, seq);
-      this.conn.send('chat:read', { roomId: this.roomId, seq });
+      this.conn.send('chat:read', { roomId: this.roomId, seq }); // dashboards get chat:room-updated, unreadCount 0
     }
   }
 
@@ -258,7 +262,7 @@ export class Conversation {
     const items = [{ key: 'edge' }];
     for (const message of sync.messages) items.push({ key: `m:${message._id}`, message });
     for (const pending of sync.outbox) items.push({ key: `c:${pending.clientMsgId}`, pending });
-    const readSeq = this.readByVisitor.get(this.roomId) || 0;
+    const readSeq = Math.max(this.readByVisitor.get(this.roomId) || 0, (room.readSeq && room.readSeq.visitor) || 0);
     const staff = sync.messages.filter((m) => m.senderType === 'staff');
     this.seenId = null;
     for (const m of staff) if (m.seq <= readSeq) this.seenId = m._id;
@@ -292,7 +296,7 @@ export class Conversation {
     }
     const m = item.message;
     const kind = this.kind(m);
-    const label = kind === 'system' ? (m.faqId ? 'Automatic answer (FAQ)' : 'System') : m.senderName;
+    const label = kind === 'system' ? (m.faqId ? 'Automatic answer (FAQ)' : 'Automatic message') : m.senderName;
     const el = h('li', { className: `msg msg--${kind}`, dataset: { seq: String(m.seq), id: m._id, state: 'sent' } },
       h('div', { className: 'meta' }, label, ' · ', h('time', { datetime: m.createdAt }, formatTime(m.createdAt))),
       h('div', { className: 'bubble' }, h('span', { className: 'text' }, m.content)),

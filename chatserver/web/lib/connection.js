@@ -243,17 +243,3 @@ class ChatConnection {
   }
 }
 
-/**
- * Does the server know `event`? Sends a payload its schema must reject, so nothing happens on the
- * server either way: `unknown_event` means no, any other answer yes, no answer: unknown (null).
- */
-async function probeEvent(conn, event, invalidPayload) {
-  try {
-    await conn.request(event, invalidPayload);
-    return true;
-  } catch (err) {
-    if (err.code === 'unknown_event') return false;
-    if (err.code === 'disconnected' || err.code === 'timeout') return null;
-    return true;
-  }
-}

@@ -1,15 +1,14 @@
 /*
  * The optional email form in the widget ("Get the answer by email"): sends
- * chat:update-guest-info {email} so staff can reply after the visitor has left. Shown only when
- * the server knows that event (probed at connect).
+ * chat:update-guest-info {email} so staff can reply after the visitor has left; the staff
+ * dashboard shows the address at once (chat:room-updated). Hidden with data-email-capture="false".
  */
 
 class EmailCapture {
-  /** saved(email) after the server accepted it; unsupported() when it answers unknown_event. */
-  constructor({ conn, saved, unsupported }) {
+  /** saved(email) after the server accepted it. */
+  constructor({ conn, saved }) {
     this.conn = conn;
     this.saved = saved;
-    this.unsupported = unsupported;
     this.toggle = h('button', {
       type: 'button', className: 'link', 'aria-expanded': 'false', onClick: () => this.setOpen(this.form.hidden),
     }, 'Get the answer by email');
@@ -33,6 +32,14 @@ class EmailCapture {
     if (open) this.input.focus();
   }
 
+  /** The room already has an address (given earlier, or on another page): offer to change it. */
+  known(email) {
+    if (!this.form.hidden) return;
+    this.input.value = email;
+    setText(this.toggle, 'Change your email');
+    setText(this.note, `We will also reply to ${email}.`);
+  }
+
   async save() {
     const email = this.input.value.trim();
     if (!email || !this.input.checkValidity()) {
@@ -41,17 +48,15 @@ class EmailCapture {
     }
     setText(this.note, 'Saving…');
     try {
-      await this.conn.request('chat:update-guest-info', { email });
-      this.saved(email);
+      const { rooms } = await this.conn.request('chat:update-guest-info', { email });
+      const info = rooms && rooms[0] && rooms[0].metadata && rooms[0].metadata.guestInfo;
+      const stored = info && info.email;
+      this.saved(stored || email);
       this.setOpen(false);
-      setText(this.note, `Thanks! We will also reply to ${email}.`);
+      setText(this.toggle, 'Change your email');
+      setText(this.note, `Thanks! We will also reply to ${stored || email}.`);
     } catch (err) {
-      if (err.code === 'unknown_event') {
-        setText(this.note, '');
-        this.unsupported();
-        return;
-      }
-      setText(this.note, err.code === 'disconnected' ? 'Not connected; try again in a moment.' : err.message);
+      setText(this.note, err.code === 'disconnected' || err.code === 'timeout' ? 'Not connected; try again in a moment.' : err.message);
     }
   }
 }

@@ -36,7 +36,7 @@ class ChatWidget {
     this.wantsRoom = Boolean(saved.joined);
     this.isOpen = false;
     this.fatal = null;
-    this.features = { typing: null, read: null, guestInfo: null };
+    this.roomStatus = 'open';
     this.typing = { sent: false, lastSentAt: 0, idleTimer: null, shownTimer: null };
     this.readByStaff = 0;
     this.lastReadSent = 0;
@@ -49,7 +49,7 @@ class ChatWidget {
     this.room = new RoomSync(this.conn, {
       joinData: () => ({ businessId: this.businessId, ...(this.userName ? { userName: this.userName } : {}) }),
       onChange: () => this.render(),
-      onRoom: (room) => this.storage.save({ joined: true, roomId: room._id }),
+      onRoom: (room) => this.onRoom(room),
       outbox: saved.outbox,
       saveOutbox: (outbox) => this.storage.save({ outbox }),
     });
@@ -94,19 +94,14 @@ class ChatWidget {
       }, icon(ICON_CLOSE)));
 
     this.notice = h('p', { className: 'notice', role: 'alert', hidden: true });
+    this.closedLine = h('p', { className: 'room-closed', role: 'status', hidden: true },
+      'This conversation was closed. Write a message to open it again.');
     this.log = h('ol', { className: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0' });
     this.log.addEventListener('scroll', () => this.onScroll());
     this.empty = h('p', { className: 'empty' }, 'Hi! Ask us anything — we usually reply within a few minutes.');
     this.typingLine = h('p', { className: 'typing', 'aria-live': 'polite' });
 
-    this.capture = new EmailCapture({
-      conn: this.conn,
-      saved: (email) => this.storage.save({ email }),
-      unsupported: () => {
-        this.features.guestInfo = false;
-        this.render();
-      },
-    });
+    this.capture = new EmailCapture({ conn: this.conn, saved: (email) => this.storage.save({ email }) });
 
     this.input = h('textarea', {
       rows: '1', 'aria-label': 'Message', placeholder: 'Type a message…', maxlength: '2000', enterkeyhint: 'send',
@@ -130,7 +125,7 @@ class ChatWidget {
 
     this.panel = h('section', {
       id: 'csw-panel', className: 'panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'csw-title', hidden: true,
-    }, header, this.notice, this.log, this.typingLine, this.capture.el, composer);
+    }, header, this.notice, this.log, this.typingLine, this.closedLine, this.capture.el, composer);
     this.panel.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') {
         event.stopPropagation();
@@ -148,10 +143,7 @@ class ChatWidget {
     this.conn.on('chat:faq-response', (message) => this.room.receive(message));
     this.conn.on('chat:typing', (data) => this.onTyping(data));
     this.conn.on('chat:read', (data) => this.onRead(data));
-    this.conn.on('error', (data) => {
-      if (data.code === 'unknown_event' && data.event === 'chat:typing') this.features.typing = false;
-      if (data.code === 'unknown_event' && data.event === 'chat:read') this.features.read = false;
-    });
+    this.conn.on('chat:room-status', (data) => this.onRoomStatus(data));
     document.addEventListener('visibilitychange', () => this.markRead());
   }
 
@@ -164,27 +156,27 @@ class ChatWidget {
       // the old session expired: a new guest, a new conversation
       this.storage.save({ joined: false, roomId: null, seen: 0 });
       this.room.reset();
+      this.readByStaff = 0;
+      this.lastReadSent = 0;
+      this.roomStatus = 'open';
       this.wantsRoom = this.room.hasPending;
     }
     this.storage.save({ sessionId: identity.sessionId, guestId: identity.guestId });
     this.guestId = identity.guestId;
-    this.probe();
     if (this.wantsRoom) this.syncRoom();
     this.render();
   }
 
-  /** Which optional events does the server know? Asked once (again only if a probe got no answer). */
-  async probe() {
-    if (!Object.values(this.features).includes(null)) return;
-    const [typing, read, guestInfo] = await Promise.all([
-      probeEvent(this.conn, 'chat:typing', {}),
-      probeEvent(this.conn, 'chat:read', {}),
-      probeEvent(this.conn, 'chat:update-guest-info', { email: 0 }),
-    ]);
-    if (typing !== null) this.features.typing = typing;
-    if (read !== null) this.features.read = read;
-    if (guestInfo !== null) this.features.guestInfo = guestInfo;
-    this.render();
+  /** The room of every join: its id is kept for the next visit; staff's read position and status show. */
+  onRoom(room) {
+    this.storage.save({ joined: true, roomId: room._id });
+    this.roomStatus = room.status || 'open';
+    if (room.readSeq) {
+      this.readByStaff = Math.max(this.readByStaff, room.readSeq.staff || 0);
+      this.lastReadSent = Math.max(this.lastReadSent, room.readSeq.visitor || 0);
+    }
+    const email = room.metadata && room.metadata.guestInfo && room.metadata.guestInfo.email;
+    if (email) this.capture.known(email);
   }
 
   async syncRoom() {
@@ -232,7 +224,7 @@ class ChatWidget {
   }
 
   onInput() {
-    if (!this.features.typing || !this.room.synced) return;
+    if (!this.room.synced) return;
     const now = Date.now();
     if (!this.typing.sent || now - this.typing.lastSentAt > TYPING_REFRESH_MS) {
       this.conn.send('chat:typing', { roomId: this.room.roomId, isTyping: true });
@@ -247,32 +239,37 @@ class ChatWidget {
     clearTimeout(this.typing.idleTimer);
     if (!this.typing.sent) return;
     this.typing.sent = false;
-    if (this.features.typing && this.room.roomId) this.conn.send('chat:typing', { roomId: this.room.roomId, isTyping: false });
+    if (this.room.roomId) this.conn.send('chat:typing', { roomId: this.room.roomId, isTyping: false });
   }
 
   // pushes
 
+  /** chat:typing {roomId, isTyping, userId, userType, name}: staff typing (our own frames come back too). */
   onTyping(data) {
-    if (!data || data.roomId !== this.room.roomId) return;
-    const who = data.userId || data.senderId;
-    if (who && who === this.guestId) return;
+    if (!data || data.roomId !== this.room.roomId || data.userType !== 'staff') return;
     clearTimeout(this.typing.shownTimer);
     if (data.isTyping) {
-      setText(this.typingLine, `${data.userName || data.name || 'Support'} is typing…`);
+      setText(this.typingLine, `${data.name || 'Support'} is typing…`);
       this.typing.shownTimer = setTimeout(() => setText(this.typingLine, ''), TYPING_SHOWN_MS);
     } else {
       setText(this.typingLine, '');
     }
   }
 
+  /** chat:read {roomId, seq, side}: staff have read up to seq. */
   onRead(data) {
-    if (!data || data.roomId !== this.room.roomId || typeof data.seq !== 'number') return;
-    const who = data.userId || data.readerId;
-    if (who && who === this.guestId) return;
+    if (!data || data.roomId !== this.room.roomId || data.side !== 'staff' || typeof data.seq !== 'number') return;
     if (data.seq > this.readByStaff) {
       this.readByStaff = data.seq;
       this.render();
     }
+  }
+
+  /** chat:room-status {roomId, status, by}: staff closed or reopened the chat, or our message reopened it. */
+  onRoomStatus(data) {
+    if (!data || data.roomId !== this.room.roomId) return;
+    this.roomStatus = data.status;
+    this.render();
   }
 
   markRead() {
@@ -280,7 +277,8 @@ class ChatWidget {
     const last = this.room.lastSeq;
     const saved = this.storage.load();
     if (last > (saved.seen || 0)) this.storage.save({ seen: last });
-    if (this.features.read && last > this.lastReadSent) {
+    // a receipt only for something new from staff or the system: our own messages need none
+    if (this.room.messages.some((m) => m.seq > this.lastReadSent && !this.isMine(m))) {
       this.lastReadSent = last;
       this.conn.send('chat:read', { roomId: this.room.roomId, seq: last });
     }
@@ -313,7 +311,8 @@ class ChatWidget {
     this.empty.hidden = items.length > 0;
     if (!items.length && !this.log.contains(this.empty)) this.log.appendChild(this.empty);
     if (items.length && this.log.contains(this.empty)) this.empty.remove();
-    this.capture.el.hidden = !(this.emailCapture && this.features.guestInfo && this.room.synced);
+    this.capture.el.hidden = !(this.emailCapture && this.room.synced);
+    this.closedLine.hidden = !(this.room.synced && this.roomStatus === 'closed');
     this.notice.hidden = !this.fatal;
     setText(this.notice, this.fatal);
     this.renderStatus();
@@ -341,7 +340,7 @@ class ChatWidget {
     }
     const m = item.message;
     const kind = m.senderType === 'system' || m.faqId ? 'system' : this.isMine(m) ? 'mine' : 'staff';
-    const label = kind === 'system' ? (m.faqId ? 'Automatic answer' : 'Notice') : kind === 'mine' ? 'You' : m.senderName;
+    const label = kind === 'system' ? (m.faqId ? 'Automatic answer' : 'Automatic message') : kind === 'mine' ? 'You' : m.senderName;
     const el = h('li', { className: `msg msg--${kind}`, dataset: { seq: String(m.seq), id: m._id, state: 'sent' } },
       h('div', { className: 'meta' }, label, ' · ', h('time', { datetime: m.createdAt }, formatTime(m.createdAt))),
       h('div', { className: 'bubble' }, h('span', { className: 'text' }, m.content)));
