@@ -11,6 +11,7 @@ Commands: ``open_pairs``, ``open_room`` / ``join_room`` (fan-out), ``open_idle``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import sys
@@ -111,10 +112,16 @@ class Worker:
                 failures.append(f"{type(exc).__name__}: {exc}"[:200])
 
         started = time.monotonic()
-        await self._bounded([one for _ in range(cmd["count"])], cmd.get("concurrency", 100))
+        before = len(self.conns)
+        with contextlib.suppress(TimeoutError):  # bounded: report what opened in time
+            await asyncio.wait_for(
+                self._bounded([one for _ in range(cmd["count"])], cmd.get("concurrency", 100)), cmd.get("timeout", 120)
+            )
+        opened = len(self.conns) - before
         return {
-            "opened": cmd["count"] - len(failures),
+            "opened": opened,
             "failed": len(failures),
+            "timed_out": cmd["count"] - opened - len(failures),
             "first_failure": failures[0] if failures else None,
             "seconds": time.monotonic() - started,
         }

@@ -5,7 +5,8 @@ py-spy samples every thread's Python stack ``RATE`` times a second without stopp
 line per distinct stack; speedscope and flamegraph.pl open the file as it is). Here each sample
 is given to its thread (the event loop, or a database driver thread), marked idle when the
 thread waits for work, and otherwise charged to the component of the innermost frame that
-belongs to a known library, and to every function of the server's own code on its stack.
+belongs to a known library, and to every function of the server's own code (and, for the reference, of python-socketio)
+on its stack.
 Dividing by the messages delivered while sampling gives milliseconds of thread time per message.
 """
 
@@ -39,10 +40,10 @@ COMPONENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("logging", "logging|structlog"),
         ("asyncio event loop", "asyncio"),
         ("chatserver code", "chatserver"),
-        ("reference server code", "scripts/bench/sio_server"),
+        ("reference server code", "sio_server"),
     )
 )
-APP_CODE = re.compile(r"(^|/)(chatserver/|scripts/bench/sio_server\.py)")
+APP_CODE = re.compile(r"(^|/)(chatserver|socketio|engineio)/|sio_server\.py$")  # listed function by function
 IDLE_MODULES = re.compile(r"(^|/)(selectors|threading|queue)\.py$")
 IDLE_CALL = re.compile(r"\.(get|wait|select|poll|acquire)\(")  # a thread blocked in C waiting for work
 FRAME = re.compile(r"^(?P<name>.*) \((?P<path>.*):(?P<line>\d+)\)$")

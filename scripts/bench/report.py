@@ -81,6 +81,17 @@ def _half(records: list[dict[str, Any]], workload: str, backend: str, server: st
     return found[0] if found else {}
 
 
+def _cpu_cost(records: list[dict[str, Any]], workload: str, backend: str, server: str) -> float | None:
+    """Server CPU time per message where the server kept up: less sensitive than saturation to
+    what else the machine runs, since a starved process is slow but does not use more CPU."""
+    costs = sorted(
+        s["server_cpu_us_per_msg"]
+        for s in _of(records, type="step", workload=workload, backend=backend, server=server)
+        if s["keeps_up"] and s["server_cpu_us_per_msg"] and s["phase"] != "profile"
+    )
+    return float(costs[len(costs) // 2]) if costs else None
+
+
 def _headline(records: list[dict[str, Any]], backends: list[str]) -> list[str]:
     rows: list[list[Any]] = []
     for backend in backends:
@@ -99,6 +110,17 @@ def _headline(records: list[dict[str, Any]], backends: list[str]) -> list[str]:
                     _ratio(a, sio.get("saturation_per_s")),
                 ]
             )
+            co, cs = _cpu_cost(records, workload, backend, "ours"), _cpu_cost(records, workload, backend, "sio")
+            if co or cs:
+                rows.append(
+                    [
+                        backend,
+                        f"{workload}: server CPU per message, µs (median of steps that kept up)",
+                        _fmt(co, 0),
+                        _fmt(cs, 0),
+                        _ratio(co, cs),
+                    ]
+                )
             if workload == "pairs":
                 ho, hs = _half(records, workload, backend, "ours"), _half(records, workload, backend, "sio")
                 rows.append(
@@ -207,6 +229,7 @@ def _connect_section(records: list[dict[str, Any]], backend: str) -> list[str]:
                 "server",
                 "opened",
                 "failed",
+                "timed out",
                 "seconds",
                 "connections/s",
                 "server CPU s",
@@ -219,6 +242,7 @@ def _connect_section(records: list[dict[str, Any]], backend: str) -> list[str]:
                     NAMES[r["server"]],
                     r["opened"],
                     r["failed"],
+                    r.get("timed_out", 0),
                     r["seconds"],
                     r["per_s"],
                     r["server_cpu_s"],
@@ -269,6 +293,7 @@ def _plot_sweep(steps: list[dict[str, Any]], workload: str, backend: str, img_di
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
     except ImportError:
         return None
     img_dir.mkdir(parents=True, exist_ok=True)
@@ -297,6 +322,10 @@ def _plot_sweep(steps: list[dict[str, Any]], workload: str, backend: str, img_di
     )
     ax_lat.axhline(10, color="grey", lw=0.8, ls=":")
     for ax in (ax_lat, ax_thr):
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+            axis.set_minor_formatter(NullFormatter())
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(f"{workload} — chatserver ({backend}) vs python-socketio")
@@ -323,3 +352,37 @@ def update_docs(records: list[dict[str, Any]], docs: Path) -> None:
         text = text.rstrip("\n") + "\n\n" + generated
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text(text)
+
+
+def _reprofiled(records: list[dict[str, Any]], results_dir: Path) -> list[dict[str, Any]]:
+    """Profile records recomputed from the saved py-spy files (the analysis may have improved)."""
+    from scripts.bench import profile
+
+    steps = {(r["backend"], r["server"]): r for r in records if r["type"] == "step" and r["phase"] == "profile"}
+    out = []
+    for record in records:
+        step = steps.get((record.get("backend"), record.get("server")))
+        if record["type"] == "profile" and step and (results_dir / record["file"]).exists():
+            record = profile.summarize(results_dir / record["file"], step)
+        out.append(record)
+    return out
+
+
+def main() -> None:
+    """Re-render a finished run: ``python -m scripts.bench.report RESULTS.jsonl [--docs PATH]``."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("results", type=Path)
+    parser.add_argument("--docs", type=Path)
+    args = parser.parse_args()
+    records = [json.loads(line) for line in args.results.read_text().splitlines() if line.strip()]
+    records = _reprofiled(records, args.results.parent)
+    write_markdown(records, args.results.parent / "report.md", args.results.parent)
+    if args.docs:
+        update_docs(records, args.docs.resolve())
+
+
+if __name__ == "__main__":
+    main()

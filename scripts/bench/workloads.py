@@ -34,13 +34,14 @@ class Config:
     drain: float = 3.0  # extra seconds a step waits for late deliveries
     workers: int = 2
     pairs: int = 100
-    start_rate: float = 200.0
+    start_rate: float = 25.0
     factor: float = 2.0
     max_rate: float = 25_600.0
     fanout_members: int = 500
     fanout_start_rate: float = 5.0
     connections: int = 10_000
     connect_concurrency: int = 100
+    connect_timeout: float = 120.0  # seconds the generator may spend opening connections
     pad: int = 64  # characters of filler in each message
     profile: bool = True
     out: Path = Path("bench-results")
@@ -384,6 +385,7 @@ def connect(rec: Recorder, cfg: Config, make: dict[str, Callable[[], list[Server
                             "url": instance.url,
                             "count": k,
                             "concurrency": cfg.connect_concurrency,
+                            "timeout": cfg.connect_timeout,
                         }
                         for k in per
                     ]
@@ -402,6 +404,7 @@ def connect(rec: Recorder, cfg: Config, make: dict[str, Callable[[], list[Server
                         "connections": cfg.connections,
                         "opened": opened,
                         "failed": sum(r["failed"] for r in replies),
+                        "timed_out": sum(r["timed_out"] for r in replies),
                         "first_failure": next((r["first_failure"] for r in replies if r["first_failure"]), None),
                         "seconds": round(seconds, 2),
                         "per_s": round(opened / seconds, 1) if seconds else 0.0,
