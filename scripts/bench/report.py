@@ -369,7 +369,8 @@ def _reprofiled(records: list[dict[str, Any]], results_dir: Path) -> list[dict[s
 
 
 def main() -> None:
-    """Re-render a finished run: ``python -m scripts.bench.report RESULTS.jsonl [--docs PATH]``."""
+    """Re-render a finished run: ``python -m scripts.bench.report RESULTS.jsonl [--docs PATH]``
+    (without ``--docs``: ``report.md`` and ``img/`` beside the results)."""
     import argparse
     import json
 
@@ -379,9 +380,10 @@ def main() -> None:
     args = parser.parse_args()
     records = [json.loads(line) for line in args.results.read_text().splitlines() if line.strip()]
     records = _reprofiled(records, args.results.parent)
-    write_markdown(records, args.results.parent / "report.md", args.results.parent)
     if args.docs:
         update_docs(records, args.docs.resolve())
+    else:
+        write_markdown(records, args.results.parent / "report.md", args.results.parent)
 
 
 if __name__ == "__main__":
