@@ -143,6 +143,11 @@ class Server:
         self.stop()
         raise TimeoutError(f"{self.kind} server did not become healthy; see {self.log_path}")
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
     def cpu_seconds(self) -> float:
         assert self.ps is not None
         times = self.ps.cpu_times()

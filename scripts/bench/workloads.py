@@ -152,9 +152,7 @@ def measure(
     target.workers.send(commands)
     _sleep_until(start + cfg.warmup)
     if profile_to is not None:
-        spy = profile.start(
-            target.instances[0].ps.pid if target.instances[0].ps else 0, cfg.duration - cfg.warmup, profile_to
-        )
+        spy = profile.start(target.instances[0].pid, cfg.duration - cfg.warmup, profile_to)
     cpu0, gen0, t0 = target.cpu_seconds(), target.workers.cpu_seconds(), time.monotonic()
     _sleep_until(start + cfg.duration)
     cpu1, gen1, t1 = target.cpu_seconds(), target.workers.cpu_seconds(), time.monotonic()
@@ -300,7 +298,7 @@ def pairs(
                 ]
             )
             targets.append(
-                Target(server, instances, workers, senders=list(range(cfg.workers)), receivers_by_worker=per)
+                Target(server, instances, workers, senders=[i for i, k in enumerate(per) if k], receivers_by_worker=per)
             )
         steps = sweep(rec, targets, cfg, start=cfg.start_rate, workload=workload, backend=backend)
         for target in targets:
