@@ -137,7 +137,9 @@ class Worker:
         fanout = cmd.get("fanout", 1)  # deliveries expected per message, per worker's receivers
         sample_every = max(1, cmd.get("sample_every", 1))
         pad = cmd.get("pad", 64)
-        start = time.monotonic_ns()
+        # every worker measures the same window: the runner names its start on the shared clock
+        start = cmd.get("start_ns") or time.monotonic_ns()
+        await asyncio.sleep(max(0.0, (start - time.monotonic_ns()) / 1e9))
         warm_end = start + int(warmup * 1e9)
         send_end = start + int(duration * 1e9)
         latency, ack_latency = Histogram(), Histogram()

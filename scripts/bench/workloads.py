@@ -24,6 +24,8 @@ from scripts.bench.pool import Workers
 from scripts.bench.servers import Server
 from scripts.bench.stats import Histogram, keeps_up
 
+START_DELAY_NS = 200_000_000  # workers get their command before the step's common start
+
 
 @dataclass(frozen=True)
 class Config:
@@ -148,7 +150,11 @@ def measure(
     ]
     load_before = os.getloadavg()[0]
     spy: subprocess.Popen[bytes] | None = None
-    start = time.monotonic()
+    start_ns = time.monotonic_ns() + START_DELAY_NS  # CLOCK_MONOTONIC: the same in every process
+    for command in commands:
+        if command is not None:
+            command["start_ns"] = start_ns
+    start = start_ns / 1e9
     target.workers.send(commands)
     _sleep_until(start + cfg.warmup)
     if profile_to is not None:
@@ -178,6 +184,8 @@ def measure(
         "expected_per_s": round(expected / window, 1),
         "delivered_per_s": round(delivered_window / window, 1),
         "expected": expected,
+        "per_message": target.per_message,
+        "window_s": round(window, 3),
         "undelivered": max(0, expected - delivered),
         "acked": sum(r["acked"] for r in replies),
         "errors": sum(r["errors"] for r in replies),

@@ -84,6 +84,13 @@ def test_a_step_that_loses_or_lags_does_not_keep_up():
     assert not keeps_up({**step, "latency": {"p99_ms": 5000.0}})
 
 
+def test_a_fanout_step_is_allowed_one_message_of_slack():
+    step = {"expected_per_s": 1800.0, "delivered_per_s": 1700.0, "undelivered": 0, "latency": {"p99_ms": 300.0}}
+    assert not keeps_up(step)
+    assert keeps_up({**step, "per_message": 500, "window_s": 5.0})
+    assert not keeps_up({**step, "delivered_per_s": 1500.0, "per_message": 500, "window_s": 5.0})
+
+
 def test_sweep_doubles_until_saturation_then_tries_once_in_between():
     cfg = Config(factor=2.0, max_rate=10_000)
     assert _next_rate({"rate": 100, "ok": 100, "fail": None, "refined": False}, cfg) == (200, False, False)
