@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from scripts.bench import profile, report, workloads
+from scripts.bench.records import Recorder
 from scripts.bench.servers import ROOT, Database, Server, ours, ours_has_redis_broker, reference
-from scripts.bench.workloads import Config, Recorder
+from scripts.bench.workloads import Config
 
 WORKLOADS = ("pairs", "fanout", "connect", "cluster")
 QUICK = {
