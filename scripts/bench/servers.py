@@ -1,0 +1,203 @@
+"""The servers under test, as subprocesses on free loopback ports: start, health, CPU/RSS, stop.
+
+``Database`` prepares a fresh store for chatserver (a new SQLite file, or a new PostgreSQL schema
+migrated with ``chatserver migrate``) holding one business; every server is stopped by its pid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+UNLIMITED_GUEST_RATE = "1000000000"  # the per-guest rate limit is a product rule, not under test here
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def chatserver_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "chatserver", *args]
+
+
+def ours_has_redis_broker() -> bool:
+    """chatserver fans out across instances only once its Redis broker exists (issue 3)."""
+    return importlib.util.find_spec("chatserver.broker.redis") is not None
+
+
+@dataclass
+class Database:
+    """A fresh chatserver store for one workload run."""
+
+    backend: str  # "sqlite" or "postgres"
+    workdir: Path
+    url: str = ""
+    schema: str = ""
+    business_id: str = ""
+
+    def env(self) -> dict[str, str]:
+        env = {"DATABASE_URL": self.url}
+        if self.schema:
+            env["DATABASE_SCHEMA"] = self.schema
+        return env
+
+    def create(self) -> Database:
+        tag = secrets.token_hex(4)
+        if self.backend == "sqlite":
+            self.url = f"sqlite+aiosqlite:///{self.workdir / f'bench-{tag}.db'}"
+        else:
+            self.url, self.schema = PG_URL, f"bench_{tag}"
+            _pg(f'CREATE SCHEMA "{self.schema}"')
+        self.business_id = asyncio.run(self._migrate_and_add_business())
+        return self
+
+    async def _migrate_and_add_business(self) -> str:
+        """What ``chatserver migrate`` and ``chatserver business add`` do, without two more
+        interpreter starts."""
+        from chatserver.app import make_store
+        from chatserver.chat.clock import now_ms
+        from chatserver.config import load_settings
+        from chatserver.store import migrate
+
+        store = make_store(load_settings(self.env()))
+        try:
+            await migrate.upgrade(store.engine)
+            return (await store.create_business("Bench", now_ms())).id
+        finally:
+            await store.close()
+
+    def drop(self) -> None:
+        if self.backend == "postgres" and self.schema:
+            _pg(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+        elif self.url:
+            path = Path(self.url.removeprefix("sqlite+aiosqlite:///"))
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _pg(sql: str) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+@dataclass
+class Server:
+    """One server process. ``kind`` is ``ours`` or ``sio`` (the python-socketio reference)."""
+
+    kind: str
+    cmd: list[str]
+    env: dict[str, str]
+    port: int
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    ps: psutil.Process | None = None
+    _log: IO[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> Server:
+        log = self.log_path.open("ab")
+        self._log = log
+        self.proc = subprocess.Popen(
+            self.cmd, env={**os.environ, **self.env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.ps = psutil.Process(self.proc.pid)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} server exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"{self.kind} server did not become healthy; see {self.log_path}")
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def cpu_seconds(self) -> float:
+        assert self.ps is not None
+        times = self.ps.cpu_times()
+        return float(times.user + times.system)
+
+    def rss_bytes(self) -> int:
+        assert self.ps is not None
+        return int(self.ps.memory_info().rss)
+
+    def settle(self, idle_percent: float = 10.0, timeout: float = 20.0) -> None:
+        """Wait until the server has worked off any backlog a saturating step left behind."""
+        assert self.ps is not None
+        deadline = time.monotonic() + timeout
+        self.ps.cpu_percent(None)
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            if self.ps.cpu_percent(None) < idle_percent:
+                return
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(15)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def ours(db: Database, secret: str, logs: Path, *, redis_prefix: str = "") -> Server:
+    port = free_port()
+    env = {
+        **db.env(),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "JWT_SECRET": secret,
+        "GUEST_MESSAGE_RATE_LIMIT": UNLIMITED_GUEST_RATE,
+        "LOG_LEVEL": "WARNING",
+    }
+    if redis_prefix:
+        env |= {"REDIS_URL": REDIS_URL, "REDIS_PREFIX": redis_prefix}
+    return Server("ours", chatserver_cmd("serve"), env, port, logs / f"ours-{port}.log")
+
+
+def reference(secret: str, logs: Path, *, redis_channel: str = "") -> Server:
+    port = free_port()
+    cmd = [sys.executable, "-m", "scripts.bench.sio_server", "--port", str(port), "--jwt-secret", secret]
+    if redis_channel:
+        cmd += ["--redis-url", REDIS_URL, "--redis-channel", redis_channel]
+    return Server("sio", cmd, {}, port, logs / f"sio-{port}.log")

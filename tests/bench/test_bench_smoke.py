@@ -1,0 +1,100 @@
+"""The benchmark harness: a tiny run against both servers produces well-formed results.
+
+Behaviour only (every message offered at a low rate is acked and delivered, the files exist and
+parse); never timing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+from scripts.bench import report
+from scripts.bench.stats import Histogram, keeps_up
+from scripts.bench.workloads import Config, _next_rate
+from tests.procs import ROOT
+
+
+def test_quick_run_measures_both_servers_and_writes_the_report(tmp_path):
+    docs = tmp_path / "performance.md"
+    docs.write_text(f"# Performance\n\nHand-written analysis.\n\n{report.BEGIN}\nold\n{report.END}\n\nClosing note.\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scripts.bench.run",
+            "--quick",
+            "--backends=sqlite",
+            "--workloads=pairs,connect",
+            "--start-rate=10",
+            "--max-rate=10",
+            "--drain=15",
+            "--connections=20",
+            f"--out={tmp_path / 'out'}",
+            f"--docs={docs}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    kinds = {r["type"] for r in records}
+    assert {"run", "step", "summary", "connect"} <= kinds
+
+    steps = [r for r in records if r["type"] == "step"]
+    assert {s["server"] for s in steps} == {"ours", "sio"}
+    for step in steps:
+        assert step["workload"] == "pairs" and step["backend"] == "sqlite"
+        assert step["delivered_per_s"] > 0 and step["undelivered"] == 0 and step["errors"] == 0
+        assert step["acked"] > 0 and step["closed"] == 0
+        assert step["latency"]["p50_ms"] <= step["latency"]["p99_ms"] <= step["latency"]["max_ms"]
+        assert step["server_cpu_pct"] >= 0 and step["gen_cpu_pct"] >= 0 and len(step["loadavg_1m"]) == 2
+
+    connects = {r["server"]: r for r in records if r["type"] == "connect"}
+    assert connects.keys() == {"ours", "sio"}
+    assert all(c["opened"] == 20 and c["failed"] == 0 for c in connects.values())
+
+    text = docs.read_text()
+    assert "Hand-written analysis." in text and "Closing note." in text and "\nold\n" not in text
+    assert "| chatserver |" in text and "| python-socketio |" in text
+    assert (tmp_path / "img" / "bench-pairs-sqlite.png").stat().st_size > 0
+    assert (tmp_path / "out" / "report.md").exists()
+
+
+def test_histogram_percentiles_are_within_one_percent():
+    hist = Histogram()
+    for us in range(1, 10_001):
+        hist.add(us)
+    merged = Histogram.merged([hist.to_json(), Histogram().to_json()])
+    assert merged.count == 10_000 and merged.max_us == 10_000
+    assert math.isclose(merged.percentile(50), 5.0, rel_tol=0.02)
+    assert math.isclose(merged.percentile(99), 9.9, rel_tol=0.02)
+    assert math.isnan(Histogram().percentile(50))
+
+
+def test_a_step_that_loses_or_lags_does_not_keep_up():
+    step = {"expected_per_s": 100.0, "delivered_per_s": 99.0, "undelivered": 0, "latency": {"p99_ms": 5.0}}
+    assert keeps_up(step)
+    assert not keeps_up({**step, "delivered_per_s": 80.0})
+    assert not keeps_up({**step, "undelivered": 3})
+    assert not keeps_up({**step, "latency": {"p99_ms": 5000.0}})
+
+
+def test_a_fanout_step_is_allowed_one_message_of_slack():
+    step = {"expected_per_s": 1800.0, "delivered_per_s": 1700.0, "undelivered": 0, "latency": {"p99_ms": 300.0}}
+    assert not keeps_up(step)
+    assert keeps_up({**step, "per_message": 500, "window_s": 5.0})
+    assert not keeps_up({**step, "delivered_per_s": 1500.0, "per_message": 500, "window_s": 5.0})
+
+
+def test_sweep_doubles_until_saturation_then_tries_once_in_between():
+    cfg = Config(factor=2.0, max_rate=10_000)
+    assert _next_rate({"rate": 100, "ok": 100, "fail": None, "refined": False}, cfg) == (200, False, False)
+    rate, refined, done = _next_rate({"rate": 200, "ok": 100, "fail": 200, "refined": False}, cfg)
+    assert math.isclose(rate, 141.42, rel_tol=0.01) and refined and not done
+    assert _next_rate({"rate": 141, "ok": 141, "fail": 200, "refined": True}, cfg)[2]
+    assert _next_rate({"rate": 100, "ok": None, "fail": 100, "refined": False}, cfg)[:2] == (50, False)
