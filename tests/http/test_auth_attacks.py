@@ -107,6 +107,7 @@ async def test_a_customer_token_with_a_business_claim_gets_no_staff_rights(conne
         "userType": "customer",
         "businessId": None,
         "name": "Eve",
+        "protocol": "v1",
     }
     for event, data in [
         ("chat:join-room", {"roomId": room_id}),

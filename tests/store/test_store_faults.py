@@ -38,6 +38,12 @@ def commit_reply_lost(runtime, monkeypatch):
 
 
 @pytest.fixture
+def overrides():
+    """No webhook worker: its background polling would commit and take the armed failure."""
+    return {"webhook_concurrency": 0}
+
+
+@pytest.fixture
 def statement_fails(monkeypatch):
     """The connection dies while the transaction's statements run."""
     real_execute = AsyncSession.execute
