@@ -250,10 +250,18 @@ class SqlWebhookStore:
             earlier.status == PENDING,
             earlier.event_seq < d.event_seq,
         )
+        # an earlier event of the same room not yet turned into deliveries (another worker holds
+        # it in ``dispatch``) will become an earlier delivery: wait for it too
+        earlier_event = aliased(WebhookEventRow)
+        undispatched = exists().where(
+            earlier_event.order_key == d.order_key,
+            earlier_event.dispatched_at.is_(None),
+            earlier_event.seq < d.event_seq,
+        )
         free = or_(d.lease_until.is_(None), d.lease_until <= now)
         due = (
             select(d.id)
-            .where(d.status == PENDING, d.next_attempt_at <= now, free, ~blocked)
+            .where(d.status == PENDING, d.next_attempt_at <= now, free, ~blocked, ~undispatched)
             .order_by(d.next_attempt_at, d.event_seq)
             .limit(limit)
         )

@@ -23,6 +23,7 @@ from chatserver.webhooks.retry import RetryPolicy
 from chatserver.webhooks.signing import SIGNATURE_HEADER, signature_header
 
 log = logging.getLogger("chatserver.webhooks")
+STOP_WAIT_S = 5.0
 
 DISPATCH_BATCH = 200
 PRUNE_EVERY_MS = 3_600_000
@@ -95,9 +96,12 @@ class WebhookWorker:
         tasks = [t for t in [self._task, *self._inflight] if t is not None]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # bounded: an attempt stuck in its HTTP client must not hold up shutdown (its lease expires)
+        _, stuck = await asyncio.wait(tasks, timeout=STOP_WAIT_S) if tasks else (set(), set())
+        if stuck:
+            log.warning("webhooks: %d attempts did not stop within %.0f s", len(stuck), STOP_WAIT_S)
         try:
-            await self.queue.release(self.owner)
+            await asyncio.wait_for(self.queue.release(self.owner), STOP_WAIT_S)
         except Exception:  # the database may be gone already; the leases simply expire
             log.warning("webhooks: could not release leases on shutdown", exc_info=True)
         await self.sender.close()

@@ -70,6 +70,7 @@ def start(cluster_db: str, cluster_redis: tuple[str, str], tmp_path: Path) -> It
             "REDIS_PREFIX": prefix,
             "JWT_SECRET": SECRET,
             "GUEST_MESSAGE_RATE_LIMIT": "100000",
+            "MAX_FRAMES_PER_SECOND": "0",  # these clients send as fast as they can on purpose
             "LOG_LEVEL": "INFO",
         }
         started = [Instance(name, {**base, **env}, tmp_path / f"{name}.log") for name in names]

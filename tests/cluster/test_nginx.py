@@ -77,6 +77,7 @@ def nginx_cluster(cluster_db: str, cluster_redis: tuple[str, str], tmp_path: Pat
         "REDIS_PREFIX": prefix,
         "JWT_SECRET": SECRET,
         "GUEST_MESSAGE_RATE_LIMIT": "100000",
+        "MAX_FRAMES_PER_SECOND": "0",  # these clients send as fast as they can on purpose
     }
     cluster = Cluster(env, tmp_path / "cluster.log")
     cluster.spawn()
