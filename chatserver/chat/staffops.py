@@ -124,12 +124,11 @@ class Workflow:
         return await self._change_status(room, OPEN, principal)
 
     async def _change_status(self, room: Room, status: str, principal: Principal) -> Room:
-        updated = await self.store.set_room_status(room.id, status, self.clock())
+        by = actor(principal)
+        updated = await self.store.set_room_status(room.id, status, self.clock(), by=by)
         if updated is None:
             raise ChatError(ErrorCode.NOT_FOUND, "no such room", field="roomId")
-        await self.hub.publish_room_event(
-            room.id, events.ROOM_STATUS, {"roomId": room.id, "status": status, "by": actor(principal)}
-        )
+        await self.hub.publish_room_event(room.id, events.ROOM_STATUS, {"roomId": room.id, "status": status, "by": by})
         await self.notifier.room_updated(updated)
         return updated
 
@@ -182,7 +181,7 @@ class Workflow:
             raise ChatError(ErrorCode.INVALID_PAYLOAD, "give at least one of email, phone, userName", field="email")
         owner_key = f"guest:{principal.user_id}" if principal.is_guest else f"user:{principal.user_id}"
         rooms = await self.store.update_owner_info(
-            owner_key, email=clean_email, phone=clean_phone, user_name=clean_name
+            owner_key, email=clean_email, phone=clean_phone, user_name=clean_name, now=self.clock()
         )
         for room in rooms:
             await self.notifier.room_updated(room)

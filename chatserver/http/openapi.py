@@ -1,7 +1,9 @@
 """The OpenAPI 3.1 document of the REST API, served at ``/api/openapi.json``.
 
 Request schemas reuse the very dicts the handlers validate with (settings, room changes), and a
-schemathesis test drives the live server from this document, so it cannot drift silently.
+schemathesis test drives the live server from this document, so it cannot drift silently; another
+test checks that every REST route of ``chatserver.http.app`` is in it. The webhook API and the
+deliveries (OpenAPI 3.1 ``webhooks``) come from ``openapi_webhooks``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from chatserver import __version__
 from chatserver.chat.autoresponse import SETTINGS_SCHEMA
 from chatserver.chat.faq import MAX_ANSWER, MAX_KEYWORD, MAX_KEYWORDS, MAX_QUESTION
 from chatserver.http.dashboard import ROOM_PATCH_SCHEMA
+from chatserver.http.openapi_webhooks import webhook_deliveries, webhook_paths, webhook_schemas
 from chatserver.protocol import ErrorCode
 
 STRING_OR_NULL = {"type": ["string", "null"]}
@@ -153,6 +156,13 @@ SCHEMAS: dict[str, Any] = {
                 ]
             },
             "faqThreshold": {"type": ["number", "null"]},
+        }
+    ),
+    "Readiness": _obj(
+        {
+            "status": {"type": "string", "enum": ["ready", "unavailable"]},
+            "instance": {"type": "string"},
+            "checks": {"type": "object", "additionalProperties": {"type": "string"}},
         }
     ),
     "AutoResponse": _obj({"enabled": {"type": "boolean"}, "message": {"type": "string"}}),
@@ -402,11 +412,37 @@ PATHS: dict[str, Any] = {
             "responses": {**_ok(ref("Settings")), **_errors(400, 401, 403, 404)},
         },
     },
+    "/api/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": _ok({"type": "object", "required": ["openapi", "paths"]}),
+        }
+    },
     "/healthz": {
         "get": {
             "summary": "Liveness",
             "security": [],
-            "responses": _ok(_obj({"status": {"type": "string", "enum": ["ok"]}})),
+            "responses": _ok(_obj({"status": {"type": "string", "enum": ["ok"]}, "instance": {"type": "string"}})),
+        }
+    },
+    "/readyz": {
+        "get": {
+            "summary": "Readiness: the database and the broker answer and the instance is not draining",
+            "security": [],
+            "responses": {
+                **_ok(ref("Readiness"), description="ready"),
+                **_ok(ref("Readiness"), 503, "not ready: see the failing checks"),
+            },
+        }
+    },
+    "/metrics": {
+        "get": {
+            "summary": "Prometheus metrics (text exposition format); for your monitoring only",
+            "security": [],
+            "responses": {
+                "200": {"description": "the metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}
+            },
         }
     },
 }
@@ -420,9 +456,10 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": "Dashboard API of chatserver. Realtime events are documented in protocol.md.",
         },
-        "paths": PATHS,
+        "paths": {**PATHS, **webhook_paths()},
+        "webhooks": webhook_deliveries(),
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **webhook_schemas()},
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
         "security": [{"bearerAuth": []}],

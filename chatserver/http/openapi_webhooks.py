@@ -1,9 +1,9 @@
 """OpenAPI 3.1 description of the webhook API: the REST endpoints (``paths``), their schemas
 (``components.schemas``) and the outgoing deliveries (OpenAPI 3.1's top-level ``webhooks``).
 
-Kept as a fragment so the service's OpenAPI document (``/api/openapi.json``) can merge it:
-``doc["paths"].update(webhook_paths())``, ``doc["components"]["schemas"].update(webhook_schemas())``,
-``doc["webhooks"] = webhook_deliveries()``.
+A fragment of the service's OpenAPI document (``chatserver.http.openapi``, served at
+``/api/openapi.json``), which merges it: ``paths``, ``components.schemas`` and ``webhooks``. It refers
+to the document's shared schemas (``Error``, ``Room``, ``Message``, ``Contact``).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 ERRORS = {
-    "400": _json(_ref("WebhookError"), "invalid_payload"),
-    "401": _json(_ref("WebhookError"), "auth_invalid: no or bad bearer token"),
-    "403": _json(_ref("WebhookError"), "forbidden: not staff of the webhook's business"),
-    "404": _json(_ref("WebhookError"), "not_found"),
+    "400": _json(_ref("Error"), "invalid_payload"),
+    "401": _json(_ref("Error"), "auth_invalid: no or bad bearer token"),
+    "403": _json(_ref("Error"), "forbidden: not staff of the webhook's business"),
+    "404": _json(_ref("Error"), "not_found"),
 }
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 WEBHOOK_ID = {"name": "webhookId", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -54,7 +54,7 @@ def webhook_paths() -> dict[str, Any]:
                     "201": _json(
                         {"type": "object", "properties": {"webhook": _ref("CreatedWebhook")}}, "the new webhook"
                     ),
-                    "409": _json(_ref("WebhookError"), "limit_reached: 20 webhooks per business"),
+                    "409": _json(_ref("Error"), "limit_reached: 20 webhooks per business"),
                     **ERRORS,
                 },
             },
@@ -132,6 +132,19 @@ def webhook_schemas() -> dict[str, Any]:
         "createdAt": {"type": "string", "format": "date-time"},
         "createdBy": {"type": "string"},
     }
+    delivery_props = {
+        "_id": {"type": "string"},
+        "webhookId": {"type": "string"},
+        "eventId": {"type": "string"},
+        "eventType": {"enum": event_types},
+        "status": {"enum": ["pending", "delivered", "failed"]},
+        "attempts": {"type": "integer"},
+        "nextAttemptAt": {"type": ["string", "null"], "format": "date-time"},
+        "lastStatus": {"type": ["integer", "null"]},
+        "lastError": {"type": ["string", "null"]},
+        "createdAt": {"type": "string", "format": "date-time"},
+        "deliveredAt": {"type": ["string", "null"], "format": "date-time"},
+    }
     return {
         "NewWebhook": {
             "type": "object",
@@ -144,33 +157,25 @@ def webhook_schemas() -> dict[str, Any]:
         },
         "Webhook": {
             "type": "object",
+            "required": [*webhook_props, "deliveries"],
             "properties": {
                 **webhook_props,
                 "deliveries": {
                     "type": "object",
+                    "required": ["pending", "delivered", "failed"],
                     "properties": {s: {"type": "integer"} for s in ("pending", "delivered", "failed")},
                 },
             },
         },
         "CreatedWebhook": {
             "type": "object",
+            "required": [*webhook_props, "secret"],
             "properties": {**webhook_props, "secret": {"type": "string", "description": "HMAC key, whsec_…"}},
         },
         "Delivery": {
             "type": "object",
-            "properties": {
-                "_id": {"type": "string"},
-                "webhookId": {"type": "string"},
-                "eventId": {"type": "string"},
-                "eventType": {"enum": event_types},
-                "status": {"enum": ["pending", "delivered", "failed"]},
-                "attempts": {"type": "integer"},
-                "nextAttemptAt": {"type": ["string", "null"], "format": "date-time"},
-                "lastStatus": {"type": ["integer", "null"]},
-                "lastError": {"type": ["string", "null"]},
-                "createdAt": {"type": "string", "format": "date-time"},
-                "deliveredAt": {"type": ["string", "null"], "format": "date-time"},
-            },
+            "required": list(delivery_props),
+            "properties": delivery_props,
         },
         "WebhookEvent": {
             "type": "object",
@@ -183,19 +188,45 @@ def webhook_schemas() -> dict[str, Any]:
                 "data": {"type": "object", "description": "per type: see protocol.md §13"},
             },
         },
-        "WebhookError": {
-            "type": "object",
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "properties": {
-                        "code": {"type": "string"},
-                        "message": {"type": "string"},
-                        "field": {"type": "string"},
-                    },
-                }
-            },
-        },
+        **event_schemas(),
+    }
+
+
+def event_schema_name(event: EventType) -> str:
+    """``room.closed`` → ``RoomClosedEvent``."""
+    return "".join(part.capitalize() for part in event.value.split(".")) + "Event"
+
+
+def _data(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+def event_schemas() -> dict[str, Any]:
+    """One schema per event type: the envelope (``WebhookEvent``) with that type's ``data``
+    (protocol.md §13)."""
+    room = {"room": _ref("Room")}
+    actor = {
+        "type": "object",
+        "required": ["userId", "userType"],
+        "properties": {"userId": {"type": "string"}, "userType": {"const": "staff"}, "name": {"type": "string"}},
+    }
+    data = {
+        EventType.ROOM_CREATED: _data(room),
+        EventType.MESSAGE_CREATED: _data({"message": _ref("Message")}),
+        EventType.GUEST_UPDATED: _data(room),
+        EventType.GUEST_CONVERTED: _data(
+            {**room, "guestId": {"type": "string"}, "customerId": {"type": "string"}, "contact": _ref("Contact")}
+        ),
+        EventType.ROOM_CLOSED: _data({**room, "closedBy": actor}),
+    }
+    return {
+        event_schema_name(event): {
+            "allOf": [
+                _ref("WebhookEvent"),
+                {"type": "object", "properties": {"type": {"const": event.value}, "data": data[event]}},
+            ]
+        }
+        for event in EventType
     }
 
 
@@ -220,7 +251,7 @@ def webhook_deliveries() -> dict[str, Any]:
             "post": {
                 "summary": f"{event.value} (at-least-once; retried with backoff for 24 h until a 2xx)",
                 "parameters": headers,
-                "requestBody": {"content": {"application/json": {"schema": _ref("WebhookEvent")}}},
+                "requestBody": {"content": {"application/json": {"schema": _ref(event_schema_name(event))}}},
                 "responses": {"2XX": {"description": "received; any other answer (or none in time) is retried"}},
             }
         }

@@ -1,4 +1,9 @@
-"""SQL implementation of the business features' store (``store/business.py``), mixed into ``SqlStore``."""
+"""SQL implementation of the business features' store (``store/business.py``), mixed into ``SqlStore``.
+
+The changes webhooks report (a room closed, a visitor's details changed, a guest converted) write
+their events to the outbox in the transaction that makes the change (``write_outbox``), and only
+when something actually changed: repeating a close or a conversion sends nothing.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +29,11 @@ from chatserver.store.models import (
     RoomRow,
     StaffAccountRow,
 )
+from chatserver.store.outbox import write_outbox
+from chatserver.webhooks.events import OutboxEvent, guest_converted, guest_updated, room_closed
 
 VISITOR_SENDERS = ("guest", "customer")  # what staff read
+CLOSED = "closed"
 STAFF_SIDE_SENDERS = ("staff", "system")  # what visitors read
 
 
@@ -197,8 +205,26 @@ class BusinessSqlMixin:
 
     # room workflow
 
-    async def set_room_status(self, room_id: str, status: str, now: int) -> Room | None:
-        return await self._update_room(room_id, {"status": status, "closed_at": now if status == "closed" else None})
+    async def _locked_room(self, session: AsyncSession, room_id: str) -> RoomRow | None:
+        """The room's row, locked until the transaction ends (PostgreSQL; SQLite serializes writers)."""
+        query = select(RoomRow).where(RoomRow.id == room_id).with_for_update()
+        return (await session.execute(query)).scalar_one_or_none()
+
+    async def set_room_status(
+        self, room_id: str, status: str, now: int, *, by: dict[str, Any] | None = None
+    ) -> Room | None:
+        """Set ``status``; closing writes ``room.closed`` (closed by ``by``) with it. The current
+        status again changes nothing and writes no event."""
+        async with self._tx() as session:
+            row = await self._locked_room(session, room_id)
+            if row is None:
+                return None
+            if row.status != status:
+                row.status = status
+                row.closed_at = now if status == CLOSED else None
+                if status == CLOSED:
+                    await write_outbox(session, [room_closed(self._room_of(row), by or {}, now)])
+        return self._room_of(row)
 
     async def assign_room(self, room_id: str, staff_id: str | None) -> Room | None:
         return await self._update_room(room_id, {"assigned_to": staff_id})
@@ -235,8 +261,10 @@ class BusinessSqlMixin:
         return self._room_of(row)
 
     async def update_owner_info(
-        self, owner_key: str, *, email: str | None, phone: str | None, user_name: str | None
+        self, owner_key: str, *, email: str | None, phone: str | None, user_name: str | None, now: int
     ) -> list[Room]:
+        """Every room of the owner gets the given values; each room that really changed writes
+        ``guest.updated``. Returns all the owner's rooms, oldest first."""
         values: dict[str, Any] = {}
         if email is not None:
             values["email"] = email
@@ -247,20 +275,17 @@ class BusinessSqlMixin:
             values["room_name"] = f"Chat with {user_name}"
         if not values:
             return []
+        query = select(RoomRow).where(RoomRow.owner_key == owner_key).order_by(RoomRow.created_at, RoomRow.id)
         async with self._tx() as session:
-            rows = (
-                (
-                    await session.execute(
-                        update(RoomRow)
-                        .where(RoomRow.owner_key == owner_key)
-                        .values(**values)
-                        .returning(RoomRow)
-                        .execution_options(synchronize_session=False)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            rows = (await session.execute(query.with_for_update())).scalars().all()
+            events: list[OutboxEvent] = []
+            for row in rows:
+                if all(getattr(row, key) == value for key, value in values.items()):
+                    continue
+                for key, value in values.items():
+                    setattr(row, key, value)
+                events.append(guest_updated(self._room_of(row), now))
+            await write_outbox(session, events)
         return [self._room_of(r) for r in rows]
 
     # contacts
@@ -315,15 +340,28 @@ class BusinessSqlMixin:
         return None if row is None else _contact(row)
 
     async def link_contact(self, room_id: str, contact: Contact, now: int) -> Room | None:
-        """Link the room to the contact; the first conversion time is kept on repeats."""
-        values: dict[str, Any] = {
-            "customer_id": contact.id,
-            "converted_at": func.coalesce(RoomRow.converted_at, now),
-            "email": contact.email,
-        }
-        if contact.phone is not None:
-            values["phone"] = contact.phone
-        return await self._update_room(room_id, values)
+        """Link the room to the contact; the first conversion time is kept on repeats.
+
+        Webhook events: ``guest.converted`` when the room's contact changes (its first
+        conversion, or a conversion under another email); ``guest.updated`` when only the
+        room's email or phone changes (a repeat bringing a new phone); nothing for a pure repeat."""
+        async with self._tx() as session:
+            row = await self._locked_room(session, room_id)
+            if row is None:
+                return None
+            before = (row.customer_id, row.email, row.phone)
+            row.customer_id = contact.id
+            if row.converted_at is None:
+                row.converted_at = now
+            row.email = contact.email
+            if contact.phone is not None:
+                row.phone = contact.phone
+            room = self._room_of(row)
+            if before[0] != contact.id:
+                await write_outbox(session, [guest_converted(room, contact, now)])
+            elif before[1:] != (row.email, row.phone):
+                await write_outbox(session, [guest_updated(room, now)])
+        return room
 
     async def guest_contact_id(self, business_id: str, guest_id: str) -> str | None:
         async with self._tx() as session:

@@ -4,32 +4,51 @@ This is the hook for every change that produces a webhook event: inside ``SqlSto
 after making the change, call ``await write_outbox(session, [event])`` with an event built by
 ``chatserver.webhooks.events`` from the state just written. The event commits or rolls back
 with the change; ``SqlStore`` wakes the webhook worker after the commit.
+
+Events only go to businesses that have a webhook when the change commits. Finding that out is a
+lookup in the ``webhooks`` table; a caller on a hot path (every stored message) evaluates it
+inside a statement it runs anyway (``has_webhook_column``) and passes the answer as ``hooked``,
+so a business without webhooks pays no extra statement and no cache can go stale.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatserver.store.models import WebhookEventRow, WebhookRow
+from chatserver.store.models import RoomRow, WebhookEventRow, WebhookRow
 from chatserver.webhooks.events import OutboxEvent
 
 WROTE = "chatserver.outbox.wrote"  # session.info flag: the transaction added outbox rows
 
 
-async def write_outbox(session: AsyncSession, events: Sequence[OutboxEvent]) -> bool:
-    """Insert the events whose business has a webhook (others would reach nobody). Returns
+def has_webhook_column() -> ColumnElement[bool]:
+    """``EXISTS`` a webhook of the room's business, for a statement on ``rooms`` (an UPDATE's
+    RETURNING): the per-message check rides on the message's own UPDATE."""
+    return exists().where(WebhookRow.business_id == RoomRow.business_id).label("hooked")
+
+
+async def write_outbox(session: AsyncSession, events: Sequence[OutboxEvent], *, hooked: bool | None = None) -> bool:
+    """Insert the events whose business has a webhook (others would reach nobody). ``hooked``:
+    the caller already knows whether the (single) business of ``events`` has one. Returns
     whether anything was written."""
-    if not events:
+    if not events or hooked is False:
         return False
     businesses = {event.business_id for event in events}
-    hooked = set(
-        (await session.execute(select(WebhookRow.business_id).where(WebhookRow.business_id.in_(businesses)).distinct()))
-        .scalars()
-        .all()
-    )
+    if hooked is True and len(businesses) == 1:
+        with_webhooks = businesses
+    else:
+        with_webhooks = set(
+            (
+                await session.execute(
+                    select(WebhookRow.business_id).where(WebhookRow.business_id.in_(businesses)).distinct()
+                )
+            )
+            .scalars()
+            .all()
+        )
     rows = [
         {
             "id": event.id,
@@ -41,7 +60,7 @@ async def write_outbox(session: AsyncSession, events: Sequence[OutboxEvent]) -> 
             "dispatched_at": None,
         }
         for event in events
-        if event.business_id in hooked
+        if event.business_id in with_webhooks
     ]
     if not rows:
         return False

@@ -18,7 +18,7 @@ from chatserver.chat.models import Business, GuestSession, Message, NewMessage, 
 from chatserver.store.base import AppendResult, RoomPage, RoomQuotaExceeded, StoreError
 from chatserver.store.business_sql import VISITOR_SENDERS, BusinessSqlMixin, room_filter_clauses
 from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow
-from chatserver.store.outbox import WROTE, write_outbox
+from chatserver.store.outbox import WROTE, has_webhook_column, write_outbox
 from chatserver.webhooks.events import message_created, room_created
 
 PREVIEW_CHARS = 200
@@ -319,15 +319,16 @@ class SqlStore(BusinessSqlMixin):
                 values["unread_by_staff"] = RoomRow.unread_by_staff + 1
             else:
                 values["unread_by_visitor"] = RoomRow.unread_by_visitor + 1
-            updated = (
+            # the business's webhook check rides on this UPDATE: no statement of its own per message
+            updated, hooked = (
                 await session.execute(
                     update(RoomRow)
                     .where(RoomRow.id == new.room_id)
                     .values(**values)
-                    .returning(RoomRow)
+                    .returning(RoomRow, has_webhook_column())
                     .execution_options(synchronize_session=False)
                 )
-            ).scalar_one()
+            ).one()
             seq = updated.last_seq
             row = MessageRow(
                 id=new_id(),
@@ -343,7 +344,7 @@ class SqlStore(BusinessSqlMixin):
                 faq_id=new.faq_id,
             )
             session.add(row)
-            await write_outbox(session, [message_created(_message(row), updated.business_id, now)])
+            await write_outbox(session, [message_created(_message(row), updated.business_id, now)], hooked=bool(hooked))
         return AppendResult(_message(row), created=True, room=_room(updated))
 
     async def list_messages(

@@ -13,15 +13,16 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from chatserver.chat.bizmodels import Contact
 from chatserver.chat.models import Message, Room, iso_ms
 
 
 class EventType(enum.StrEnum):
     ROOM_CREATED = "room.created"
     MESSAGE_CREATED = "message.created"
-    GUEST_UPDATED = "guest.updated"  # emitted by the staff "update guest info" action
-    GUEST_CONVERTED = "guest.converted"  # emitted when a guest becomes a registered customer
-    ROOM_CLOSED = "room.closed"  # emitted by the staff "close room" action
+    GUEST_UPDATED = "guest.updated"  # a room's visitor email, phone or name changed
+    GUEST_CONVERTED = "guest.converted"  # a guest room was linked to a customer contact
+    ROOM_CLOSED = "room.closed"  # staff closed a room
 
 
 ALL_EVENTS = "*"
@@ -62,17 +63,18 @@ def message_created(message: Message, business_id: str, now: int) -> OutboxEvent
 
 
 def guest_updated(room: Room, now: int) -> OutboxEvent:
-    """The room after staff changed its guest's info (``metadata.guestInfo``)."""
+    """The room after its visitor's email, phone or name changed (``chat:update-guest-info``, or
+    a repeated conversion that brought a new phone)."""
     return make_event(EventType.GUEST_UPDATED, room.business_id, room_key(room.id), {"room": room.to_wire()}, now)
 
 
-def guest_converted(room: Room, guest_id: str, user_id: str, now: int) -> OutboxEvent:
-    """The guest ``guest_id`` of ``room`` became the registered user ``user_id``."""
-    data = {"room": room.to_wire(), "guestId": guest_id, "userId": user_id}
+def guest_converted(room: Room, contact: Contact, now: int) -> OutboxEvent:
+    """The guest room ``room`` is now linked to the business's customer ``contact``."""
+    data = {"room": room.to_wire(), "guestId": room.guest_id, "customerId": contact.id, "contact": contact.to_wire()}
     return make_event(EventType.GUEST_CONVERTED, room.business_id, room_key(room.id), data, now)
 
 
 def room_closed(room: Room, closed_by: dict[str, Any], now: int) -> OutboxEvent:
-    """``closed_by``: ``{"userId": ..., "userType": "staff"}`` of whoever closed it."""
+    """``closed_by``: ``{"userId": ..., "userType": "staff", "name": ...}`` of whoever closed it."""
     data = {"room": room.to_wire(), "closedBy": closed_by}
     return make_event(EventType.ROOM_CLOSED, room.business_id, room_key(room.id), data, now)

@@ -122,8 +122,11 @@ class WebhookWorker:
                 continue
             if more:
                 continue
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that arrives as
+            # the event is set (stop() cancels attempts, whose last act is wake()), and stop() hung
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.poll_ms / 1000)
+                async with asyncio.timeout(self.settings.poll_ms / 1000):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def tick(self) -> bool:

@@ -1,11 +1,13 @@
 """The conformance suite against our own server: in-process on SQLite and PostgreSQL, and
-through the CLI against two ``chatserver serve`` processes sharing one PostgreSQL schema. Also
+through the CLI against two ``chatserver serve`` processes sharing one PostgreSQL schema and one
+Redis (``--cluster``: all cases). Also
 proves the suite has teeth: servers broken on purpose fail the matching cases."""
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,12 +15,13 @@ import pytest
 from chatserver.app import make_store
 from chatserver.chat.clock import now_ms
 from chatserver.config import Settings
+from chatserver.conformance.case import Need
 from chatserver.conformance.context import SuiteConfig
-from chatserver.conformance.runner import Outcome, exit_code, run_suite
+from chatserver.conformance.runner import Outcome, all_cases, exit_code, run_suite
 from chatserver.conformance.tokens import TokenSource
 from tests.conftest import SECRET
 from tests.processes import ServerProcess, run_cli, start_together
-from tests.services import PG_URL, postgres_schema, require_postgres, run_aside
+from tests.services import PG_URL, REDIS_URL, postgres_schema, redis_prefix, require_postgres, run_aside
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -99,40 +102,35 @@ async def test_a_broken_server_fails_the_matching_cases(runtime, ws_url, monkeyp
     assert lines[-1].endswith("DOES NOT CONFORM")
 
 
-def test_two_instances_on_postgres_conform_through_the_cli():
-    """Two ``chatserver serve`` processes on one freshly migrated PostgreSQL schema, no shared
-    broker: every case that needs only the shared database passes; the ``--cluster`` cases
-    (live fan-out between instances) are not selected."""
+def test_a_two_instance_cluster_conforms_through_the_cli():
+    """Two ``chatserver serve`` processes on one freshly migrated PostgreSQL schema and one Redis
+    (a key prefix of this test's own), checked with ``--url A --url B --cluster``: every case of
+    the suite runs, the live delivery between instances included, and passes."""
     require_postgres()
-    with postgres_schema() as schema:
+    with postgres_schema() as schema, redis_prefix() as prefix:
         env = {
             **os.environ,
             "DATABASE_URL": PG_URL,
             "DATABASE_SCHEMA": schema,
+            "REDIS_URL": REDIS_URL,
+            "REDIS_PREFIX": prefix,
             "JWT_SECRET": SECRET,
             "LOG_LEVEL": "WARNING",
         }
-        env.pop("REDIS_URL", None)
         assert run_cli(["migrate"], env).returncode == 0
         ids = [run_cli(["business", "add", "Biz 0"], env).stdout.strip(), *create_businesses(schema, 5)]
         a, b = start_together(ServerProcess(env), ServerProcess(env))
         with a, b:
-            args = ["conformance", "--url", a.ws_url, "--url", b.ws_url]
+            args = ["conformance", "--url", a.ws_url, "--url", b.ws_url, "--cluster"]
             args += [arg for business in ids for arg in ("--business", business)]
             result = run_cli(args, env, timeout=150)
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
-    assert "0 failed, 0 skipped" in report and report.rstrip().endswith("CONFORMS"), report
-    for name in (
-        "cluster.session-on-other-instance",
-        "cluster.same-active-room",
-        "cluster.resume-on-other-instance",
-        "cluster.idempotent-on-other-instance",
-        "cluster.seq-with-writers-on-both",
-        "errors.limit-reached",
-    ):
-        assert f"PASS {name} " in report, report
-    assert "not selected for this deployment: 3 cases needing --cluster (see --list)" in report, report
+    every = len(all_cases())
+    assert f"{every} passed, 0 failed, 0 skipped of {every} cases: CONFORMS" in report, report
+    assert "not selected" not in report, report
+    for case in all_cases():
+        assert f"PASS {case.name} " in report, report
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -165,14 +163,13 @@ def test_cli_usage_errors_exit_2():
 
 
 def test_readme_shows_a_current_passing_run():
-    """The README's sample output lists every single-instance case, each passing."""
-    from pathlib import Path
-
-    from chatserver.conformance.case import Need
-    from chatserver.conformance.runner import all_cases
-
+    """The README's sample outputs list every case, each passing: the single-instance run, and
+    the two-instance ``--cluster`` run with all of them."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    single = [c.name for c in all_cases() if Need.TWO_URLS not in c.needs]
-    for name in single:
-        assert f"PASS {name} " in readme, name
+    cases = all_cases()
+    single = [c.name for c in cases if Need.TWO_URLS not in c.needs]
+    for case in cases:
+        assert f"PASS {case.name} " in readme, case.name
     assert f"{len(single)} passed, 0 failed, 0 skipped of {len(single)} cases: CONFORMS" in readme
+    assert f"{len(cases)} passed, 0 failed, 0 skipped of {len(cases)} cases: CONFORMS" in readme
+    assert f"the same {len(single)}" in readme

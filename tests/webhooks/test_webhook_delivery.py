@@ -6,12 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
-from tornado.ioloop import IOLoop
 
 from chatserver.client import Connection
 from chatserver.webhooks.signing import verify
@@ -29,14 +27,6 @@ FAST = {
 @pytest.fixture
 def overrides() -> dict[str, Any]:
     return dict(FAST)
-
-
-@pytest.fixture
-def receiver(io_loop: IOLoop) -> Iterator[Receiver]:
-    """A receiver on the test's loop (pytest-tornasync has no async fixtures)."""
-    hooks: Receiver = io_loop.run_sync(Receiver().start)
-    yield hooks
-    io_loop.run_sync(hooks.close)
 
 
 async def api(base_url: str, method: str, path: str, token: str | None, body: Any = None) -> tuple[int, Any]:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from chatserver.app import make_store, worker_settings
+from chatserver.chat.bizmodels import Contact
 from chatserver.chat.clock import now_ms
 from chatserver.chat.models import Room
 from chatserver.client import Connection
@@ -88,14 +89,16 @@ def test_event_builders_for_the_staff_actions():
         1,
     )
     closed = events.room_closed(room, {"userId": "staff-1", "userType": "staff"}, 1_767_609_005_000)
-    converted = events.guest_converted(room, "g9", "cust-9", 1_767_609_005_000)
+    contact = Contact("cust-9", "b1", "y@x", None, "Y", 1, 1)
+    converted = events.guest_converted(room, contact, 1_767_609_005_000)
     updated = events.guest_updated(room, 1_767_609_005_000)
     for event, kind in ((closed, "room.closed"), (converted, "guest.converted"), (updated, "guest.updated")):
         body = json.loads(event.body)
         assert body["type"] == kind and body["businessId"] == "b1" and body["data"]["room"]["_id"] == "r9"
         assert event.order_key == "room:r9" and body["id"] == event.id
     assert json.loads(closed.body)["data"]["closedBy"] == {"userId": "staff-1", "userType": "staff"}
-    assert json.loads(converted.body)["data"]["userId"] == "cust-9"
+    data = json.loads(converted.body)["data"]
+    assert data["guestId"] == "g9" and data["customerId"] == "cust-9" and data["contact"]["email"] == "y@x"
 
 
 @pytest.fixture
