@@ -198,8 +198,9 @@ class SqlStore(BusinessSqlMixin):
     # rooms
 
     async def get_room(self, room_id: str) -> Room | None:
-        async with self._tx() as session:
-            row = await session.get(RoomRow, room_id)
+        """On every send (the access check): a Core SELECT, no ORM session."""
+        async with self._core_tx() as conn:
+            row = (await conn.execute(select(ROOMS).where(ROOMS.c.id == room_id))).one_or_none()
         return None if row is None else _room(row)
 
     async def find_active_room(self, business_id: str, *, guest_id: str | None, user_id: str | None) -> Room | None:
