@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, func, insert, or_, select, text, update
+from sqlalchemy import Row, Table, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -27,6 +27,38 @@ MESSAGES = cast(Table, MessageRow.__table__)
 WEBHOOK_EVENTS = cast(Table, WebhookEventRow.__table__)
 # whether the room's business has a webhook, read in the same statement that allocates the seq
 HOOKED = select(WebhookRow.business_id).where(WebhookRow.business_id == ROOMS.c.business_id).exists().label("hooked")
+# the send path's statements, built once (building one costs more Python than running it on SQLite)
+GET_ROOM = select(ROOMS).where(ROOMS.c.id == bindparam("room_id"))
+FIND_BY_CLIENT_ID = select(MESSAGES).where(
+    MESSAGES.c.room_id == bindparam("room_id"),
+    MESSAGES.c.sender_id == bindparam("sender_id"),
+    MESSAGES.c.client_msg_id == bindparam("client_msg_id"),
+)
+
+
+def _allocate_seq(unread: str) -> Any:
+    """``UPDATE rooms … RETURNING``: the next seq, the preview, one more unread on ``unread``'s side."""
+    return (
+        update(ROOMS)
+        .where(ROOMS.c.id == bindparam("room_id"))
+        .values(
+            {
+                "last_seq": ROOMS.c.last_seq + 1,
+                "last_message": bindparam("preview"),
+                "last_message_at": bindparam("now"),
+                "activity_at": bindparam("now"),
+                unread: ROOMS.c[unread] + 1,
+            }
+        )
+        .returning(*ROOMS.c, HOOKED)
+    )
+
+
+# unread counters per side: staff have unread visitor messages, visitors staff and system ones
+ALLOCATE_FOR_STAFF = _allocate_seq("unread_by_staff")
+ALLOCATE_FOR_VISITOR = _allocate_seq("unread_by_visitor")
+INSERT_MESSAGE = insert(MESSAGES)
+INSERT_OUTBOX = insert(WEBHOOK_EVENTS)
 
 
 def new_id() -> str:
@@ -200,7 +232,7 @@ class SqlStore(BusinessSqlMixin):
     async def get_room(self, room_id: str) -> Room | None:
         """On every send (the access check): a Core SELECT, no ORM session."""
         async with self._core_tx() as conn:
-            row = (await conn.execute(select(ROOMS).where(ROOMS.c.id == room_id))).one_or_none()
+            row = (await conn.execute(GET_ROOM, {"room_id": room_id})).one_or_none()
         return None if row is None else _room(row)
 
     async def find_active_room(self, business_id: str, *, guest_id: str | None, user_id: str | None) -> Room | None:
@@ -295,15 +327,8 @@ class SqlStore(BusinessSqlMixin):
     # messages
 
     async def _find_by_client_id(self, conn: AsyncConnection, new: NewMessage) -> Row[Any] | None:
-        return (
-            await conn.execute(
-                select(MESSAGES).where(
-                    MESSAGES.c.room_id == new.room_id,
-                    MESSAGES.c.sender_id == new.sender_id,
-                    MESSAGES.c.client_msg_id == new.client_msg_id,
-                )
-            )
-        ).one_or_none()
+        params = {"room_id": new.room_id, "sender_id": new.sender_id, "client_msg_id": new.client_msg_id}
+        return (await conn.execute(FIND_BY_CLIENT_ID, params)).one_or_none()
 
     async def append_message(self, new: NewMessage, now: int) -> AppendResult:
         """Allocate the next ``seq`` and insert in one transaction (the room row lock orders writers).
@@ -332,22 +357,9 @@ class SqlStore(BusinessSqlMixin):
                 existing = await self._find_by_client_id(conn, new)
                 if existing is not None:
                     return AppendResult(_message(existing), created=False)
-            values: dict[str, Any] = {
-                "last_seq": ROOMS.c.last_seq + 1,
-                "last_message": new.content[:PREVIEW_CHARS],
-                "last_message_at": now,
-                "activity_at": now,
-            }
-            # unread counters per side: staff have unread visitor messages, visitors staff and system ones
-            if new.sender_type.value in VISITOR_SENDERS:
-                values["unread_by_staff"] = ROOMS.c.unread_by_staff + 1
-            else:
-                values["unread_by_visitor"] = ROOMS.c.unread_by_visitor + 1
-            updated = (
-                await conn.execute(
-                    update(ROOMS).where(ROOMS.c.id == new.room_id).values(**values).returning(*ROOMS.c, HOOKED)
-                )
-            ).one()
+            allocate = ALLOCATE_FOR_STAFF if new.sender_type.value in VISITOR_SENDERS else ALLOCATE_FOR_VISITOR
+            params = {"room_id": new.room_id, "preview": new.content[:PREVIEW_CHARS], "now": now}
+            updated = (await conn.execute(allocate, params)).one()
             message = Message(
                 id=new_id(),
                 room_id=new.room_id,
@@ -362,7 +374,8 @@ class SqlStore(BusinessSqlMixin):
                 faq_id=new.faq_id,
             )
             await conn.execute(
-                insert(MESSAGES).values(
+                INSERT_MESSAGE,
+                dict(
                     id=message.id,
                     room_id=message.room_id,
                     seq=message.seq,
@@ -374,12 +387,13 @@ class SqlStore(BusinessSqlMixin):
                     created_at=now,
                     client_msg_id=message.client_msg_id,
                     faq_id=message.faq_id,
-                )
+                ),
             )
             if updated.hooked:
                 event = message_created(message, updated.business_id, now)
                 await conn.execute(
-                    insert(WEBHOOK_EVENTS).values(
+                    INSERT_OUTBOX,
+                    dict(
                         id=event.id,
                         business_id=event.business_id,
                         type=event.type.value,
@@ -387,7 +401,7 @@ class SqlStore(BusinessSqlMixin):
                         body=event.body,
                         created_at=event.created_at,
                         dispatched_at=None,
-                    )
+                    ),
                 )
                 wrote = True
         if wrote and self.on_outbox is not None:
