@@ -6,29 +6,66 @@ import base64
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import Row, Table, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from chatserver.chat.bizmodels import RoomFilter
 from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, SenderType
 from chatserver.store.base import AppendResult, RoomPage, RoomQuotaExceeded, StoreError
 from chatserver.store.business_sql import VISITOR_SENDERS, BusinessSqlMixin, room_filter_clauses
-from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow
-from chatserver.store.outbox import WROTE, has_webhook_column, write_outbox
+from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow, WebhookEventRow, WebhookRow
+from chatserver.store.outbox import WROTE, write_outbox
 from chatserver.webhooks.events import message_created, room_created
 
 PREVIEW_CHARS = 200
+ROOMS = cast(Table, RoomRow.__table__)
+MESSAGES = cast(Table, MessageRow.__table__)
+WEBHOOK_EVENTS = cast(Table, WebhookEventRow.__table__)
+# whether the room's business has a webhook, read in the same statement that allocates the seq
+HOOKED = select(WebhookRow.business_id).where(WebhookRow.business_id == ROOMS.c.business_id).exists().label("hooked")
+# the send path's statements, built once (building one costs more Python than running it on SQLite)
+GET_ROOM = select(ROOMS).where(ROOMS.c.id == bindparam("room_id"))
+FIND_BY_CLIENT_ID = select(MESSAGES).where(
+    MESSAGES.c.room_id == bindparam("room_id"),
+    MESSAGES.c.sender_id == bindparam("sender_id"),
+    MESSAGES.c.client_msg_id == bindparam("client_msg_id"),
+)
+
+
+def _allocate_seq(unread: str) -> Any:
+    """``UPDATE rooms … RETURNING``: the next seq, the preview, one more unread on ``unread``'s side."""
+    return (
+        update(ROOMS)
+        .where(ROOMS.c.id == bindparam("room_id"))
+        .values(
+            {
+                "last_seq": ROOMS.c.last_seq + 1,
+                "last_message": bindparam("preview"),
+                "last_message_at": bindparam("now"),
+                "activity_at": bindparam("now"),
+                unread: ROOMS.c[unread] + 1,
+            }
+        )
+        .returning(*ROOMS.c, HOOKED)
+    )
+
+
+# unread counters per side: staff have unread visitor messages, visitors staff and system ones
+ALLOCATE_FOR_STAFF = _allocate_seq("unread_by_staff")
+ALLOCATE_FOR_VISITOR = _allocate_seq("unread_by_visitor")
+INSERT_MESSAGE = insert(MESSAGES)
+INSERT_OUTBOX = insert(WEBHOOK_EVENTS)
 
 
 def new_id() -> str:
     return secrets.token_hex(12)
 
 
-def _room(row: RoomRow) -> Room:
+def _room(row: RoomRow | Row[Any]) -> Room:
     return Room(
         id=row.id,
         business_id=row.business_id,
@@ -60,7 +97,7 @@ def _room(row: RoomRow) -> Room:
     )
 
 
-def _message(row: MessageRow) -> Message:
+def _message(row: MessageRow | Row[Any]) -> Message:
     return Message(
         id=row.id,
         room_id=row.room_id,
@@ -126,6 +163,20 @@ class SqlStore(BusinessSqlMixin):
         if wrote and self.on_outbox is not None:
             self.on_outbox()
 
+    @asynccontextmanager
+    async def _core_tx(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction on a bare connection, for the hot paths: SQLAlchemy Core statements,
+        no ORM session (unit of work, identity map), same error mapping as ``_tx``."""
+        committing = False
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+                committing = True
+        except IntegrityError:
+            raise
+        except (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError, PoolTimeout) as exc:
+            raise StoreError(f"database unavailable: {type(exc).__name__}", uncertain=committing) from exc
+
     async def ping(self) -> None:
         async with self._tx() as session:
             await session.execute(text("SELECT 1"))
@@ -179,8 +230,9 @@ class SqlStore(BusinessSqlMixin):
     # rooms
 
     async def get_room(self, room_id: str) -> Room | None:
-        async with self._tx() as session:
-            row = await session.get(RoomRow, room_id)
+        """On every send (the access check): a Core SELECT, no ORM session."""
+        async with self._core_tx() as conn:
+            row = (await conn.execute(GET_ROOM, {"room_id": room_id})).one_or_none()
         return None if row is None else _room(row)
 
     async def find_active_room(self, business_id: str, *, guest_id: str | None, user_id: str | None) -> Room | None:
@@ -274,16 +326,9 @@ class SqlStore(BusinessSqlMixin):
 
     # messages
 
-    async def _find_by_client_id(self, session: AsyncSession, new: NewMessage) -> MessageRow | None:
-        return (
-            await session.execute(
-                select(MessageRow).where(
-                    MessageRow.room_id == new.room_id,
-                    MessageRow.sender_id == new.sender_id,
-                    MessageRow.client_msg_id == new.client_msg_id,
-                )
-            )
-        ).scalar_one_or_none()
+    async def _find_by_client_id(self, conn: AsyncConnection, new: NewMessage) -> Row[Any] | None:
+        params = {"room_id": new.room_id, "sender_id": new.sender_id, "client_msg_id": new.client_msg_id}
+        return (await conn.execute(FIND_BY_CLIENT_ID, params)).one_or_none()
 
     async def append_message(self, new: NewMessage, now: int) -> AppendResult:
         """Allocate the next ``seq`` and insert in one transaction (the room row lock orders writers).
@@ -296,46 +341,31 @@ class SqlStore(BusinessSqlMixin):
         except IntegrityError as exc:
             if new.client_msg_id is None:
                 raise StoreError("message could not be stored") from exc
-            async with self._tx() as session:
-                existing = await self._find_by_client_id(session, new)
+            async with self._core_tx() as conn:
+                existing = await self._find_by_client_id(conn, new)
             if existing is None:
                 raise StoreError("message could not be stored") from exc
             return AppendResult(_message(existing), created=False)
 
     async def _append(self, new: NewMessage, now: int) -> AppendResult:
-        async with self._tx() as session:
+        """The hot path, in Core (no ORM session): look up the ``clientMsgId``, ``UPDATE rooms …
+        RETURNING`` (which also says whether the business has a webhook), ``INSERT`` the message
+        and, for a hooked business, its outbox event — all in one transaction."""
+        wrote = False
+        async with self._core_tx() as conn:
             if new.client_msg_id is not None:
-                existing = await self._find_by_client_id(session, new)
+                existing = await self._find_by_client_id(conn, new)
                 if existing is not None:
                     return AppendResult(_message(existing), created=False)
-            values: dict[str, Any] = {
-                "last_seq": RoomRow.last_seq + 1,
-                "last_message": new.content[:PREVIEW_CHARS],
-                "last_message_at": now,
-                "activity_at": now,
-            }
-            # unread counters per side: staff have unread visitor messages, visitors staff and system ones
-            if new.sender_type.value in VISITOR_SENDERS:
-                values["unread_by_staff"] = RoomRow.unread_by_staff + 1
-            else:
-                values["unread_by_visitor"] = RoomRow.unread_by_visitor + 1
-            # the business's webhook check rides on this UPDATE: no statement of its own per message
-            updated, hooked = (
-                await session.execute(
-                    update(RoomRow)
-                    .where(RoomRow.id == new.room_id)
-                    .values(**values)
-                    .returning(RoomRow, has_webhook_column())
-                    .execution_options(synchronize_session=False)
-                )
-            ).one()
-            seq = updated.last_seq
-            row = MessageRow(
+            allocate = ALLOCATE_FOR_STAFF if new.sender_type.value in VISITOR_SENDERS else ALLOCATE_FOR_VISITOR
+            params = {"room_id": new.room_id, "preview": new.content[:PREVIEW_CHARS], "now": now}
+            updated = (await conn.execute(allocate, params)).one()
+            message = Message(
                 id=new_id(),
                 room_id=new.room_id,
-                seq=seq,
+                seq=updated.last_seq,
                 sender_id=new.sender_id,
-                sender_type=new.sender_type.value,
+                sender_type=new.sender_type,
                 sender_name=new.sender_name,
                 is_guest=new.is_guest,
                 content=new.content,
@@ -343,9 +373,40 @@ class SqlStore(BusinessSqlMixin):
                 client_msg_id=new.client_msg_id,
                 faq_id=new.faq_id,
             )
-            session.add(row)
-            await write_outbox(session, [message_created(_message(row), updated.business_id, now)], hooked=bool(hooked))
-        return AppendResult(_message(row), created=True, room=_room(updated))
+            await conn.execute(
+                INSERT_MESSAGE,
+                dict(
+                    id=message.id,
+                    room_id=message.room_id,
+                    seq=message.seq,
+                    sender_id=message.sender_id,
+                    sender_type=message.sender_type.value,
+                    sender_name=message.sender_name,
+                    is_guest=message.is_guest,
+                    content=message.content,
+                    created_at=now,
+                    client_msg_id=message.client_msg_id,
+                    faq_id=message.faq_id,
+                ),
+            )
+            if updated.hooked:
+                event = message_created(message, updated.business_id, now)
+                await conn.execute(
+                    INSERT_OUTBOX,
+                    dict(
+                        id=event.id,
+                        business_id=event.business_id,
+                        type=event.type.value,
+                        order_key=event.order_key,
+                        body=event.body,
+                        created_at=event.created_at,
+                        dispatched_at=None,
+                    ),
+                )
+                wrote = True
+        if wrote and self.on_outbox is not None:
+            self.on_outbox()
+        return AppendResult(message, created=True, room=_room(updated))
 
     async def list_messages(
         self, room_id: str, *, before_seq: int | None, after_seq: int | None, limit: int

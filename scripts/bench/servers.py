@@ -188,6 +188,11 @@ def ours(db: Database, secret: str, logs: Path, *, redis_prefix: str = "") -> Se
         "PORT": str(port),
         "JWT_SECRET": secret,
         "GUEST_MESSAGE_RATE_LIMIT": UNLIMITED_GUEST_RATE,
+        # the load generator is one address sending as fast as asked: per-address and
+        # per-connection abuse limits are off, as the reference server has none
+        "MAX_CONNECTIONS_PER_IP": "0",
+        "GUEST_REGISTRATIONS_PER_IP_PER_MINUTE": "0",
+        "MAX_FRAMES_PER_SECOND": "0",
         "LOG_LEVEL": "WARNING",
     }
     if redis_prefix:

@@ -189,6 +189,9 @@ class Participant:
         self.counts.sent += 1
         data = {"roomId": self.room_id, "content": content, "clientMsgId": client_msg_id}
         frame = await self.ws.request("chat:send-message", data, timeout=15)
+        while frame.get("error", {}).get("code") == "rate_limited":  # frames per second: wait as told, same id
+            await asyncio.sleep(frame["error"].get("retryAfterMs", 100) / 1000)
+            frame = await self.ws.request("chat:send-message", data, timeout=15)
         if "error" in frame and frame["error"]["code"] in RETRYABLE:
             raise Retryable(frame["error"]["code"])
         assert "error" not in frame, frame

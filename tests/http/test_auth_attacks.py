@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
+from chatserver import PROTOCOL_VERSION
 from tests.conftest import SECRET, make_token
 from tests.helpers import WsClient
 
@@ -107,7 +108,7 @@ async def test_a_customer_token_with_a_business_claim_gets_no_staff_rights(conne
         "userType": "customer",
         "businessId": None,
         "name": "Eve",
-        "protocol": "v1",
+        "protocol": PROTOCOL_VERSION,
     }
     for event, data in [
         ("chat:join-room", {"roomId": room_id}),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chatserver.chat.clock import now_ms
 from chatserver.store.base import StoreError
@@ -16,6 +16,12 @@ from tests.store.test_sql_store import _msg, _room
 
 def _lost(exc_text: str) -> OperationalError:
     return OperationalError("COMMIT", {}, ConnectionResetError(exc_text))
+
+
+@pytest.fixture
+def overrides():
+    """No webhook worker: its polling commits would consume the armed fault meant for the test's."""
+    return {"webhook_concurrency": 0}
 
 
 @pytest.fixture
@@ -38,24 +44,22 @@ def commit_reply_lost(runtime, monkeypatch):
 
 
 @pytest.fixture
-def overrides():
-    """No webhook worker: its background polling would commit and take the armed failure."""
-    return {"webhook_concurrency": 0}
-
-
-@pytest.fixture
 def statement_fails(monkeypatch):
-    """The connection dies while the transaction's statements run."""
-    real_execute = AsyncSession.execute
+    """The connection dies while the transaction's statements run (ORM sessions and the Core
+    connections of the message path alike)."""
     armed = {"on": True}
 
-    async def fail_once(self, *args, **kwargs):
-        if armed["on"]:
-            armed["on"] = False
-            raise _lost("connection reset")
-        return await real_execute(self, *args, **kwargs)
+    def failing(real_execute):
+        async def fail_once(self, *args, **kwargs):
+            if armed["on"]:
+                armed["on"] = False
+                raise _lost("connection reset")
+            return await real_execute(self, *args, **kwargs)
 
-    monkeypatch.setattr(AsyncSession, "execute", fail_once)
+        return fail_once
+
+    monkeypatch.setattr(AsyncSession, "execute", failing(AsyncSession.execute))
+    monkeypatch.setattr(AsyncConnection, "execute", failing(AsyncConnection.execute))
     return armed
 
 
