@@ -68,14 +68,16 @@ class Worker:
     # setup
 
     async def open_pairs(self, cmd: dict[str, Any]) -> dict[str, Any]:
-        """``n`` rooms, each with a guest (on ``guest_url``) and a staff member (on ``staff_url``)."""
+        """``n`` rooms, each with a guest (on ``guest_url``) and a staff member (on ``staff_url``),
+        each room in its own business (``businesses``: a business id and staff token per room)."""
         dialect = cmd["dialect"]
 
         async def pair(index: int) -> None:
+            business, token = cmd["businesses"][index]
             guest = await self._open(dialect, cmd["guest_url"])
-            joined = await guest.call(JOIN, {"businessId": cmd["business"], "userName": f"Guest {index}"})
+            joined = await guest.call(JOIN, {"businessId": business, "userName": f"Guest {index}"})
             room_id = joined["room"]["_id"]
-            staff = await self._open(dialect, cmd["staff_url"], cmd["staff_token"])
+            staff = await self._open(dialect, cmd["staff_url"], token)
             await staff.call(JOIN, {"roomId": room_id})
             self.senders.append(Sender(guest, room_id))
             self.receivers.append(staff)

@@ -208,9 +208,14 @@ def main(argv: list[str] | None = None) -> int:
 def run_workload(rec: Recorder, cfg: Config, workload: str, backend: str, servers: list[str], secret: str) -> None:
     from chatserver.chat.tokens import issue_token
 
-    db = Database(backend, cfg.out).create()
+    pairs_like = workload in ("pairs", "cluster")
+    db = Database(backend, cfg.out, extra_businesses=cfg.pairs if pairs_like else 0).create()
     try:
         token = issue_token(secret, sub="staff-bench", role="staff", name="Bench Staff", business_id=db.business_id)
+        pair_businesses = [
+            (business, issue_token(secret, sub=f"staff-{i}", role="staff", name="Bench Staff", business_id=business))
+            for i, business in enumerate(db.pair_businesses)
+        ]
         instances = 2 if workload == "cluster" else 1
         make: dict[str, Callable[[], list[Server]]] = {}
         tag = secrets.token_hex(4)
@@ -239,7 +244,7 @@ def run_workload(rec: Recorder, cfg: Config, workload: str, backend: str, server
             return
         common: dict[str, Any] = {"backend": backend}
         if workload in ("pairs", "cluster"):
-            workloads.pairs(rec, cfg, make, business=db.business_id, token=token, workload=workload, **common)
+            workloads.pairs(rec, cfg, make, businesses=pair_businesses, workload=workload, **common)
         elif workload == "fanout":
             workloads.fanout(rec, cfg, make, business=db.business_id, token=token, **common)
         elif workload == "connect":

@@ -52,6 +52,10 @@ class Database:
     url: str = ""
     schema: str = ""
     business_id: str = ""
+    # ``pairs``/``cluster``: one business per room, so a staff member sees only its own room
+    # (staff receive every room update of their business; the reference has no such list)
+    pair_businesses: list[str] = field(default_factory=list)
+    extra_businesses: int = 0
 
     def env(self) -> dict[str, str]:
         env = {"DATABASE_URL": self.url}
@@ -66,10 +70,11 @@ class Database:
         else:
             self.url, self.schema = PG_URL, f"bench_{tag}"
             _pg(f'CREATE SCHEMA "{self.schema}"')
-        self.business_id = asyncio.run(self._migrate_and_add_business())
+        ids = asyncio.run(self._migrate_and_add_business())
+        self.business_id, self.pair_businesses = ids[0], ids[1:]
         return self
 
-    async def _migrate_and_add_business(self) -> str:
+    async def _migrate_and_add_business(self) -> list[str]:
         """What ``chatserver migrate`` and ``chatserver business add`` do, without two more
         interpreter starts."""
         from chatserver.app import make_store
@@ -80,7 +85,9 @@ class Database:
         store = make_store(load_settings(self.env()))
         try:
             await migrate.upgrade(store.engine)
-            return (await store.create_business("Bench", now_ms())).id
+            return [
+                (await store.create_business(f"Bench {i}", now_ms())).id for i in range(1 + self.extra_businesses)
+            ]
         finally:
             await store.close()
 

@@ -62,7 +62,9 @@ class Ours:
     def kind(self, text: str) -> str:
         if text.startswith('{"event":"ack"'):
             return ACK
-        return EVENT if text.startswith('{"event":') else OTHER
+        # only message deliveries count: chat:room-updated (staff's room list) carries the
+        # message preview, and with it the stamp
+        return EVENT if text.startswith('{"event":"chat:new-message"') else OTHER
 
     def ack_id(self, text: str) -> int:
         start = text.index('"ack":', 14) + 6
@@ -107,7 +109,7 @@ class SocketIO:
         if text.startswith("43"):
             return ACK
         if text.startswith("42"):
-            return EVENT
+            return EVENT if '["chat:new-message"' in text[:40] else OTHER
         return PING if text == "2" else OTHER
 
     def _body(self, text: str) -> tuple[int | None, str]:

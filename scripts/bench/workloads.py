@@ -229,13 +229,13 @@ def pairs(
     cfg: Config,
     make: dict[str, Callable[[], list[Server]]],
     *,
-    business: str,
-    token: str,
+    businesses: list[tuple[str, str]],
     backend: str,
     workload: str = "pairs",
 ) -> None:
     """``cfg.pairs`` rooms of a guest and a staff member each (split across instances when a
-    server has two), guests sending; sweep, then a step at half of each one's saturation."""
+    server has two), guests sending; sweep, then a step at half of each one's saturation.
+    ``businesses``: one (business id, staff token) per room."""
     with ExitStack() as stack:
         targets = []
         for server, factory in make.items():
@@ -244,6 +244,7 @@ def pairs(
             stack.callback(workers.close)
             guest_url, staff_url = instances[0].url, instances[-1].url
             per = _split(cfg.pairs, cfg.workers)
+            firsts = [sum(per[:i]) for i in range(len(per))]
             workers.ask(
                 [
                     {
@@ -252,10 +253,9 @@ def pairs(
                         "guest_url": guest_url,
                         "staff_url": staff_url,
                         "n": k,
-                        "business": business,
-                        "staff_token": token,
+                        "businesses": businesses[first : first + k],
                     }
-                    for k in per
+                    for k, first in zip(per, firsts, strict=True)
                 ]
             )
             targets.append(
