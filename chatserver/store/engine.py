@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+# what create_engine gave asyncpg, for the send path's own asyncpg pool (pg_append.py)
+_CONNECT_ARGS: weakref.WeakKeyDictionary[Engine, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def asyncpg_settings(engine: AsyncEngine) -> dict[str, Any]:
+    """The connect arguments (timeouts, ``server_settings``) and ``pool_size`` of a PostgreSQL
+    engine made by ``create_engine``."""
+    return dict(_CONNECT_ARGS.get(engine.sync_engine, {}))
 
 
 def is_sqlite(url: str) -> bool:
@@ -44,13 +54,15 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, t
         connect_args: dict[str, Any] = {"timeout": timeout, "command_timeout": timeout}
         if schema:
             connect_args["server_settings"] = {"search_path": schema}
-        return create_async_engine(
+        engine = create_async_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=True,
             connect_args=connect_args,
         )
+        _CONNECT_ARGS[engine.sync_engine] = {**connect_args, "pool_size": pool_size}
+        return engine
     raise ValueError(
         f"unsupported DATABASE_URL scheme {parsed.drivername!r}: use sqlite+aiosqlite or postgresql+asyncpg"
     )

@@ -6,9 +6,9 @@ import base64
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Row, Table, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Boolean, Row, Table, bindparam, func, insert, literal_column, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,16 +17,25 @@ from chatserver.chat.bizmodels import RoomFilter
 from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, SenderType
 from chatserver.store.base import AppendResult, RoomPage, RoomQuotaExceeded, StoreError
 from chatserver.store.business_sql import VISITOR_SENDERS, BusinessSqlMixin, room_filter_clauses
-from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow, WebhookEventRow, WebhookRow
+from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow, WebhookEventRow
 from chatserver.store.outbox import WROTE, write_outbox
+from chatserver.store.sqlite_writer import SqliteWriter
 from chatserver.webhooks.events import message_created, room_created
+
+if TYPE_CHECKING:
+    from chatserver.store.pg_append import PgAppender
 
 PREVIEW_CHARS = 200
 ROOMS = cast(Table, RoomRow.__table__)
 MESSAGES = cast(Table, MessageRow.__table__)
 WEBHOOK_EVENTS = cast(Table, WebhookEventRow.__table__)
-# whether the room's business has a webhook, read in the same statement that allocates the seq
-HOOKED = select(WebhookRow.business_id).where(WebhookRow.business_id == ROOMS.c.business_id).exists().label("hooked")
+# whether the room's business has a webhook, read in the same statement that allocates the seq.
+# Written out: SQLAlchemy renders RETURNING columns unqualified on SQLite, which turned the
+# correlation into ``business_id = business_id`` inside the subquery (true for every room as
+# soon as any business had a webhook).
+HOOKED = literal_column(
+    "EXISTS (SELECT 1 FROM webhooks WHERE webhooks.business_id = rooms.business_id)", Boolean
+).label("hooked")
 # the send path's statements, built once (building one costs more Python than running it on SQLite)
 GET_ROOM = select(ROOMS).where(ROOMS.c.id == bindparam("room_id"))
 FIND_BY_CLIENT_ID = select(MESSAGES).where(
@@ -146,6 +155,14 @@ class SqlStore(BusinessSqlMixin):
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.on_outbox = on_outbox  # called after a commit that wrote webhook events (wakes the worker)
+        # the send path bypasses SQLAlchemy at run time (append_plan.py): on a SQLite file a
+        # writer thread with group commit, on PostgreSQL asyncpg directly
+        self._sqlite_writer = _sqlite_writer(engine, self._outbox_written)
+        self._pg_appender = _pg_appender(engine, self._outbox_written)
+
+    def _outbox_written(self) -> None:
+        if self.on_outbox is not None:
+            self.on_outbox()
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[AsyncSession]:
@@ -182,6 +199,10 @@ class SqlStore(BusinessSqlMixin):
             await session.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        if self._sqlite_writer is not None:
+            await self._sqlite_writer.close()
+        if self._pg_appender is not None:
+            await self._pg_appender.close()
         await self.engine.dispose()
 
     # businesses
@@ -336,6 +357,10 @@ class SqlStore(BusinessSqlMixin):
         A repeated ``clientMsgId`` from the same sender returns the stored message, found either
         before inserting or through the unique index when two retries race.
         """
+        if self._sqlite_writer is not None:
+            return await self._sqlite_writer.append(new, now)
+        if self._pg_appender is not None:
+            return await self._pg_appender.append(new, now)
         try:
             return await self._append(new, now)
         except IntegrityError as exc:
@@ -426,3 +451,19 @@ class SqlStore(BusinessSqlMixin):
         if after_seq is None:
             messages.reverse()
         return messages
+
+
+def _sqlite_writer(engine: AsyncEngine, on_outbox: Callable[[], None]) -> SqliteWriter | None:
+    """A writer for a SQLite file (an in-memory database cannot be shared with a second connection)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return SqliteWriter(url.database, new_id=new_id, preview_chars=PREVIEW_CHARS, on_outbox=on_outbox)
+
+
+def _pg_appender(engine: AsyncEngine, on_outbox: Callable[[], None]) -> PgAppender | None:
+    if engine.url.get_backend_name() != "postgresql":
+        return None
+    from chatserver.store.pg_append import PgAppender  # asyncpg is the postgres extra
+
+    return PgAppender.for_engine(engine, new_id=new_id, preview_chars=PREVIEW_CHARS, on_outbox=on_outbox)

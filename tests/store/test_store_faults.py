@@ -4,12 +4,16 @@ message instead of storing it twice. Over the wire: ``unavailable`` versus ``int
 
 from __future__ import annotations
 
+import sqlite3
+
+import asyncpg
 import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chatserver.chat.clock import now_ms
 from chatserver.store.base import StoreError
+from chatserver.store.sqlite_writer import SqliteWriter
 from tests.conftest import make_token
 from tests.store.test_sql_store import _msg, _room
 
@@ -25,28 +29,55 @@ def overrides():
 
 
 @pytest.fixture
-def commit_reply_lost(runtime, monkeypatch):
-    """The database commits, then the driver reports the connection lost (the reply never came)."""
-    dialect = runtime.store.engine.sync_engine.dialect
-    real_commit = dialect.do_commit
+def commit_reply_lost(runtime, backend, monkeypatch):
+    """The database commits, then the driver reports the connection lost (the reply never came).
+
+    Every commit point is armed: SQLAlchemy's (the reads and the business operations) and the
+    send path's own (SQLite's writer thread, asyncpg's transactions, which SQLAlchemy's asyncpg
+    adapter uses too)."""
     armed = {"on": True, "skip": 0}  # skip: commits to let through first (reads commit too)
 
-    def commit_then_fail(dbapi_connection):
-        real_commit(dbapi_connection)
+    def fire() -> bool:
         if armed["on"] and armed["skip"] > 0:
             armed["skip"] -= 1
         elif armed["on"]:
             armed["on"] = False
-            raise dialect.loaded_dbapi.OperationalError("connection lost while committing")
+            return True
+        return False
 
-    monkeypatch.setattr(dialect, "do_commit", commit_then_fail)
+    if backend == "sqlite":
+        dialect = runtime.store.engine.sync_engine.dialect
+        real_commit = dialect.do_commit
+
+        def commit_then_fail(dbapi_connection):
+            real_commit(dbapi_connection)
+            if fire():
+                raise dialect.loaded_dbapi.OperationalError("connection lost while committing")
+
+        def writer_commit_then_fail(self, conn):
+            real_writer_commit(self, conn)
+            if fire():
+                raise sqlite3.OperationalError("disk I/O error while committing")
+
+        real_writer_commit = SqliteWriter._commit
+        monkeypatch.setattr(dialect, "do_commit", commit_then_fail)
+        monkeypatch.setattr(SqliteWriter, "_commit", writer_commit_then_fail)
+    else:
+        real_pg_commit = asyncpg.transaction.Transaction.commit
+
+        async def pg_commit_then_fail(self):
+            await real_pg_commit(self)
+            if fire():
+                raise asyncpg.exceptions.ConnectionDoesNotExistError("connection lost while committing")
+
+        monkeypatch.setattr(asyncpg.transaction.Transaction, "commit", pg_commit_then_fail)
     return armed
 
 
 @pytest.fixture
 def statement_fails(monkeypatch):
-    """The connection dies while the transaction's statements run (ORM sessions and the Core
-    connections of the message path alike)."""
+    """The connection dies while the transaction's statements run (ORM sessions, the Core
+    connections, and the send path's own: SQLite's writer thread and asyncpg)."""
     armed = {"on": True}
 
     def failing(real_execute):
@@ -58,8 +89,26 @@ def statement_fails(monkeypatch):
 
         return fail_once
 
+    real_writer_execute = SqliteWriter._execute
+
+    def writer_fail_once(self, conn, sql, params=None):
+        if armed["on"]:
+            armed["on"] = False
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_writer_execute(self, conn, sql, params)
+
+    real_fetchrow = asyncpg.connection.Connection.fetchrow
+
+    async def pg_fail_once(self, *args, **kwargs):
+        if armed["on"]:
+            armed["on"] = False
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection reset")
+        return await real_fetchrow(self, *args, **kwargs)
+
     monkeypatch.setattr(AsyncSession, "execute", failing(AsyncSession.execute))
     monkeypatch.setattr(AsyncConnection, "execute", failing(AsyncConnection.execute))
+    monkeypatch.setattr(SqliteWriter, "_execute", writer_fail_once)
+    monkeypatch.setattr(asyncpg.connection.Connection, "fetchrow", pg_fail_once)
     return armed
 
 
