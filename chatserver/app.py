@@ -212,7 +212,7 @@ async def build_runtime(
         clock=service.clock,
     )
     sweeper.start()
-    admin = BusinessAdmin(store=store, clock=service.clock)
+    admin = BusinessAdmin(store=store, clock=service.clock, on_change=service.automation_cache.invalidate)
     webhook_store = SqlWebhookStore(store.engine)
     webhooks = WebhookService(webhook_store, store)
     worker = await start_webhook_worker(settings, store, webhook_store, webhook_sender)

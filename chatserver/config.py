@@ -121,6 +121,14 @@ SETTINGS: tuple[Spec, ...] = (
     # business features (issue 4)
     Spec("faq_match_threshold", "FAQ_MATCH_THRESHOLD", 80, "FAQ match score needed to answer, 0-100", _percent),
     Spec(
+        "automation_cache_ttl",
+        "AUTOMATION_CACHE_TTL",
+        5000,
+        "ms this instance keeps a business's settings and FAQs before reading them again "
+        "(changes made through another instance apply within it); 0: read them for every message",
+        _non_negative_int,
+    ),
+    Spec(
         "guest_sweep_interval",
         "GUEST_SWEEP_INTERVAL",
         60,
@@ -234,6 +242,7 @@ class Settings:
     ping_interval: int = 25
     log_level: str = "INFO"
     faq_match_threshold: int = 80
+    automation_cache_ttl: int = 5000
     guest_sweep_interval: int = 60
     login_rate_limit: int = 10
     staff_token_ttl: int = 43_200

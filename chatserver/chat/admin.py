@@ -1,11 +1,16 @@
 """Business administration used by the dashboard API and the CLI: FAQ entries and settings.
 
 Callers check who may do it (staff of the business, or an operator at the CLI); this checks
-what is done: valid fields, entries that belong to the business.
+what is done: valid fields, entries that belong to the business. After each write commits it
+calls ``on_change(business_id)``: the server drops that business from its automation cache, so
+the change applies to the very next visitor message on this instance. It is called after a
+failed write too: a commit that failed may still have been applied, and a needless reload is
+cheap.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from chatserver.chat.autoresponse import parse_settings
@@ -22,9 +27,10 @@ class AdminSource(FaqStore, SettingsStore, BusinessStore, Protocol):
 
 
 class BusinessAdmin:
-    def __init__(self, *, store: AdminSource, clock: Clock) -> None:
+    def __init__(self, *, store: AdminSource, clock: Clock, on_change: Callable[[str], None] | None = None) -> None:
         self.store = store
         self.clock = clock
+        self.on_change = on_change or _ignore
 
     async def _require_business(self, business_id: str) -> None:
         if await self.store.get_business(business_id) is None:
@@ -43,25 +49,37 @@ class BusinessAdmin:
     async def add_faq(self, business_id: str, body: Any) -> Faq:
         fields = faq_fields(body, partial=False)
         await self._require_business(business_id)
-        return await self.store.create_faq(business_id, fields, self.clock())
+        try:
+            return await self.store.create_faq(business_id, fields, self.clock())
+        finally:
+            self.on_change(business_id)
 
     async def update_faq(self, business_id: str, faq_id: str, body: Any) -> Faq:
         fields = faq_fields(body, partial=True)
         await self.faq(business_id, faq_id)
-        updated = await self.store.update_faq(faq_id, fields, self.clock())
+        try:
+            updated = await self.store.update_faq(faq_id, fields, self.clock())
+        finally:
+            self.on_change(business_id)
         if updated is None:
             raise ChatError(ErrorCode.NOT_FOUND, "no such FAQ", field="faqId")
         return updated
 
     async def delete_faq(self, business_id: str, faq_id: str) -> None:
         await self.faq(business_id, faq_id)
-        await self.store.delete_faq(faq_id)
+        try:
+            await self.store.delete_faq(faq_id)
+        finally:
+            self.on_change(business_id)
 
     async def import_faqs(self, business_id: str, data: Any) -> list[Faq]:
         """All entries are validated before any is stored."""
         entries = import_entries(data)
         await self._require_business(business_id)
-        return [await self.store.create_faq(business_id, fields, self.clock()) for fields in entries]
+        try:
+            return [await self.store.create_faq(business_id, fields, self.clock()) for fields in entries]
+        finally:
+            self.on_change(business_id)
 
     async def settings(self, business_id: str) -> dict[str, Any]:
         await self._require_business(business_id)
@@ -71,5 +89,12 @@ class BusinessAdmin:
         """Replace the whole document (what is left out returns to its default)."""
         wire = parse_settings(body).to_wire()
         await self._require_business(business_id)
-        await self.store.put_business_settings(business_id, wire, self.clock())
+        try:
+            await self.store.put_business_settings(business_id, wire, self.clock())
+        finally:
+            self.on_change(business_id)
         return wire
+
+
+def _ignore(business_id: str) -> None:
+    """No cache to tell (the CLI: running servers see its changes within AUTOMATION_CACHE_TTL)."""

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match as schema_best_match
 
+from chatserver.chat.bizmodels import Faq
 from chatserver.chat.clock import Clock
 from chatserver.chat.faq import best_match
 from chatserver.chat.models import Message, NewMessage, Principal, Room, SenderType
@@ -185,7 +186,25 @@ class SettingsSource(SettingsStore, FaqStore, BusinessStore, Protocol):
     """The slice of the store automation reads."""
 
 
+@dataclass(frozen=True, slots=True)
+class AutomationConfig:
+    """What automation reads about a business for every visitor message (cached per business)."""
+
+    settings: BusinessSettings
+    name: str  # sender name of the system messages
+    faqs: tuple[Faq, ...]  # the enabled ones
+
+
+async def load_config(store: SettingsSource, business_id: str) -> AutomationConfig:
+    """Three reads; the server calls this through a ``BusinessCache``, not per message."""
+    settings = parse_settings(await store.get_business_settings(business_id))
+    business = await store.get_business(business_id)
+    faqs = await store.list_faqs(business_id, enabled_only=True)
+    return AutomationConfig(settings, business.name[:100] if business else "System", tuple(faqs))
+
+
 Post = Callable[[NewMessage], Awaitable[AppendResult]]
+ConfigSource = Callable[[str], Awaitable[AutomationConfig]]
 
 
 class Automation:
@@ -194,26 +213,22 @@ class Automation:
     def __init__(
         self,
         *,
-        store: SettingsSource,
+        config: ConfigSource,
         presence: Presence,
         post: Post,
         clock: Clock,
         default_threshold: float,
     ) -> None:
-        self.store = store
+        self.config = config  # a BusinessCache's ``get`` in the server: no database call per message
         self.presence = presence
         self.post = post
         self.clock = clock
         self.default_threshold = default_threshold
 
-    async def settings_of(self, business_id: str) -> BusinessSettings:
-        return parse_settings(await self.store.get_business_settings(business_id))
-
     async def on_visitor_message(self, principal: Principal, room: Room, message: Message) -> list[Message]:
         """Post what the business configured in answer to ``message``; returns what was stored."""
-        settings = await self.settings_of(room.business_id)
-        business = await self.store.get_business(room.business_id)
-        name = business.name[:100] if business else "System"
+        config = await self.config(room.business_id)
+        settings, name = config.settings, config.name
         posted: list[Message] = []
 
         async def send(kind: str, content: str, client_msg_id: str, faq_id: str | None = None) -> None:
@@ -234,8 +249,7 @@ class Automation:
         if settings.greeting.enabled and message.seq == 1:
             await send(GREETING, settings.greeting.message, GREETING)
         threshold = self.default_threshold if settings.faq_threshold is None else settings.faq_threshold
-        faqs = await self.store.list_faqs(room.business_id, enabled_only=True)
-        match = best_match(message.content, faqs, threshold)
+        match = best_match(message.content, config.faqs, threshold)
         if match is not None:
             await send(FAQ, match.faq.answer, f"faq:{message.id}", faq_id=match.faq.id)
         if settings.away.enabled and await self.is_away(room.business_id, settings):

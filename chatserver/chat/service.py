@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 
-from chatserver.chat.autoresponse import Automation
+from chatserver.chat.autoresponse import Automation, AutomationConfig, load_config
+from chatserver.chat.bizcache import BusinessCache
 from chatserver.chat.bizmodels import RoomFilter
 from chatserver.chat.clock import Clock, now_ms
 from chatserver.chat.contacts import Contacts
@@ -59,8 +61,13 @@ class ChatService:
         self.notifier = Notifier(hub)
         self.workflow = Workflow(store=store, hub=hub, notifier=self.notifier, clock=clock)
         self.contacts = Contacts(store=store, notifier=self.notifier, clock=clock)
+        # what automation reads per visitor message, cached per business; BusinessAdmin (wired
+        # in app.py) invalidates an entry after each settings or FAQ write on this instance
+        self.automation_cache: BusinessCache[AutomationConfig] = BusinessCache(
+            load=partial(load_config, store), clock=clock, ttl_ms=settings.automation_cache_ttl
+        )
         self.automation = Automation(
-            store=store,
+            config=self.automation_cache.get,
             presence=self.presence,
             post=self.append,
             clock=clock,

@@ -6,15 +6,19 @@ from __future__ import annotations
 import pytest
 
 from chatserver.chat.bizmodels import FaqFields
-from chatserver.chat.clock import now_ms
 from tests.conftest import make_token
 
 HOURS = FaqFields("What are your opening hours?", "We are open 9 to 5.", ("hours", "open"), True)
 REFUND = FaqFields("How do I get a refund?", "Within 30 days.", ("refund",), True)
 
 
+def faq_body(f):
+    return {"question": f.question, "answer": f.answer, "keywords": list(f.keywords), "enabled": f.enabled}
+
+
 async def add_faqs(runtime, business, *faqs):
-    return [await runtime.store.create_faq(business, f, now_ms()) for f in faqs]
+    """Through the admin service, as the dashboard does: it drops the business's cached automation."""
+    return [await runtime.admin.add_faq(business, faq_body(f)) for f in faqs]
 
 
 async def set_settings(runtime, business, body):

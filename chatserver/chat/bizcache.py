@@ -1,0 +1,97 @@
+"""A per-business cache of configuration read on the message path (automation's settings,
+name and FAQs), so a steady stream of visitor messages makes no database call for it.
+
+Entries expire ``ttl_ms`` after they were loaded: that bounds how long a change made through
+another instance goes unseen. Changes made through this instance call ``invalidate`` right
+after they commit, so they apply to the very next message. Concurrent misses for one business
+share a single load, so a burst of messages after an expiry reads the database once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from chatserver.chat.clock import Clock
+
+V = TypeVar("V")
+
+DEFAULT_MAX_ENTRIES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry(Generic[V]):
+    value: V
+    loaded_at: int  # ms, taken when the load started: a write committed during it is not hidden
+
+
+class BusinessCache(Generic[V]):
+    """``get(business_id)`` returns the cached value while fresh, else loads it (once, however
+    many callers are waiting). ``ttl_ms`` 0 turns caching off: every ``get`` loads."""
+
+    def __init__(
+        self,
+        *,
+        load: Callable[[str], Awaitable[V]],
+        clock: Clock,
+        ttl_ms: int,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+    ) -> None:
+        self._load = load
+        self._clock = clock
+        self.ttl_ms = ttl_ms
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, _Entry[V]] = OrderedDict()
+        self._loading: dict[str, asyncio.Task[V]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def get(self, business_id: str) -> V:
+        if self.ttl_ms <= 0:
+            return await self._load(business_id)
+        now = self._clock()
+        entry = self._entries.get(business_id)
+        if entry is not None:
+            if 0 <= now - entry.loaded_at < self.ttl_ms:
+                self._entries.move_to_end(business_id)
+                return entry.value
+            del self._entries[business_id]
+        task = self._loading.get(business_id)
+        if task is None:
+            task = asyncio.create_task(self._fill(business_id, now))
+            task.add_done_callback(_consume_exception)
+            self._loading[business_id] = task
+        # shielded: a caller that is cancelled does not cancel the load the others wait for
+        return await asyncio.shield(task)
+
+    def invalidate(self, business_id: str) -> None:
+        """Forget the business; a load already under way will not store what it read."""
+        self._entries.pop(business_id, None)
+        self._loading.pop(business_id, None)
+
+    async def _fill(self, business_id: str, started: int) -> V:
+        me = asyncio.current_task()
+        current = False
+        try:
+            value = await self._load(business_id)
+        finally:
+            current = self._loading.get(business_id) is me
+            if current:
+                del self._loading[business_id]
+        if current:
+            self._entries[business_id] = _Entry(value, started)
+            self._entries.move_to_end(business_id)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
+
+
+def _consume_exception(task: asyncio.Task[object]) -> None:
+    """The callers see a failed load's exception; this keeps asyncio from also logging it when
+    every caller was cancelled before it came."""
+    if not task.cancelled():
+        task.exception()

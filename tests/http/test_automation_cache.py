@@ -1,0 +1,78 @@
+"""The automation cache seen from outside: FAQ and settings changes made through this instance's
+REST API apply to the very next visitor message; a write this instance did not make (another
+instance, the CLI) waits for AUTOMATION_CACHE_TTL, and with 0 applies at once, as before."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatserver.chat.bizmodels import FaqFields
+from chatserver.chat.clock import now_ms
+from tests.business import api
+
+SHIPPING = {"question": "Do you ship to Canada?", "answer": "Yes, in 5 to 7 days.", "keywords": ["canada"]}
+
+
+async def join(client, business):
+    return (await client.call("chat:join-room", {"businessId": business, "userName": "Visitor"}))["room"]["_id"]
+
+
+async def say(client, room_id, content):
+    """Send, then the room's last message: the ack comes after automation has posted."""
+    await client.call("chat:send-message", {"roomId": room_id, "content": content})
+    return (await client.call("chat:history", {"roomId": room_id}))["messages"][-1]
+
+
+async def test_faq_changes_through_rest_apply_to_the_next_message(connect, base_url, business, staff_token):
+    faqs = f"/api/businesses/{business}/faqs"
+    guest = await connect()
+    room_id = await join(guest, business)
+    assert (await say(guest, room_id, "canada?"))["senderType"] == "guest"  # the cache now holds no FAQ
+
+    status, faq = await api(base_url, "POST", faqs, token=staff_token, body=SHIPPING)
+    assert status == 201
+    answer = await say(guest, room_id, "do you ship to canada")
+    assert answer["faqId"] == faq["_id"] and answer["content"] == "Yes, in 5 to 7 days."
+
+    status, _ = await api(base_url, "PATCH", f"{faqs}/{faq['_id']}", token=staff_token, body={"enabled": False})
+    assert status == 200
+    assert (await say(guest, room_id, "canada, please"))["senderType"] == "guest"
+
+    await api(base_url, "PATCH", f"{faqs}/{faq['_id']}", token=staff_token, body={"enabled": True})
+    assert (await say(guest, room_id, "canada shipping?"))["faqId"] == faq["_id"]
+    status, _ = await api(base_url, "DELETE", f"{faqs}/{faq['_id']}", token=staff_token)
+    assert status == 204
+    assert (await say(guest, room_id, "canada at last?"))["senderType"] == "guest"
+
+
+async def test_a_settings_change_through_rest_applies_to_the_next_message(connect, base_url, business, staff_token):
+    guest = await connect()
+    room_id = await join(guest, business)
+    assert (await say(guest, room_id, "hello"))["senderType"] == "guest"
+    body = {"leadCapture": {"enabled": True, "message": "Your email?"}}
+    status, _ = await api(base_url, "PUT", f"/api/businesses/{business}/settings", token=staff_token, body=body)
+    assert status == 200
+    prompt = await say(guest, room_id, "still there?")
+    assert prompt["senderId"] == "system:lead-capture" and prompt["content"] == "Your email?"
+
+
+async def _write_behind_the_cache(runtime, business, connect):
+    """A FAQ stored without this instance's API (as another instance would), after the cache
+    was filled; returns what the next visitor message got."""
+    guest = await connect()
+    room_id = await join(guest, business)
+    await say(guest, room_id, "hello")
+    await runtime.store.create_faq(business, FaqFields("Ship to Canada?", "Yes.", ("canada",), True), now_ms())
+    return await say(guest, room_id, "canada?")
+
+
+@pytest.mark.parametrize("overrides", [{"automation_cache_ttl": 600_000}])
+async def test_a_write_from_elsewhere_waits_for_the_ttl(runtime, connect, business, overrides):
+    assert (await _write_behind_the_cache(runtime, business, connect))["senderType"] == "guest"
+
+
+@pytest.mark.parametrize("overrides", [{"automation_cache_ttl": 0}])
+async def test_ttl_zero_reads_the_configuration_for_every_message(runtime, connect, business, overrides):
+    answer = await _write_behind_the_cache(runtime, business, connect)
+    assert answer["senderId"] == "system:faq" and answer["content"] == "Yes."
+    assert len(runtime.service.automation_cache) == 0
