@@ -280,14 +280,16 @@ class Gateway:
         return {"room": room.to_wire(), "messages": [m.to_wire() for m in messages], "hasMore": has_more}
 
     async def send_message(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
-        room = await self.service.room_for(client.principal, data["roomId"])
-        if not self.hub.is_member(client.conn, room.id):
+        room_id = data["roomId"]
+        if not self.hub.is_member(client.conn, room_id):
             # sending implies following: the sender's other messages must reach it too
+            room = await self.service.room_for(client.principal, room_id)
             self._check_room_quota(client, room.id)
             await self.hub.join(client.conn, room.id)
             client.rooms.add(room.id)
             self.hub.ready(client.conn, room.id, room.last_seq)
-        result = await self.service.send_message(client.principal, room, data["content"], data.get("clientMsgId"))
+        # a member's send reads the room inside the append (access, name, reopen): one transaction
+        result = await self.service.send_message(client.principal, room_id, data["content"], data.get("clientMsgId"))
         try:
             client.last_touch = await self.service.touch_guest(client.principal, client.last_touch)
         except StoreError as exc:

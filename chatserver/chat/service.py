@@ -6,7 +6,7 @@ Every rule about who may do what lives here; transports only call these methods.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from chatserver.chat.autoresponse import Automation, AutomationConfig, load_config
@@ -19,11 +19,11 @@ from chatserver.chat.ids import hash_session_id, new_guest_id, new_session_id
 from chatserver.chat.models import GuestSession, Message, NewMessage, NewRoom, Principal, Role, Room
 from chatserver.chat.presence import MemoryPresence, Presence
 from chatserver.chat.ratelimit import RateLimiter
-from chatserver.chat.staffops import Notifier, Workflow
+from chatserver.chat.staffops import CLOSED, Notifier, Workflow
 from chatserver.chat.telemetry import NoTelemetry, Telemetry
 from chatserver.config import Settings
 from chatserver.protocol import ChatError, ErrorCode
-from chatserver.store.base import AppendResult, RoomPage, RoomQuotaExceeded, StoreError
+from chatserver.store.base import AppendResult, Prepare, Prepared, RoomPage, RoomQuotaExceeded, StoreError
 from chatserver.store.business import ChatStore
 
 log = logging.getLogger("chatserver.chat")
@@ -196,10 +196,14 @@ class ChatService:
     # messages
 
     async def send_message(
-        self, principal: Principal, room: Room, content: str, client_msg_id: str | None
+        self, principal: Principal, room_id: str, content: str, client_msg_id: str | None
     ) -> AppendResult:
         """Check, persist, then publish. A retried ``clientMsgId`` returns the stored message
-        without storing or publishing it again."""
+        without storing or publishing it again.
+
+        The room is not read beforehand: the access check, the visitor's current name and the
+        reopen of a closed room happen on the room row inside the append's transaction
+        (``prepare``), so a send is one transaction whatever the room's state."""
         text = content.strip()
         if not text:
             raise ChatError(ErrorCode.INVALID_PAYLOAD, "content must not be empty", field="content")
@@ -220,19 +224,27 @@ class ChatService:
                     retry_after_ms=decision.retry_after_ms,
                 )
         new = NewMessage(
-            room_id=room.id,
+            room_id=room_id,
             sender_id=principal.user_id,
             sender_type=principal.sender_type,
-            # a guest's only name is the one it gave when opening the room
-            sender_name=room.user_name if principal.is_guest else principal.name,
+            sender_name=principal.name,
             is_guest=principal.is_guest,
             content=text,
             client_msg_id=client_msg_id,
         )
-        room = await self.workflow.reopen_for_visitor(principal, room)
-        result = await self.append(new)
-        if result.created and principal.role is not Role.STAFF:
-            await self._automate(principal, result.room or room, result.message)
+
+        def prepare(room: Room | None) -> Prepared:
+            if room is None:
+                raise ChatError(ErrorCode.NOT_FOUND, "no such room", field="roomId")
+            if not may_access(principal, room):
+                raise ChatError(ErrorCode.FORBIDDEN, "you are not a member of this room", field="roomId")
+            if principal.is_guest:  # a guest's only name is the one it gave when opening the room
+                return Prepared(replace(new, sender_name=room.user_name), reopen=room.status == CLOSED)
+            return Prepared(new, reopen=room.status == CLOSED and principal.role is not Role.STAFF)
+
+        result = await self.append(new, prepare=prepare, actor=principal)
+        if result.created and principal.role is not Role.STAFF and result.room is not None:
+            await self._automate(principal, result.room, result.message)
         return result
 
     async def _automate(self, principal: Principal, room: Room, message: Message) -> None:
@@ -242,10 +254,13 @@ class ChatService:
         except Exception:
             log.exception("automation failed for message %s", message.id)
 
-    async def append(self, new: NewMessage) -> AppendResult:
-        """Persist and publish one message (also used for system messages)."""
+    async def append(
+        self, new: NewMessage, *, prepare: Prepare | None = None, actor: Principal | None = None
+    ) -> AppendResult:
+        """Persist and publish one message (also used for system messages). ``actor``: who
+        reopened the room, when ``prepare`` decided to."""
         try:
-            result = await self.store.append_message(new, self.clock())
+            result = await self.store.append_message(new, self.clock(), prepare=prepare)
         except StoreError as exc:
             if exc.uncertain:
                 log.warning("message may or may not be stored (commit failed): %s", exc)
@@ -258,6 +273,9 @@ class ChatService:
             ) from None
         if result.created:
             self.telemetry.message_stored()
+            if result.reopened and actor is not None:
+                # before the message: members see the room open again, then what reopened it
+                await self.workflow.announce_reopened(actor, new.room_id)
             try:
                 await self.hub.publish_message(result.message)
             except Exception:

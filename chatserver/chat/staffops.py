@@ -117,11 +117,13 @@ class Workflow:
             return room
         return await self._change_status(room, status, principal)
 
-    async def reopen_for_visitor(self, principal: Principal, room: Room) -> Room:
-        """A guest or customer writing to a closed room reopens it."""
-        if room.status != CLOSED or principal.role is Role.STAFF:
-            return room
-        return await self._change_status(room, OPEN, principal)
+    async def announce_reopened(self, principal: Principal, room_id: str) -> None:
+        """A guest or customer writing to a closed room reopened it (inside the message's own
+        transaction); the room's members hear it before the message. Dashboards get the
+        room's new state with the message's ``chat:room-updated``."""
+        await self.hub.publish_room_event(
+            room_id, events.ROOM_STATUS, {"roomId": room_id, "status": OPEN, "by": actor(principal)}
+        )
 
     async def _change_status(self, room: Room, status: str, principal: Principal) -> Room:
         by = actor(principal)

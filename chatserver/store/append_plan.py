@@ -19,6 +19,7 @@ from sqlalchemy import JSON, Boolean, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 
 from chatserver.chat.models import Message, NewMessage, Room, SenderType
+from chatserver.store.base import Prepare, Prepared
 from chatserver.store.models import MessageRow, RoomRow, WebhookEventRow
 from chatserver.webhooks.events import message_created
 
@@ -52,6 +53,8 @@ class Compiled:
 
 @dataclass(frozen=True)
 class AppendStatements:
+    get_room: Compiled  # FOR UPDATE where the dialect has it: the append will update the row anyway
+    reopen: Compiled
     find_by_client_id: Compiled
     allocate_for_staff: Compiled  # a visitor's message: one more unread for staff
     allocate_for_visitor: Compiled
@@ -65,12 +68,12 @@ class AppendStatements:
 def compile_statements(dialect: Dialect, *, positional: bool) -> AppendStatements:
     """``positional``: the driver takes ``$1``-style arguments in order (asyncpg); otherwise
     named parameters in a mapping (sqlite3)."""
-    from chatserver.store.sql import ALLOCATE_FOR_STAFF, ALLOCATE_FOR_VISITOR, FIND_BY_CLIENT_ID
+    from chatserver.store.sql import ALLOCATE_FOR_STAFF, ALLOCATE_FOR_VISITOR, FIND_BY_CLIENT_ID, GET_ROOM, REOPEN
 
     def one(statement: Any) -> Compiled:
         compiled = statement.compile(dialect=dialect)
         order = tuple(compiled.positiontup or ()) if positional else ()
-        literals = {name: value for name, value in compiled.params.items() if value is not None}
+        literals = {name: bind.value for name, bind in compiled.binds.items() if not bind.required and "%(" not in name}
         return Compiled(str(compiled), order, literals)
 
     def insert_all(table: Table) -> Any:
@@ -78,6 +81,8 @@ def compile_statements(dialect: Dialect, *, positional: bool) -> AppendStatement
         return insert(table).values({column.name: bindparam(column.name) for column in columns})
 
     return AppendStatements(
+        get_room=one(GET_ROOM.with_for_update()),
+        reopen=one(REOPEN),
         find_by_client_id=one(FIND_BY_CLIENT_ID),
         allocate_for_staff=one(ALLOCATE_FOR_STAFF),
         allocate_for_visitor=one(ALLOCATE_FOR_VISITOR),
@@ -119,6 +124,24 @@ def message_from(raw: Row) -> Message:
 
 def _same(value: Any) -> Any:
     return value
+
+
+class Refused(Exception):
+    """``prepare`` refused the append; ``cause`` is what it raised, for the caller."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def prepared(prepare: Prepare | None, new: NewMessage, room: Room | None) -> Prepared:
+    """Run ``prepare`` on the room read inside the transaction; without one, ``new`` as given."""
+    if prepare is None:
+        return Prepared(new)
+    try:
+        return prepare(room)
+    except Exception as exc:
+        raise Refused(exc) from exc
 
 
 def client_id_params(new: NewMessage) -> dict[str, Any]:

@@ -6,6 +6,7 @@ to compare and aggregate in SQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,6 +35,22 @@ class AppendResult:
     message: Message
     created: bool  # False when an earlier send with the same clientMsgId was found
     room: Room | None = None  # the room as updated by this append (when created)
+    reopened: bool = False  # the append reopened the closed room (``Prepared.reopen``)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What ``prepare`` decided, from the room as it is inside the append's transaction."""
+
+    message: NewMessage
+    reopen: bool = False  # set the room's status to open (a visitor writing to a closed room)
+
+
+# Called inside the append's transaction with the room's current row (None: no such room).
+# It checks access (raising refuses the append: nothing is written and its exception reaches
+# the caller) and returns the message to store. One read serves the access check, the
+# visitor's current name and the reopen rule, with no second transaction per send.
+Prepare = Callable[[Room | None], Prepared]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +86,7 @@ class RoomStore(Protocol):
 
 
 class MessageStore(Protocol):
-    async def append_message(self, new: NewMessage, now: int) -> AppendResult: ...
+    async def append_message(self, new: NewMessage, now: int, *, prepare: Prepare | None = None) -> AppendResult: ...
     async def list_messages(
         self, room_id: str, *, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[Message]: ...

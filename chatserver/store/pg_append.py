@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatserver.chat.models import NewMessage
 from chatserver.store import append_plan as plan
-from chatserver.store.base import AppendResult, StoreError
+from chatserver.store.base import AppendResult, Prepare, StoreError
 from chatserver.store.engine import asyncpg_settings
 
 # what means "the database failed", as opposed to a bug
@@ -100,10 +100,10 @@ class PgAppender:
         if pool is not None:
             await pool.close()
 
-    async def append(self, new: NewMessage, now: int) -> AppendResult:
+    async def append(self, new: NewMessage, now: int, prepare: Prepare | None = None) -> AppendResult:
         pool = await self._get_pool()
         try:
-            return await self._append(pool, new, now)
+            return await self._append(pool, new, now, prepare)
         except asyncpg.UniqueViolationError as exc:
             # two retries of one clientMsgId raced: the other one stored it
             existing = await self._existing_outside(pool, new)
@@ -111,19 +111,27 @@ class PgAppender:
                 raise StoreError("message could not be stored") from exc
             return existing
 
-    async def _append(self, pool: asyncpg.Pool, new: NewMessage, now: int) -> AppendResult:
+    async def _append(self, pool: asyncpg.Pool, new: NewMessage, now: int, prepare: Prepare | None) -> AppendResult:
         sql = statements()
         committing = False
         hooked = False
+        reopen = False
         try:
             async with pool.acquire() as conn:
                 transaction = conn.transaction()
                 await transaction.start()
                 try:
+                    if prepare is not None:
+                        get_room = sql.get_room
+                        current = await conn.fetchrow(get_room.sql, *get_room.args({"room_id": new.room_id}))
+                        decided = plan.prepared(prepare, new, None if current is None else plan.room_from(current))
+                        new, reopen = decided.message, decided.reopen
                     existing = await self._existing(conn, new)
                     if existing is not None:
                         await transaction.commit()
                         return existing
+                    if reopen:
+                        await conn.execute(sql.reopen.sql, *sql.reopen.args({"room_id": new.room_id}))
                     allocate = sql.allocate(new.sender_type.value)
                     params = plan.allocate_params(new, now, self._preview_chars)
                     updated = await conn.fetchrow(allocate.sql, *allocate.args(params))
@@ -149,7 +157,7 @@ class PgAppender:
             raise StoreError(f"database unavailable: {type(exc).__name__}", uncertain=committing) from exc
         if hooked and self.on_outbox is not None:
             self.on_outbox()
-        return AppendResult(message, created=True, room=plan.room_from(updated))
+        return AppendResult(message, created=True, room=plan.room_from(updated), reopened=reopen)
 
     async def _existing(self, conn: PoolConnectionProxy[asyncpg.Record], new: NewMessage) -> AppendResult | None:
         if new.client_msg_id is None:

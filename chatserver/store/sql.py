@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from chatserver.chat.bizmodels import RoomFilter
 from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, SenderType
-from chatserver.store.base import AppendResult, RoomPage, RoomQuotaExceeded, StoreError
+from chatserver.store.append_plan import Refused, prepared
+from chatserver.store.base import AppendResult, Prepare, RoomPage, RoomQuotaExceeded, StoreError
 from chatserver.store.business_sql import VISITOR_SENDERS, BusinessSqlMixin, room_filter_clauses
 from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow, WebhookEventRow
 from chatserver.store.outbox import WROTE, write_outbox
@@ -67,6 +68,7 @@ def _allocate_seq(unread: str) -> Any:
 ALLOCATE_FOR_STAFF = _allocate_seq("unread_by_staff")
 ALLOCATE_FOR_VISITOR = _allocate_seq("unread_by_visitor")
 INSERT_MESSAGE = insert(MESSAGES)
+REOPEN = update(ROOMS).where(ROOMS.c.id == bindparam("room_id")).values(status="open", closed_at=None)
 INSERT_OUTBOX = insert(WEBHOOK_EVENTS)
 
 
@@ -351,18 +353,20 @@ class SqlStore(BusinessSqlMixin):
         params = {"room_id": new.room_id, "sender_id": new.sender_id, "client_msg_id": new.client_msg_id}
         return (await conn.execute(FIND_BY_CLIENT_ID, params)).one_or_none()
 
-    async def append_message(self, new: NewMessage, now: int) -> AppendResult:
+    async def append_message(self, new: NewMessage, now: int, *, prepare: Prepare | None = None) -> AppendResult:
         """Allocate the next ``seq`` and insert in one transaction (the room row lock orders writers).
 
         A repeated ``clientMsgId`` from the same sender returns the stored message, found either
         before inserting or through the unique index when two retries race.
         """
-        if self._sqlite_writer is not None:
-            return await self._sqlite_writer.append(new, now)
-        if self._pg_appender is not None:
-            return await self._pg_appender.append(new, now)
         try:
-            return await self._append(new, now)
+            if self._sqlite_writer is not None:
+                return await self._sqlite_writer.append(new, now, prepare)
+            if self._pg_appender is not None:
+                return await self._pg_appender.append(new, now, prepare)
+            return await self._append(new, now, prepare)
+        except Refused as refused:
+            raise refused.cause from None
         except IntegrityError as exc:
             if new.client_msg_id is None:
                 raise StoreError("message could not be stored") from exc
@@ -372,16 +376,24 @@ class SqlStore(BusinessSqlMixin):
                 raise StoreError("message could not be stored") from exc
             return AppendResult(_message(existing), created=False)
 
-    async def _append(self, new: NewMessage, now: int) -> AppendResult:
+    async def _append(self, new: NewMessage, now: int, prepare: Prepare | None) -> AppendResult:
         """The hot path, in Core (no ORM session): look up the ``clientMsgId``, ``UPDATE rooms …
         RETURNING`` (which also says whether the business has a webhook), ``INSERT`` the message
         and, for a hooked business, its outbox event — all in one transaction."""
         wrote = False
+        reopened = False
         async with self._core_tx() as conn:
+            if prepare is not None:
+                current = (await conn.execute(GET_ROOM, {"room_id": new.room_id})).one_or_none()
+                decided = prepared(prepare, new, None if current is None else _room(current))
+                new = decided.message
+                reopened = decided.reopen
             if new.client_msg_id is not None:
                 existing = await self._find_by_client_id(conn, new)
                 if existing is not None:
                     return AppendResult(_message(existing), created=False)
+            if reopened:
+                await conn.execute(REOPEN, {"room_id": new.room_id})
             allocate = ALLOCATE_FOR_STAFF if new.sender_type.value in VISITOR_SENDERS else ALLOCATE_FOR_VISITOR
             params = {"room_id": new.room_id, "preview": new.content[:PREVIEW_CHARS], "now": now}
             updated = (await conn.execute(allocate, params)).one()
@@ -431,7 +443,7 @@ class SqlStore(BusinessSqlMixin):
                 wrote = True
         if wrote and self.on_outbox is not None:
             self.on_outbox()
-        return AppendResult(message, created=True, room=_room(updated))
+        return AppendResult(message, created=True, room=_room(updated), reopened=reopened)
 
     async def list_messages(
         self, room_id: str, *, before_seq: int | None, after_seq: int | None, limit: int

@@ -31,7 +31,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from chatserver.chat.models import NewMessage
 from chatserver.store import append_plan as plan
-from chatserver.store.base import AppendResult, StoreError
+from chatserver.store.base import AppendResult, Prepare, StoreError
 
 log = logging.getLogger("chatserver.store.sqlite_writer")
 
@@ -48,6 +48,7 @@ MAX_BATCH = 512
 class _Append:
     new: NewMessage
     now: int
+    prepare: Prepare | None
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[AppendResult]
     outcome: AppendResult | BaseException | None = None
@@ -83,10 +84,11 @@ class SqliteWriter:
         self.batches = 0  # transactions committed (for the benchmark's group-commit figure)
         self.appended = 0
 
-    async def append(self, new: NewMessage, now: int) -> AppendResult:
+    async def append(self, new: NewMessage, now: int, prepare: Prepare | None = None) -> AppendResult:
+        """``prepare`` runs on the writer thread, inside the transaction (it must only compute)."""
         self._ensure_started()
         loop = asyncio.get_running_loop()
-        job = _Append(new, now, loop, loop.create_future())
+        job = _Append(new, now, prepare, loop, loop.create_future())
         self._queue.put(job)
         return await job.future
 
@@ -196,6 +198,9 @@ class SqliteWriter:
         self._execute(conn, "SAVEPOINT append")
         try:
             job.outcome = self._insert(conn, job)
+        except plan.Refused as refused:
+            self._execute(conn, "ROLLBACK TO append")
+            job.outcome = refused
         except sqlite3.IntegrityError:
             self._execute(conn, "ROLLBACK TO append")
             job.outcome = self._existing(conn, job.new) or StoreError("message could not be stored")
@@ -217,9 +222,17 @@ class SqliteWriter:
 
     def _insert(self, conn: sqlite3.Connection, job: _Append) -> AppendResult:
         new, now = job.new, job.now
+        reopen = False
+        if job.prepare is not None:
+            get_room = statements().get_room
+            current = self._execute(conn, get_room.sql, get_room.named({"room_id": new.room_id})).fetchone()
+            decided = plan.prepared(job.prepare, new, None if current is None else plan.room_from(current))
+            new, reopen = decided.message, decided.reopen
         existing = self._existing(conn, new)
         if existing is not None:
             return existing
+        if reopen:
+            self._execute(conn, statements().reopen.sql, statements().reopen.named({"room_id": new.room_id}))
         allocate = statements().allocate(new.sender_type.value)
         params = allocate.named(plan.allocate_params(new, now, self._preview_chars))
         updated = self._execute(conn, allocate.sql, params).fetchone()
@@ -231,7 +244,7 @@ class SqliteWriter:
             outbox = plan.outbox_params(message, updated["business_id"], now)
             self._execute(conn, statements().insert_outbox.sql, outbox)
             job.hooked = True
-        return AppendResult(message, created=True, room=plan.room_from(updated))
+        return AppendResult(message, created=True, room=plan.room_from(updated), reopened=reopen)
 
     # seams: the fault tests replace these to fail a statement or the commit
 
