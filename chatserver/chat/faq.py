@@ -32,7 +32,8 @@ _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 def normalize(text: str) -> str:
     """Lower-case, accents stripped, punctuation to spaces, spaces collapsed."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # ASCII has no combining marks: skip the per-character pass (most messages, every send)
+    bare = decomposed if decomposed.isascii() else "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(_NON_WORD.sub(" ", bare).split())
 
 
@@ -65,13 +66,14 @@ def score(faq: Faq, text: str) -> float:
 def best_match(message: str, faqs: Iterable[Faq], threshold: float) -> FaqMatch | None:
     """The enabled FAQ that best answers ``message``; ``None`` below ``threshold``.
     Ties go to the FAQ created first."""
+    enabled = [faq for faq in faqs if faq.enabled]
+    if not enabled:
+        return None
     text = normalize(message)
     if not text:
         return None
     found: FaqMatch | None = None
-    for faq in faqs:
-        if not faq.enabled:
-            continue
+    for faq in enabled:
         value = score(faq, text)
         if value >= threshold and (found is None or value > found.score):
             found = FaqMatch(faq, value)

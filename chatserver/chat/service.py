@@ -58,7 +58,7 @@ class ChatService:
         self.clock = clock
         # business features: staff workflow, conversions, automation (issue 4)
         self.presence: Presence = presence if presence is not None else MemoryPresence()
-        self.notifier = Notifier(hub)
+        self.notifier = Notifier(hub, clock=clock)
         self.workflow = Workflow(store=store, hub=hub, notifier=self.notifier, clock=clock)
         self.contacts = Contacts(store=store, notifier=self.notifier, clock=clock)
         # what automation reads per visitor message, cached per business; BusinessAdmin (wired
@@ -282,7 +282,7 @@ class ChatService:
                 # stored is what counts: members catch up from the store when the broker returns
                 log.exception("message %s stored but not published", result.message.id)
             if result.room is not None:
-                await self.notifier.room_updated(result.room)
+                await self.notifier.message_activity(result.room)
         return result
 
 
