@@ -12,6 +12,7 @@ from typing import Any
 
 from chatserver import __version__
 from chatserver.config import SETTINGS, ConfigError, Settings, add_setting_flags, load_settings
+from chatserver.eventloop import run_loop
 
 log = logging.getLogger("chatserver")
 
@@ -130,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             from chatserver.server import serve
 
-            return asyncio.run(serve(settings))
+            return run_loop(serve(settings), settings.event_loop)
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
         if args.command == "business":

@@ -80,6 +80,13 @@ def _redis_url(raw: str) -> str:
     return raw
 
 
+def _event_loop(raw: str) -> str:
+    loop = raw.lower()
+    if loop not in {"auto", "uvloop", "asyncio"}:
+        raise ValueError("must be one of auto, uvloop, asyncio")
+    return loop
+
+
 def _log_level(raw: str) -> str:
     level = raw.upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -118,6 +125,13 @@ SETTINGS: tuple[Spec, ...] = (
     Spec("history_page", "HISTORY_PAGE_SIZE", 50, "messages returned by join and history by default", _positive_int),
     Spec("ping_interval", "WS_PING_INTERVAL", 25, "seconds between server pings; 0 disables", _non_negative_int),
     Spec("log_level", "LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR", _log_level),
+    Spec(
+        "event_loop",
+        "EVENT_LOOP",
+        "auto",
+        "auto (uvloop where it is installed, else asyncio's), uvloop, or asyncio",
+        _event_loop,
+    ),
     # business features (issue 4)
     Spec("faq_match_threshold", "FAQ_MATCH_THRESHOLD", 80, "FAQ match score needed to answer, 0-100", _percent),
     Spec(
@@ -241,6 +255,7 @@ class Settings:
     history_page: int = 50
     ping_interval: int = 25
     log_level: str = "INFO"
+    event_loop: str = "auto"
     faq_match_threshold: int = 80
     automation_cache_ttl: int = 5000
     guest_sweep_interval: int = 60

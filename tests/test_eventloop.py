@@ -1,0 +1,27 @@
+"""EVENT_LOOP: uvloop by default where installed, asyncio's loop on request."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from chatserver.config import ConfigError, load_settings
+from chatserver.eventloop import chosen_loop, run_loop
+
+
+async def _loop_module() -> str:
+    return type(asyncio.get_running_loop()).__module__
+
+
+def test_auto_prefers_uvloop_and_asyncio_is_honoured():
+    assert chosen_loop("auto") == "uvloop"  # a dependency of the package on this platform
+    assert run_loop(_loop_module(), "auto").startswith("uvloop")
+    assert chosen_loop("asyncio") == "asyncio"
+    assert run_loop(_loop_module(), "asyncio").startswith("asyncio")
+
+
+def test_event_loop_setting_is_validated():
+    assert load_settings({"EVENT_LOOP": "AsyncIO"}).event_loop == "asyncio"
+    with pytest.raises(ConfigError):
+        load_settings({"EVENT_LOOP": "trio"})
