@@ -85,9 +85,7 @@ class Database:
         store = make_store(load_settings(self.env()))
         try:
             await migrate.upgrade(store.engine)
-            return [
-                (await store.create_business(f"Bench {i}", now_ms())).id for i in range(1 + self.extra_businesses)
-            ]
+            return [(await store.create_business(f"Bench {i}", now_ms())).id for i in range(1 + self.extra_businesses)]
         finally:
             await store.close()
 
