@@ -21,6 +21,7 @@ from sqlalchemy.engine import Dialect
 from chatserver.chat.models import Message, NewMessage, Room, SenderType
 from chatserver.store.base import Prepare, Prepared
 from chatserver.store.models import MessageRow, RoomRow, WebhookEventRow
+from chatserver.store.outbox import outbox_row
 from chatserver.webhooks.events import message_created
 
 ROOMS = cast(Table, RoomRow.__table__)
@@ -186,13 +187,4 @@ def message_params(message: Message) -> dict[str, Any]:
 
 def outbox_params(message: Message, business_id: str, now: int) -> dict[str, Any]:
     """The ``message.created`` webhook event's row."""
-    event = message_created(message, business_id, now)
-    return {
-        "id": event.id,
-        "business_id": event.business_id,
-        "type": event.type.value,
-        "order_key": event.order_key,
-        "body": event.body,
-        "created_at": event.created_at,
-        "dispatched_at": None,
-    }
+    return outbox_row(message_created(message, business_id, now))

@@ -14,6 +14,7 @@ so a business without webhooks pays no extra statement and no cache can go stale
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,19 @@ def has_webhook_column() -> ColumnElement[bool]:
     """``EXISTS`` a webhook of the room's business, for a statement on ``rooms`` (an UPDATE's
     RETURNING): the per-message check rides on the message's own UPDATE."""
     return exists().where(WebhookRow.business_id == RoomRow.business_id).label("hooked")
+
+
+def outbox_row(event: OutboxEvent) -> dict[str, Any]:
+    """The ``webhook_events`` row of an event, not yet dispatched."""
+    return {
+        "id": event.id,
+        "business_id": event.business_id,
+        "type": event.type.value,
+        "order_key": event.order_key,
+        "body": event.body,
+        "created_at": event.created_at,
+        "dispatched_at": None,
+    }
 
 
 async def write_outbox(session: AsyncSession, events: Sequence[OutboxEvent], *, hooked: bool | None = None) -> bool:
@@ -49,19 +63,7 @@ async def write_outbox(session: AsyncSession, events: Sequence[OutboxEvent], *, 
             .scalars()
             .all()
         )
-    rows = [
-        {
-            "id": event.id,
-            "business_id": event.business_id,
-            "type": event.type.value,
-            "order_key": event.order_key,
-            "body": event.body,
-            "created_at": event.created_at,
-            "dispatched_at": None,
-        }
-        for event in events
-        if event.business_id in with_webhooks
-    ]
+    rows = [outbox_row(event) for event in events if event.business_id in with_webhooks]
     if not rows:
         return False
     await session.execute(insert(WebhookEventRow), rows)

@@ -8,20 +8,20 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Boolean, Row, Table, bindparam, func, insert, literal_column, or_, select, text, update
+from sqlalchemy import Boolean, Row, Table, bindparam, func, literal_column, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from chatserver.chat.bizmodels import RoomFilter
 from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, SenderType
-from chatserver.store.append_plan import Refused, prepared
+from chatserver.store.append_plan import Refused
 from chatserver.store.base import AppendResult, Prepare, RoomPage, RoomQuotaExceeded, StoreError
-from chatserver.store.business_sql import VISITOR_SENDERS, BusinessSqlMixin, room_filter_clauses
-from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow, WebhookEventRow
+from chatserver.store.business_sql import BusinessSqlMixin, room_filter_clauses
+from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow
 from chatserver.store.outbox import WROTE, write_outbox
 from chatserver.store.sqlite_writer import SqliteWriter
-from chatserver.webhooks.events import message_created, room_created
+from chatserver.webhooks.events import room_created
 
 if TYPE_CHECKING:
     from chatserver.store.pg_append import PgAppender
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 PREVIEW_CHARS = 200
 ROOMS = cast(Table, RoomRow.__table__)
 MESSAGES = cast(Table, MessageRow.__table__)
-WEBHOOK_EVENTS = cast(Table, WebhookEventRow.__table__)
 # whether the room's business has a webhook, read in the same statement that allocates the seq.
 # Written out: SQLAlchemy renders RETURNING columns unqualified on SQLite, which turned the
 # correlation into ``business_id = business_id`` inside the subquery (true for every room as
@@ -67,9 +66,7 @@ def _allocate_seq(unread: str) -> Any:
 # unread counters per side: staff have unread visitor messages, visitors staff and system ones
 ALLOCATE_FOR_STAFF = _allocate_seq("unread_by_staff")
 ALLOCATE_FOR_VISITOR = _allocate_seq("unread_by_visitor")
-INSERT_MESSAGE = insert(MESSAGES)
 REOPEN = update(ROOMS).where(ROOMS.c.id == bindparam("room_id")).values(status="open", closed_at=None)
-INSERT_OUTBOX = insert(WEBHOOK_EVENTS)
 
 
 def new_id() -> str:
@@ -159,8 +156,7 @@ class SqlStore(BusinessSqlMixin):
         self.on_outbox = on_outbox  # called after a commit that wrote webhook events (wakes the worker)
         # the send path bypasses SQLAlchemy at run time (append_plan.py): on a SQLite file a
         # writer thread with group commit, on PostgreSQL asyncpg directly
-        self._sqlite_writer = _sqlite_writer(engine, self._outbox_written)
-        self._pg_appender = _pg_appender(engine, self._outbox_written)
+        self._appender: SqliteWriter | PgAppender = _appender(engine, self._outbox_written)
 
     def _outbox_written(self) -> None:
         if self.on_outbox is not None:
@@ -201,10 +197,7 @@ class SqlStore(BusinessSqlMixin):
             await session.execute(text("SELECT 1"))
 
     async def close(self) -> None:
-        if self._sqlite_writer is not None:
-            await self._sqlite_writer.close()
-        if self._pg_appender is not None:
-            await self._pg_appender.close()
+        await self._appender.close()
         await self.engine.dispose()
 
     # businesses
@@ -349,101 +342,17 @@ class SqlStore(BusinessSqlMixin):
 
     # messages
 
-    async def _find_by_client_id(self, conn: AsyncConnection, new: NewMessage) -> Row[Any] | None:
-        params = {"room_id": new.room_id, "sender_id": new.sender_id, "client_msg_id": new.client_msg_id}
-        return (await conn.execute(FIND_BY_CLIENT_ID, params)).one_or_none()
-
     async def append_message(self, new: NewMessage, now: int, *, prepare: Prepare | None = None) -> AppendResult:
         """Allocate the next ``seq`` and insert in one transaction (the room row lock orders writers).
 
         A repeated ``clientMsgId`` from the same sender returns the stored message, found either
-        before inserting or through the unique index when two retries race.
+        before inserting or through the unique index when two retries race. Run on the driver
+        directly (``append_plan.py``): SQLite's writer thread or PostgreSQL's asyncpg pool.
         """
         try:
-            if self._sqlite_writer is not None:
-                return await self._sqlite_writer.append(new, now, prepare)
-            if self._pg_appender is not None:
-                return await self._pg_appender.append(new, now, prepare)
-            return await self._append(new, now, prepare)
+            return await self._appender.append(new, now, prepare)
         except Refused as refused:
             raise refused.cause from None
-        except IntegrityError as exc:
-            if new.client_msg_id is None:
-                raise StoreError("message could not be stored") from exc
-            async with self._core_tx() as conn:
-                existing = await self._find_by_client_id(conn, new)
-            if existing is None:
-                raise StoreError("message could not be stored") from exc
-            return AppendResult(_message(existing), created=False)
-
-    async def _append(self, new: NewMessage, now: int, prepare: Prepare | None) -> AppendResult:
-        """The hot path, in Core (no ORM session): look up the ``clientMsgId``, ``UPDATE rooms …
-        RETURNING`` (which also says whether the business has a webhook), ``INSERT`` the message
-        and, for a hooked business, its outbox event — all in one transaction."""
-        wrote = False
-        reopened = False
-        async with self._core_tx() as conn:
-            if prepare is not None:
-                current = (await conn.execute(GET_ROOM, {"room_id": new.room_id})).one_or_none()
-                decided = prepared(prepare, new, None if current is None else _room(current))
-                new = decided.message
-                reopened = decided.reopen
-            if new.client_msg_id is not None:
-                existing = await self._find_by_client_id(conn, new)
-                if existing is not None:
-                    return AppendResult(_message(existing), created=False)
-            if reopened:
-                await conn.execute(REOPEN, {"room_id": new.room_id})
-            allocate = ALLOCATE_FOR_STAFF if new.sender_type.value in VISITOR_SENDERS else ALLOCATE_FOR_VISITOR
-            params = {"room_id": new.room_id, "preview": new.content[:PREVIEW_CHARS], "now": now}
-            updated = (await conn.execute(allocate, params)).one()
-            message = Message(
-                id=new_id(),
-                room_id=new.room_id,
-                seq=updated.last_seq,
-                sender_id=new.sender_id,
-                sender_type=new.sender_type,
-                sender_name=new.sender_name,
-                is_guest=new.is_guest,
-                content=new.content,
-                created_at=now,
-                client_msg_id=new.client_msg_id,
-                faq_id=new.faq_id,
-            )
-            await conn.execute(
-                INSERT_MESSAGE,
-                dict(
-                    id=message.id,
-                    room_id=message.room_id,
-                    seq=message.seq,
-                    sender_id=message.sender_id,
-                    sender_type=message.sender_type.value,
-                    sender_name=message.sender_name,
-                    is_guest=message.is_guest,
-                    content=message.content,
-                    created_at=now,
-                    client_msg_id=message.client_msg_id,
-                    faq_id=message.faq_id,
-                ),
-            )
-            if updated.hooked:
-                event = message_created(message, updated.business_id, now)
-                await conn.execute(
-                    INSERT_OUTBOX,
-                    dict(
-                        id=event.id,
-                        business_id=event.business_id,
-                        type=event.type.value,
-                        order_key=event.order_key,
-                        body=event.body,
-                        created_at=event.created_at,
-                        dispatched_at=None,
-                    ),
-                )
-                wrote = True
-        if wrote and self.on_outbox is not None:
-            self.on_outbox()
-        return AppendResult(message, created=True, room=_room(updated), reopened=reopened)
 
     async def list_messages(
         self, room_id: str, *, before_seq: int | None, after_seq: int | None, limit: int
@@ -465,17 +374,12 @@ class SqlStore(BusinessSqlMixin):
         return messages
 
 
-def _sqlite_writer(engine: AsyncEngine, on_outbox: Callable[[], None]) -> SqliteWriter | None:
-    """A writer for a SQLite file (an in-memory database cannot be shared with a second connection)."""
+def _appender(engine: AsyncEngine, on_outbox: Callable[[], None]) -> SqliteWriter | PgAppender:
     url = engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    return SqliteWriter(url.database, new_id=new_id, preview_chars=PREVIEW_CHARS, on_outbox=on_outbox)
-
-
-def _pg_appender(engine: AsyncEngine, on_outbox: Callable[[], None]) -> PgAppender | None:
-    if engine.url.get_backend_name() != "postgresql":
-        return None
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise ValueError("SQLite needs a database file (the writer thread opens its own connection)")
+        return SqliteWriter(url.database, new_id=new_id, preview_chars=PREVIEW_CHARS, on_outbox=on_outbox)
     from chatserver.store.pg_append import PgAppender  # asyncpg is the postgres extra
 
     return PgAppender.for_engine(engine, new_id=new_id, preview_chars=PREVIEW_CHARS, on_outbox=on_outbox)

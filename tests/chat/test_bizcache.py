@@ -138,8 +138,33 @@ async def test_after_the_ttl_the_next_message_reloads(store, clock, automation):
     await bot.on_visitor_message(GUEST, ROOM, visitor_message(2, "canada?"))
     assert posted == [] and store.total == 3
     clock.now += 1
+    # stale now: this message is answered from the old entry while the reload runs behind it
     await bot.on_visitor_message(GUEST, ROOM, visitor_message(3, "canada?"))
+    assert posted == []
+    await asyncio.sleep(0.01)
+    assert store.total == 6
+    await bot.on_visitor_message(GUEST, ROOM, visitor_message(4, "canada?"))
     assert store.total == 6 and [p.content for p in posted] == ["We ship to Canada."]
+
+
+async def test_an_entry_older_than_twice_the_ttl_is_loaded_before_answering(store, clock, automation):
+    bot, posted = automation
+    await bot.on_visitor_message(GUEST, ROOM, visitor_message(1, "canada?"))
+    store.faqs = [faq("We ship to Canada.", "canada")]
+    clock.now += 2 * TTL
+    await bot.on_visitor_message(GUEST, ROOM, visitor_message(2, "canada?"))
+    assert store.total == 6 and [p.content for p in posted] == ["We ship to Canada."]
+
+
+async def test_a_failed_background_reload_drops_the_stale_entry(store, clock, cache):
+    await cache.get("b1")
+    clock.now += TTL
+    store.settings = {"greeting": {"enabled": "yes"}}  # invalid: parse_settings refuses it
+    await cache.get("b1")  # stale answer; the reload behind it fails
+    await asyncio.sleep(0.01)
+    assert len(cache) == 0
+    with pytest.raises(Exception):  # noqa: B017 - whatever the load raised reaches the caller
+        await cache.get("b1")
 
 
 async def test_invalidate_drops_the_entry(store, cache, automation):

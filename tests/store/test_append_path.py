@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from chatserver.chat.clock import now_ms
 from chatserver.chat.models import NewMessage, SenderType
 from chatserver.store.models import MessageRow, WebhookEventRow
+from chatserver.store.sqlite_writer import SqliteWriter
 from chatserver.store.webhooks import SqlWebhookStore
 from chatserver.webhooks.models import Webhook
 from tests.store.test_sql_store import _msg, _room
@@ -38,8 +39,8 @@ async def test_a_burst_is_stored_in_few_transactions_with_gap_free_seqs(runtime,
         assert last.room is not None and last.room.last_seq == 50 and last.room.unread_by_staff == 50
     assert await _count(runtime, select(func.count()).select_from(MessageRow)) == 200
     if backend == "sqlite":
-        writer = store._sqlite_writer
-        assert writer is not None and writer.appended == 200
+        writer = store._appender
+        assert isinstance(writer, SqliteWriter) and writer.appended == 200
         assert writer.batches < 200  # group commit: appends waiting during a commit share the next one
 
 
@@ -84,3 +85,31 @@ async def test_unknown_room_is_refused_and_nothing_stored(runtime):
     with pytest.raises(StoreError):
         await runtime.store.append_message(_msg("no-such-room-000000000000", "x"), now_ms())
     assert await _count(runtime, select(func.count()).select_from(MessageRow)) == 0
+
+
+async def test_a_refused_append_stores_nothing_and_its_batch_neighbours_are_stored(runtime, business):
+    from chatserver.chat.models import Room
+    from chatserver.store.base import Prepared
+
+    room = await runtime.store.create_room(_room(business), now_ms())
+
+    class Refusal(Exception):
+        pass
+
+    def refuse(_room: Room | None) -> Prepared:
+        raise Refusal("not yours")
+
+    def missing(current: Room | None) -> Prepared:
+        assert current is None
+        raise Refusal("no such room")
+
+    sends = [runtime.store.append_message(_msg(room.id, f"ok {i}", f"ok{i}"), now_ms()) for i in range(5)]
+    sends.insert(2, runtime.store.append_message(_msg(room.id, "refused", "r"), now_ms(), prepare=refuse))
+    sends.append(runtime.store.append_message(_msg("nope-000000000000000000", "x"), now_ms(), prepare=missing))
+    results = await asyncio.gather(*sends, return_exceptions=True)
+    assert [type(r).__name__ for r in results] == ["AppendResult"] * 2 + ["Refusal"] + ["AppendResult"] * 3 + [
+        "Refusal"
+    ]
+    stored = await runtime.store.list_messages(room.id, before_seq=None, after_seq=None, limit=10)
+    assert sorted(m.content for m in stored) == [f"ok {i}" for i in range(5)]  # PostgreSQL: commit order
+    assert [m.seq for m in stored] == [1, 2, 3, 4, 5]
