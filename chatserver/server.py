@@ -11,6 +11,7 @@ presence and database are released; the process exits 0. Every wait is bounded b
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from typing import Any
@@ -36,6 +37,22 @@ def http_server_options(settings: Settings) -> dict[str, Any]:
     return {"xheaders": settings.trust_proxy_headers, "max_body_size": 1024 * 1024}
 
 
+GC_GEN0_THRESHOLD = 20_000  # CPython's default is 700
+
+
+def tune_gc() -> None:
+    """Shorter, rarer garbage-collector pauses once the server is up.
+
+    What exists at startup (modules, the application) lives as long as the process: frozen, full
+    collections no longer walk it. A higher first-generation threshold makes collections of
+    young objects (each message allocates a few hundred) rarer. Under the benchmark's load this
+    took the p99 latency at 1,000 msg/s from 25–140 ms (full collections of 50–100 ms) to
+    17–33 ms (docs/performance.md)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_GEN0_THRESHOLD, 20, 20)
+
+
 async def serve(settings: Settings) -> int:
     if settings.uses_dev_secret:
         log.warning("JWT_SECRET is not set: using the insecure development secret; set it in production")
@@ -44,6 +61,7 @@ async def serve(settings: Settings) -> int:
     app = make_app(runtime, connections=connections)
     server = HTTPServer(app, **http_server_options(settings))
     server.listen(settings.port, settings.host or None, backlog=LISTEN_BACKLOG)
+    tune_gc()
     log.info("chatserver %s listening on %s:%d", runtime.instance_id, settings.host or "*", settings.port)
 
     stop = asyncio.Event()

@@ -1,4 +1,4 @@
-"""EVENT_LOOP: uvloop by default where installed, asyncio's loop on request."""
+"""EVENT_LOOP (uvloop by default where installed) and the garbage-collector tuning of `serve`."""
 
 from __future__ import annotations
 
@@ -25,3 +25,17 @@ def test_event_loop_setting_is_validated():
     assert load_settings({"EVENT_LOOP": "AsyncIO"}).event_loop == "asyncio"
     with pytest.raises(ConfigError):
         load_settings({"EVENT_LOOP": "trio"})
+
+
+def test_tune_gc_freezes_startup_objects_and_raises_the_first_threshold():
+    import gc
+
+    from chatserver.server import GC_GEN0_THRESHOLD, tune_gc
+
+    before = gc.get_threshold()
+    try:
+        tune_gc()
+        assert gc.get_threshold()[0] == GC_GEN0_THRESHOLD and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
