@@ -63,6 +63,7 @@ class Runtime:
     async def close(self) -> None:
         await self.sweeper.stop()
         await self.gateway.wait_closed()
+        await self.service.wait_background()
         if self.webhook_worker is not None:
             await self.webhook_worker.stop()
         await self.presence.close()

@@ -5,6 +5,7 @@ Every rule about who may do what lives here; transports only call these methods.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, replace
 from functools import partial
@@ -74,6 +75,7 @@ class ChatService:
             default_threshold=settings.faq_match_threshold,
         )
         self.telemetry: Telemetry = telemetry or NoTelemetry()
+        self._background: set[asyncio.Future[None]] = set()
 
     # guests
 
@@ -106,13 +108,30 @@ class ChatService:
                 retry_after_ms=decision.retry_after_ms,
             )
 
-    async def touch_guest(self, principal: Principal, last_touch: int) -> int:
-        """Record guest activity at most once a minute; returns the time of the last write."""
+    def touch_guest(self, principal: Principal, last_touch: int) -> int:
+        """Record guest activity at most once a minute; returns the time of the last mark.
+
+        The write runs behind the send, not in it: it is a best-effort activity mark (it only
+        delays the session's expiry), and a wave of guests due at once (all who connected
+        together) would otherwise queue on the database and hold their acknowledgements."""
         now = self.clock()
         if principal.is_guest and now - last_touch >= GUEST_TOUCH_EVERY_MS:
-            await self.store.touch_guest(principal.user_id, now)
+            task = asyncio.ensure_future(self._touch(principal.user_id, now))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
             return now
         return last_touch
+
+    async def _touch(self, guest_id: str, now: int) -> None:
+        try:
+            await self.store.touch_guest(guest_id, now)
+        except StoreError as exc:
+            log.warning("guest activity not recorded: %s", exc)
+
+    async def wait_background(self) -> None:
+        """Until the activity marks under way are written (shutdown, tests)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
 
     def session_expires_at(self, last_seen_at: int) -> int:
         return last_seen_at + self.settings.guest_session_timeout
