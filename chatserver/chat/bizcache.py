@@ -12,6 +12,11 @@ the database every ``ttl_ms`` — and businesses loaded together expire together
 single connection those reloads queued behind each other and held acknowledgements for
 hundreds of milliseconds (the benchmark's p99). Older entries (a quiet business) are loaded
 before answering.
+
+An entry used within the last ``keep_warm_ms`` is also reloaded in the background every
+``ttl_ms`` whether or not messages arrive: a business that pauses for a few seconds does not
+find its entry two TTLs old and wait for a load — and when many businesses were loaded together
+(a restart, the benchmark's steps), their reloads do not all land on one message each at once.
 """
 
 from __future__ import annotations
@@ -27,12 +32,14 @@ from chatserver.chat.clock import Clock
 V = TypeVar("V")
 
 DEFAULT_MAX_ENTRIES = 4096
+DEFAULT_KEEP_WARM_MS = 60_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Entry(Generic[V]):
     value: V
     loaded_at: int  # ms, taken when the load started: a write committed during it is not hidden
+    used_at: int
 
 
 class BusinessCache(Generic[V]):
@@ -46,11 +53,13 @@ class BusinessCache(Generic[V]):
         clock: Clock,
         ttl_ms: int,
         max_entries: int = DEFAULT_MAX_ENTRIES,
+        keep_warm_ms: int = DEFAULT_KEEP_WARM_MS,
     ) -> None:
         self._load = load
         self._clock = clock
         self.ttl_ms = ttl_ms
         self.max_entries = max_entries
+        self.keep_warm_ms = keep_warm_ms
         self._entries: OrderedDict[str, _Entry[V]] = OrderedDict()
         self._loading: dict[str, asyncio.Task[V]] = {}
 
@@ -64,6 +73,7 @@ class BusinessCache(Generic[V]):
         entry = self._entries.get(business_id)
         if entry is not None:
             age = now - entry.loaded_at
+            entry.used_at = now
             if 0 <= age < self.ttl_ms:
                 self._entries.move_to_end(business_id)
                 return entry.value
@@ -101,11 +111,22 @@ class BusinessCache(Generic[V]):
             if current:
                 del self._loading[business_id]
         if current:
-            self._entries[business_id] = _Entry(value, started)
+            previous = self._entries.get(business_id)
+            self._entries[business_id] = _Entry(value, started, previous.used_at if previous else started)
             self._entries.move_to_end(business_id)
+            asyncio.get_running_loop().call_later(self.ttl_ms / 1000, self._keep_warm, business_id)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
         return value
+
+    def _keep_warm(self, business_id: str) -> None:
+        """A TTL after a load: reload behind the scenes if the business was used lately."""
+        entry = self._entries.get(business_id)
+        if entry is None or business_id in self._loading:
+            return
+        now = self._clock()
+        if now - entry.used_at < self.keep_warm_ms:
+            self._start_load(business_id, now)
 
 
 def _consume_exception(task: asyncio.Task[object]) -> None:

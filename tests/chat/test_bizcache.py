@@ -236,3 +236,17 @@ async def test_size_is_bounded_and_the_least_recently_used_goes_first(store, clo
     assert store.calls["settings"] == 3
     await cache.get("b")
     assert store.calls["settings"] == 4
+
+
+async def test_an_entry_used_lately_is_reloaded_every_ttl_without_waiting_for_a_message(store, clock):
+    ttl_ms = 40
+    cache = BusinessCache(
+        load=lambda business_id: load_config(store, business_id), clock=clock, ttl_ms=ttl_ms, keep_warm_ms=1_000
+    )
+    await cache.get("b1")
+    assert store.total == 3
+    await asyncio.sleep(ttl_ms * 1.5 / 1000)  # one TTL later (real time): reloaded behind the scenes
+    assert store.total == 6
+    clock.now += 2_000  # not used for longer than keep_warm_ms: the next timer lets it go cold
+    await asyncio.sleep(ttl_ms * 2 / 1000)
+    assert store.total == 6
