@@ -15,19 +15,52 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Protocol, cast
 
-from sqlalchemy import JSON, Boolean, Table, bindparam, insert
+from sqlalchemy import JSON, Boolean, Table, bindparam, insert, select, update
 from sqlalchemy.engine import Dialect
 
-from chatserver.chat.models import Message, NewMessage, Room, SenderType
+from chatserver.chat.models import Message, NewMessage, Room
 from chatserver.store.base import Prepare, Prepared
+from chatserver.store.business_sql import VISITOR_SENDERS
 from chatserver.store.models import MessageRow, RoomRow, WebhookEventRow
-from chatserver.store.outbox import outbox_row
+from chatserver.store.outbox import has_webhook_column, outbox_row
 from chatserver.webhooks.events import message_created
 
 ROOMS = cast(Table, RoomRow.__table__)
 MESSAGES = cast(Table, MessageRow.__table__)
 WEBHOOK_EVENTS = cast(Table, WebhookEventRow.__table__)
-VISITOR_SENDERS = frozenset({SenderType.GUEST.value, SenderType.CUSTOMER.value})
+
+# the send path's statements, built once (building one costs more Python than running it on SQLite)
+GET_ROOM = select(ROOMS).where(ROOMS.c.id == bindparam("room_id"))
+FIND_BY_CLIENT_ID = select(MESSAGES).where(
+    MESSAGES.c.room_id == bindparam("room_id"),
+    MESSAGES.c.sender_id == bindparam("sender_id"),
+    MESSAGES.c.client_msg_id == bindparam("client_msg_id"),
+)
+REOPEN = update(ROOMS).where(ROOMS.c.id == bindparam("room_id")).values(status="open", closed_at=None)
+
+
+def _allocate_seq(unread: str) -> Any:
+    """``UPDATE rooms … RETURNING``: the next seq, the preview, one more unread on ``unread``'s
+    side, and whether the business has a webhook (read in the statement that allocates the seq)."""
+    return (
+        update(ROOMS)
+        .where(ROOMS.c.id == bindparam("room_id"))
+        .values(
+            {
+                "last_seq": ROOMS.c.last_seq + 1,
+                "last_message": bindparam("preview"),
+                "last_message_at": bindparam("now"),
+                "activity_at": bindparam("now"),
+                unread: ROOMS.c[unread] + 1,
+            }
+        )
+        .returning(*ROOMS.c, has_webhook_column())
+    )
+
+
+# unread counters per side: staff have unread visitor messages, visitors staff and system ones
+ALLOCATE_FOR_STAFF = _allocate_seq("unread_by_staff")
+ALLOCATE_FOR_VISITOR = _allocate_seq("unread_by_visitor")
 
 
 class Row(Protocol):
@@ -69,7 +102,6 @@ class AppendStatements:
 def compile_statements(dialect: Dialect, *, positional: bool) -> AppendStatements:
     """``positional``: the driver takes ``$1``-style arguments in order (asyncpg); otherwise
     named parameters in a mapping (sqlite3)."""
-    from chatserver.store.sql import ALLOCATE_FOR_STAFF, ALLOCATE_FOR_VISITOR, FIND_BY_CLIENT_ID, GET_ROOM, REOPEN
 
     def one(statement: Any) -> Compiled:
         compiled = statement.compile(dialect=dialect)

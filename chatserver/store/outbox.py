@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, insert, select
+from sqlalchemy import Boolean, ColumnElement, insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatserver.store.models import RoomRow, WebhookEventRow, WebhookRow
+from chatserver.store.models import WebhookEventRow, WebhookRow
 from chatserver.webhooks.events import OutboxEvent
 
 WROTE = "chatserver.outbox.wrote"  # session.info flag: the transaction added outbox rows
@@ -27,8 +27,14 @@ WROTE = "chatserver.outbox.wrote"  # session.info flag: the transaction added ou
 
 def has_webhook_column() -> ColumnElement[bool]:
     """``EXISTS`` a webhook of the room's business, for a statement on ``rooms`` (an UPDATE's
-    RETURNING): the per-message check rides on the message's own UPDATE."""
-    return exists().where(WebhookRow.business_id == RoomRow.business_id).label("hooked")
+    RETURNING): the per-message check rides on the message's own UPDATE.
+
+    Written out: SQLAlchemy renders RETURNING columns unqualified on SQLite, which turned the
+    correlation into ``business_id = business_id`` inside the subquery (true for every room as
+    soon as any business had a webhook)."""
+    return literal_column(
+        "EXISTS (SELECT 1 FROM webhooks WHERE webhooks.business_id = rooms.business_id)", Boolean
+    ).label("hooked")
 
 
 def outbox_row(event: OutboxEvent) -> dict[str, Any]:

@@ -6,16 +6,16 @@ import base64
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, Row, Table, bindparam, func, literal_column, or_, select, text, update
+from sqlalchemy import Row, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from chatserver.chat.bizmodels import RoomFilter
 from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, SenderType
-from chatserver.store.append_plan import Refused
+from chatserver.store.append_plan import GET_ROOM, Refused
 from chatserver.store.base import AppendResult, Prepare, RoomPage, RoomQuotaExceeded, StoreError
 from chatserver.store.business_sql import BusinessSqlMixin, room_filter_clauses
 from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow
@@ -27,46 +27,6 @@ if TYPE_CHECKING:
     from chatserver.store.pg_append import PgAppender
 
 PREVIEW_CHARS = 200
-ROOMS = cast(Table, RoomRow.__table__)
-MESSAGES = cast(Table, MessageRow.__table__)
-# whether the room's business has a webhook, read in the same statement that allocates the seq.
-# Written out: SQLAlchemy renders RETURNING columns unqualified on SQLite, which turned the
-# correlation into ``business_id = business_id`` inside the subquery (true for every room as
-# soon as any business had a webhook).
-HOOKED = literal_column(
-    "EXISTS (SELECT 1 FROM webhooks WHERE webhooks.business_id = rooms.business_id)", Boolean
-).label("hooked")
-# the send path's statements, built once (building one costs more Python than running it on SQLite)
-GET_ROOM = select(ROOMS).where(ROOMS.c.id == bindparam("room_id"))
-FIND_BY_CLIENT_ID = select(MESSAGES).where(
-    MESSAGES.c.room_id == bindparam("room_id"),
-    MESSAGES.c.sender_id == bindparam("sender_id"),
-    MESSAGES.c.client_msg_id == bindparam("client_msg_id"),
-)
-
-
-def _allocate_seq(unread: str) -> Any:
-    """``UPDATE rooms … RETURNING``: the next seq, the preview, one more unread on ``unread``'s side."""
-    return (
-        update(ROOMS)
-        .where(ROOMS.c.id == bindparam("room_id"))
-        .values(
-            {
-                "last_seq": ROOMS.c.last_seq + 1,
-                "last_message": bindparam("preview"),
-                "last_message_at": bindparam("now"),
-                "activity_at": bindparam("now"),
-                unread: ROOMS.c[unread] + 1,
-            }
-        )
-        .returning(*ROOMS.c, HOOKED)
-    )
-
-
-# unread counters per side: staff have unread visitor messages, visitors staff and system ones
-ALLOCATE_FOR_STAFF = _allocate_seq("unread_by_staff")
-ALLOCATE_FOR_VISITOR = _allocate_seq("unread_by_visitor")
-REOPEN = update(ROOMS).where(ROOMS.c.id == bindparam("room_id")).values(status="open", closed_at=None)
 
 
 def new_id() -> str:
