@@ -62,6 +62,7 @@ class BusinessCache(Generic[V]):
         self.keep_warm_ms = keep_warm_ms
         self._entries: OrderedDict[str, _Entry[V]] = OrderedDict()
         self._loading: dict[str, asyncio.Task[V]] = {}
+        self._warm_timers: dict[str, asyncio.TimerHandle] = {}  # one per business: the next keep-warm
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -96,6 +97,7 @@ class BusinessCache(Generic[V]):
         """Forget the business; a load already under way will not store what it read."""
         self._entries.pop(business_id, None)
         self._loading.pop(business_id, None)
+        self._cancel_warm_timer(business_id)
 
     async def _fill(self, business_id: str, started: int) -> V:
         me = asyncio.current_task()
@@ -114,19 +116,29 @@ class BusinessCache(Generic[V]):
             previous = self._entries.get(business_id)
             self._entries[business_id] = _Entry(value, started, previous.used_at if previous else started)
             self._entries.move_to_end(business_id)
-            asyncio.get_running_loop().call_later(self.ttl_ms / 1000, self._keep_warm, business_id)
+            # every load restarts the business's one keep-warm timer (never a second chain of them)
+            self._cancel_warm_timer(business_id)
+            loop = asyncio.get_running_loop()
+            self._warm_timers[business_id] = loop.call_later(self.ttl_ms / 1000, self._keep_warm, business_id)
             while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+                evicted, _ = self._entries.popitem(last=False)
+                self._cancel_warm_timer(evicted)
         return value
 
     def _keep_warm(self, business_id: str) -> None:
         """A TTL after a load: reload behind the scenes if the business was used lately."""
+        self._warm_timers.pop(business_id, None)
         entry = self._entries.get(business_id)
         if entry is None or business_id in self._loading:
             return
         now = self._clock()
         if now - entry.used_at < self.keep_warm_ms:
             self._start_load(business_id, now)
+
+    def _cancel_warm_timer(self, business_id: str) -> None:
+        timer = self._warm_timers.pop(business_id, None)
+        if timer is not None:
+            timer.cancel()
 
 
 def _consume_exception(task: asyncio.Task[object]) -> None:

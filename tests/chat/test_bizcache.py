@@ -250,3 +250,18 @@ async def test_an_entry_used_lately_is_reloaded_every_ttl_without_waiting_for_a_
     clock.now += 2_000  # not used for longer than keep_warm_ms: the next timer lets it go cold
     await asyncio.sleep(ttl_ms * 2 / 1000)
     assert store.total == 6
+
+
+async def test_reloads_and_invalidations_keep_one_keep_warm_timer_per_business(store, clock):
+    ttl_ms = 80
+    cache = BusinessCache(
+        load=lambda business_id: load_config(store, business_id), clock=clock, ttl_ms=ttl_ms, keep_warm_ms=10_000
+    )
+    await cache.get("b1")
+    for _ in range(3):  # loads a quarter TTL apart: each would start its own chain of reloads
+        await asyncio.sleep(ttl_ms / 4 / 1000)
+        cache.invalidate("b1")
+        await cache.get("b1")
+    assert store.total == 12
+    await asyncio.sleep(ttl_ms * 1.2 / 1000)  # one TTL after the last load: one background reload
+    assert store.total == 15
