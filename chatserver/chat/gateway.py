@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chatserver.chat.background import Background
 from chatserver.chat.hub import Connection
 from chatserver.chat.limits import FrameThrottle, Unlimited, Verdict, frame_throttle
 from chatserver.chat.models import Principal, Role, iso_ms
@@ -79,7 +80,7 @@ class Gateway:
         self.hub = service.hub
         self.verifier = verifier
         self._on_error = on_error
-        self._closing: set[asyncio.Task[None]] = set()
+        self._closing = Background()
         workflow = WorkflowEvents(service)
         self.draining = False
         self._in_flight = 0
@@ -161,14 +162,11 @@ class Gateway:
 
     def close_soon(self, client: Client) -> None:
         """For transports whose close hook cannot await; the task is kept until it is done."""
-        task = asyncio.ensure_future(self.close(client))
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+        self._closing.spawn(self.close(client))
 
     async def wait_closed(self) -> None:
         """Until every ``close_soon`` has finished (shutdown waits for presence and unsubscribes)."""
-        while self._closing:
-            await asyncio.gather(*list(self._closing), return_exceptions=True)
+        await self._closing.wait()
 
     async def drain(self, within_s: float) -> bool:
         """Refuse new frames (``unavailable``) and wait up to ``within_s`` seconds for those being

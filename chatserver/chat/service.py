@@ -5,12 +5,12 @@ Every rule about who may do what lives here; transports only call these methods.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, replace
 from functools import partial
 
 from chatserver.chat.autoresponse import Automation, AutomationConfig, load_config
+from chatserver.chat.background import Background
 from chatserver.chat.bizcache import BusinessCache
 from chatserver.chat.bizmodels import RoomFilter
 from chatserver.chat.clock import Clock, now_ms
@@ -75,7 +75,7 @@ class ChatService:
             default_threshold=settings.faq_match_threshold,
         )
         self.telemetry: Telemetry = telemetry or NoTelemetry()
-        self._background: set[asyncio.Future[None]] = set()
+        self._background = Background()
 
     # guests
 
@@ -116,9 +116,7 @@ class ChatService:
         together) would otherwise queue on the database and hold their acknowledgements."""
         now = self.clock()
         if principal.is_guest and now - last_touch >= GUEST_TOUCH_EVERY_MS:
-            task = asyncio.ensure_future(self._touch(principal.user_id, now))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._background.spawn(self._touch(principal.user_id, now))
             return now
         return last_touch
 
@@ -130,8 +128,7 @@ class ChatService:
 
     async def wait_background(self) -> None:
         """Until the activity marks under way are written (shutdown, tests)."""
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self._background.wait()
 
     def session_expires_at(self, last_seen_at: int) -> int:
         return last_seen_at + self.settings.guest_session_timeout

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from email_validator import EmailNotValidError, validate_email
 
+from chatserver.chat.background import Background
 from chatserver.chat.clock import Clock, now_ms
 from chatserver.chat.hub import Hub
 from chatserver.chat.models import Principal, Role, Room
@@ -92,7 +93,7 @@ class Notifier:
         self.clock = clock
         self._sent_at: dict[str, int] = {}  # room -> last update sent, oldest first (pruned)
         self._pending: dict[str, tuple[Room, asyncio.TimerHandle]] = {}
-        self._flushing: set[asyncio.Task[None]] = set()
+        self._flushing = Background()
 
     async def room_created(self, room: Room) -> None:
         await self._publish(room.business_id, events.ROOM_CREATED, room.to_wire())
@@ -128,9 +129,7 @@ class Notifier:
         pending = self._pending.pop(room_id, None)
         if pending is None:
             return
-        task = asyncio.ensure_future(self.room_updated(pending[0]))
-        self._flushing.add(task)
-        task.add_done_callback(self._flushing.discard)
+        self._flushing.spawn(self.room_updated(pending[0]))
 
     def _mark_sent(self, room_id: str) -> None:
         now = self.clock()
