@@ -243,21 +243,7 @@ def pairs(
             workers = Workers(cfg.workers, cfg.out / f"loadgen-{workload}-{server}.log")
             stack.callback(workers.close)
             guest_url, staff_url = instances[0].url, instances[-1].url
-            per = _split(cfg.pairs, cfg.workers)
-            firsts = [sum(per[:i]) for i in range(len(per))]
-            workers.ask(
-                [
-                    {
-                        "cmd": "open_pairs",
-                        "dialect": server,
-                        "guest_url": guest_url,
-                        "staff_url": staff_url,
-                        "n": k,
-                        "businesses": businesses[first : first + k],
-                    }
-                    for k, first in zip(per, firsts, strict=True)
-                ]
-            )
+            per = open_pairs(workers, server, guest_url, staff_url, businesses)
             targets.append(
                 Target(server, instances, workers, senders=[i for i, k in enumerate(per) if k], receivers_by_worker=per)
             )
@@ -377,6 +363,29 @@ def connect(rec: Recorder, cfg: Config, make: dict[str, Callable[[], list[Server
                 workers.all({"cmd": "close"})
             finally:
                 workers.close()
+
+
+def open_pairs(
+    workers: Workers, dialect: str, guest_url: str, staff_url: str, businesses: list[tuple[str, str]]
+) -> list[int]:
+    """One room per (business, staff token), split over the generator processes; returns how
+    many rooms each process holds."""
+    per = _split(len(businesses), len(workers))
+    firsts = [sum(per[:i]) for i in range(len(per))]
+    workers.ask(
+        [
+            {
+                "cmd": "open_pairs",
+                "dialect": dialect,
+                "guest_url": guest_url,
+                "staff_url": staff_url,
+                "n": k,
+                "businesses": businesses[first : first + k],
+            }
+            for k, first in zip(per, firsts, strict=True)
+        ]
+    )
+    return per
 
 
 def _split(total: int, parts: int) -> list[int]:
