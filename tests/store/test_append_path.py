@@ -113,3 +113,27 @@ async def test_a_refused_append_stores_nothing_and_its_batch_neighbours_are_stor
     stored = await runtime.store.list_messages(room.id, before_seq=None, after_seq=None, limit=10)
     assert sorted(m.content for m in stored) == [f"ok {i}" for i in range(5)]  # PostgreSQL: commit order
     assert [m.seq for m in stored] == [1, 2, 3, 4, 5]
+
+
+async def test_sqlite_checkpoints_run_beside_the_writer(tmp_path):
+    """The writer's connection never checkpoints inside a commit; the checkpointer thread does,
+    once a second after commits, so the WAL does not grow without bound."""
+    from chatserver.store import migrate
+    from chatserver.store.engine import create_engine
+    from chatserver.store.sql import SqlStore
+
+    store = SqlStore(create_engine(f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}"))
+    try:
+        await migrate.upgrade(store.engine)
+        business = (await store.create_business("Wal", now_ms())).id
+        room = await store.create_room(_room(business), now_ms())
+        await asyncio.gather(*(store.append_message(_msg(room.id, f"m{i}"), now_ms()) for i in range(50)))
+        writer = store._appender
+        assert isinstance(writer, SqliteWriter) and writer.checkpoints == 0
+        for _ in range(40):
+            if writer.checkpoints:
+                break
+            await asyncio.sleep(0.1)
+        assert writer.checkpoints >= 1
+    finally:
+        await store.close()
