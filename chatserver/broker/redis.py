@@ -244,7 +244,7 @@ class RedisBroker:
                     confirmed.set_result(None)  # the wish is kept; the next session subscribes it
         self._confirms.clear()
         try:
-            await session.pubsub.aclose()  # type: ignore[no-untyped-call]
+            await session.pubsub.aclose()
         except BrokerDown:
             log.debug("redis: closing a lost connection failed", exc_info=True)
 
