@@ -7,7 +7,7 @@ A bad value fails at start with a one-line ``ConfigError``.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,6 +232,8 @@ SETTINGS: tuple[Spec, ...] = (
     ),
 )
 
+SETTINGS_BY_NAME = {spec.name: spec for spec in SETTINGS}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -314,9 +316,14 @@ def load_settings(env: Mapping[str, str], overrides: Mapping[str, Any] | None = 
     return settings
 
 
-def add_setting_flags(parser: argparse.ArgumentParser) -> None:
-    """One ``--flag`` per setting, each naming its environment variable and default."""
+def add_setting_flags(parser: argparse.ArgumentParser, names: Iterable[str] | None = None) -> None:
+    """One ``--flag`` per setting (or per named setting), each naming its environment variable and default."""
+    chosen = set(SETTINGS_BY_NAME) if names is None else set(names)
+    if unknown := chosen - SETTINGS_BY_NAME.keys():
+        raise ValueError(f"no such settings: {sorted(unknown)}")
     for spec in SETTINGS:
+        if spec.name not in chosen:
+            continue
         default = ",".join(spec.default) if isinstance(spec.default, tuple) else spec.default
         parser.add_argument(
             _flag(spec),

@@ -11,15 +11,20 @@ presence and database are released; the process exits 0. Every wait is bounded b
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import signal
+import socket
 from typing import Any
 
 from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
 
 from chatserver.app import build_runtime
+from chatserver.chat.tokens import key_length_warning
 from chatserver.config import Settings
+from chatserver.devsecret import with_local_secret
 from chatserver.http.app import make_app
 from chatserver.http.realtime import RealtimeHandler
 from chatserver.protocol import CloseCode
@@ -53,16 +58,59 @@ def tune_gc() -> None:
     gc.set_threshold(GC_GEN0_THRESHOLD, 20, 20)
 
 
-async def serve(settings: Settings) -> int:
-    if settings.uses_dev_secret:
+class StartupError(Exception):
+    """The server cannot start; the message says what to change."""
+
+
+def listen_sockets(settings: Settings) -> list[socket.socket]:
+    """Bound before anything else starts, so a taken port fails at once and says which."""
+    try:
+        return bind_sockets(settings.port, settings.host or None, backlog=LISTEN_BACKLOG)
+    except OSError as exc:
+        where = f"{settings.host or '*'}:{settings.port}"
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(
+                f"cannot listen on {where}: the address is already in use (another server?); "
+                "choose another port with PORT or --port"
+            ) from None
+        raise StartupError(f"cannot listen on {where}: {exc.strerror or exc}") from None
+
+
+def _announce_secret(settings: Settings) -> Settings:
+    settings, secret_file = with_local_secret(settings)
+    if secret_file is not None:
+        log.info("JWT_SECRET is not set: tokens are signed with the secret kept in %s", secret_file)
+    elif settings.uses_dev_secret:
         log.warning("JWT_SECRET is not set: using the insecure development secret; set it in production")
-    runtime = await build_runtime(settings)
+    elif not settings.jwt_public_key and (note := key_length_warning(settings.jwt_secret)):
+        log.warning("JWT_SECRET %s", note)
+    return settings
+
+
+def _welcome(settings: Settings, sockets: list[socket.socket], instance_id: str) -> None:
+    port = sockets[0].getsockname()[1]
+    shown = settings.host if settings.host not in ("", "0.0.0.0", "::") else "localhost"  # noqa: S104
+    base = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
+    log.info("chatserver %s listening on %s:%d", instance_id, settings.host or "*", port)
+    log.info("widget demo page: %s/demo   staff dashboard: %s/dashboard/", base, base)
+    log.info('first business: .venv/bin/chatserver business add "Acme"   (then open %s/demo?businessId=<id>)', base)
+
+
+async def serve(settings: Settings) -> int:
+    sockets = listen_sockets(settings)
+    settings = _announce_secret(settings)
+    try:
+        runtime = await build_runtime(settings)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
     connections: set[RealtimeHandler] = set()
     app = make_app(runtime, connections=connections)
     server = HTTPServer(app, **http_server_options(settings))
-    server.listen(settings.port, settings.host or None, backlog=LISTEN_BACKLOG)
+    server.add_sockets(sockets)
     tune_gc()
-    log.info("chatserver %s listening on %s:%d", runtime.instance_id, settings.host or "*", settings.port)
+    _welcome(settings, sockets, runtime.instance_id)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

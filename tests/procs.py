@@ -17,14 +17,18 @@ from tests.services import free_port
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def chatserver_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "chatserver", *args]
+def chatserver_cmd(*args: str, python: str = sys.executable) -> list[str]:
+    return [python, "-m", "chatserver", *args]
 
 
-def run_cli(*args: str, env: Mapping[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 60, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Standard input is a pipe (``stdin``, empty by default), never the terminal of the test run."""
     return subprocess.run(
         chatserver_cmd(*args),
         env={**os.environ, **(env or {})},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -35,8 +39,17 @@ def run_cli(*args: str, env: Mapping[str, str] | None = None, timeout: float = 6
 class ServerProcess:
     """``chatserver serve`` on a free port; stopped by pid (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, env: Mapping[str, str], port: int | None = None, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        port: int | None = None,
+        log_path: Path | None = None,
+        *,
+        python: str = sys.executable,
+        cwd: Path = ROOT,
+    ) -> None:
         self.port = port or free_port()
+        self.python, self.cwd = python, cwd  # another interpreter: an installed wheel in its own venv
         self.env = {**os.environ, "LOG_LEVEL": "WARNING", **env, "PORT": str(self.port), "HOST": "127.0.0.1"}
         self.proc: subprocess.Popen[str] | None = None
         self.log_path = log_path  # output goes to this file instead of a pipe (chatty or long runs)
@@ -53,7 +66,12 @@ class ServerProcess:
         out = self.log_path.open("a") if self.log_path is not None else subprocess.PIPE
         try:
             self.proc = subprocess.Popen(
-                chatserver_cmd("serve"), env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True
+                chatserver_cmd("serve", python=self.python),
+                env=self.env,
+                cwd=self.cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
             )
         finally:
             if self.log_path is not None:

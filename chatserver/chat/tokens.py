@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
 
 from chatserver.chat.models import Principal, Role
 from chatserver.protocol import ChatError, ErrorCode
 
 REQUIRED_CLAIMS = ["sub", "role", "name", "exp"]
+MIN_HMAC_KEY_BYTES = 32  # RFC 7518 section 3.2: an HS256 key at least as long as the hash
+
+
+def key_length_warning(secret: str) -> str | None:
+    """Why ``secret`` is too short for HS256, or ``None``. Said once, at start, by the server and
+    the CLI; PyJWT's own warning on every signature and check is silenced instead."""
+    size = len(secret.encode())
+    if size >= MIN_HMAC_KEY_BYTES:
+        return None
+    return f"is {size} bytes long; HS256 wants at least {MIN_HMAC_KEY_BYTES} random bytes (RFC 7518 section 3.2)"
 
 
 class TokenVerifier:
@@ -23,10 +35,18 @@ class TokenVerifier:
         else:
             self._key = secret
             self._algorithms = ["HS256"]
+        self._short_key = not public_key and key_length_warning(secret) is not None
         self._audience = audience or None
         self._issuer = issuer or None
 
     def verify(self, token: str) -> Principal:
+        if not self._short_key:
+            return self._verify(token)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+            return self._verify(token)
+
+    def _verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
                 token,
@@ -78,4 +98,6 @@ def issue_token(
     if business_id:
         claims["businessId"] = business_id
     claims.update(extra or {})
-    return jwt.encode(claims, secret, algorithm="HS256")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureKeyLengthWarning)  # said once by key_length_warning
+        return jwt.encode(claims, secret, algorithm="HS256")

@@ -400,6 +400,15 @@ class BusinessSqlMixin:
             ).scalar_one_or_none()
         return None if row is None else _staff(row)
 
+    async def list_staff(self, business_id: str) -> list[StaffAccount]:
+        async with self._tx() as session:
+            rows = await session.execute(
+                select(StaffAccountRow)
+                .where(StaffAccountRow.business_id == business_id)
+                .order_by(StaffAccountRow.created_at, StaffAccountRow.email)
+            )
+            return [_staff(row) for row in rows.scalars()]
+
     # analytics and guest expiry
 
     async def analytics(self, business_id: str, from_ms: int, to_ms: int) -> Analytics:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -22,6 +23,14 @@ def asyncpg_settings(engine: AsyncEngine) -> dict[str, Any]:
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; ``None`` in memory or for another database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, timeout: float = 10) -> AsyncEngine:

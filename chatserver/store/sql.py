@@ -173,6 +173,12 @@ class SqlStore(BusinessSqlMixin):
             row = await session.get(BusinessRow, business_id)
         return None if row is None else Business(id=row.id, name=row.name, created_at=row.created_at)
 
+    async def list_businesses(self) -> list[Business]:
+        """Oldest first (the operator's ``business list``)."""
+        async with self._tx() as session:
+            rows = await session.execute(select(BusinessRow).order_by(BusinessRow.created_at, BusinessRow.id))
+            return [Business(id=row.id, name=row.name, created_at=row.created_at) for row in rows.scalars()]
+
     # guests
 
     async def create_guest(self, guest_id: str, session_hash: str, user_agent: str, now: int) -> GuestSession:

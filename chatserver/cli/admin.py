@@ -1,0 +1,135 @@
+"""The operator's commands, straight on the database: businesses, staff, FAQ entries, tokens.
+
+Whoever can run them has the database, so they need no token. Each opens the store, checks the
+schema (SQLite migrates itself) and closes the store again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+from chatserver.config import Settings
+from chatserver.store.sql import SqlStore
+
+
+@contextlib.asynccontextmanager
+async def _opened(settings: Settings) -> AsyncIterator[SqlStore]:
+    from chatserver.app import make_store, prepare_schema
+
+    store = make_store(settings)
+    try:
+        await prepare_schema(store, settings)
+        yield store
+    finally:
+        await store.close()
+
+
+def _when(epoch_ms: int) -> str:
+    from chatserver.chat.models import iso_ms
+
+    return iso_ms(epoch_ms) or ""
+
+
+async def migrate(settings: Settings) -> int:
+    from chatserver.app import make_store
+    from chatserver.store import migrate as migrations
+
+    store = make_store(settings)
+    try:
+        await migrations.ensure_schema(store.engine, settings.database_schema)
+        await migrations.upgrade(store.engine)
+        print(f"database at revision {await migrations.current_revision(store.engine)}")
+    finally:
+        await store.close()
+    return 0
+
+
+async def business(settings: Settings, args: argparse.Namespace) -> int:
+    from chatserver.chat.clock import now_ms
+
+    async with _opened(settings) as store:
+        if args.business_command == "add":
+            print((await store.create_business(args.name, now_ms())).id)
+            return 0
+        for each in await store.list_businesses():
+            print(f"{each.id}\t{_when(each.created_at)}\t{each.name}")
+    return 0
+
+
+async def staff(settings: Settings, args: argparse.Namespace, password: str) -> int:
+    from chatserver.chat.clock import now_ms
+    from chatserver.chat.ratelimit import MemoryRateLimiter
+    from chatserver.chat.staffauth import StaffAuth
+
+    async with _opened(settings) as store:
+        if args.staff_command == "add":
+            auth = StaffAuth(store=store, limiter=MemoryRateLimiter(), settings=settings, clock=now_ms)
+            print((await auth.add_staff(args.business, args.email, args.name, password)).id)
+            return 0
+        if await store.get_business(args.business) is None:
+            print(f"chatserver: error: no such business {args.business}", file=sys.stderr)
+            return 1
+        for account in await store.list_staff(args.business):
+            print(f"{account.id}\t{account.email}\t{account.name}\t{_when(account.created_at)}")
+    return 0
+
+
+def load_json(path: str) -> Any:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+async def faq(settings: Settings, args: argparse.Namespace, data: Any) -> int:
+    from chatserver.chat.admin import BusinessAdmin
+    from chatserver.chat.clock import now_ms
+
+    async with _opened(settings) as store:
+        admin = BusinessAdmin(store=store, clock=now_ms)
+        if args.faq_command == "add":
+            keywords = [k.strip() for k in args.keywords.split(",") if k.strip()]
+            body = {"question": args.question, "answer": args.answer, "keywords": keywords}
+            if args.disabled:
+                body["enabled"] = False
+            print((await admin.add_faq(args.business, body)).id)
+        elif args.faq_command == "list":
+            for entry in await admin.list_faqs(args.business):
+                print(json.dumps(entry.to_wire(), ensure_ascii=False))
+        else:
+            added = await admin.import_faqs(args.business, data)
+            print(f"imported {len(added)} FAQ entries")
+    return 0
+
+
+async def token(settings: Settings, args: argparse.Namespace) -> int:
+    """Signs whatever it is asked to, but says so when the business is unknown to this database
+    (a typo, or another database than the server's): such a token opens nothing."""
+    from chatserver.chat.tokens import issue_token, key_length_warning
+    from chatserver.devsecret import with_local_secret
+
+    settings, _ = with_local_secret(settings)
+    if note := key_length_warning(settings.effective_jwt_secret):
+        print(f"chatserver: warning: JWT_SECRET {note}", file=sys.stderr)
+    if args.business:
+        async with _opened(settings) as store:
+            if await store.get_business(args.business) is None:
+                print(
+                    f"chatserver: warning: no business {args.business} in this database; the token is signed anyway",
+                    file=sys.stderr,
+                )
+    sub = args.sub or f"{args.role}-{args.name.strip().lower().replace(' ', '-')}"
+    print(
+        issue_token(
+            settings.effective_jwt_secret,
+            sub=sub,
+            role=args.role,
+            name=args.name,
+            business_id=args.business,
+            ttl_s=args.ttl,
+        )
+    )
+    return 0
