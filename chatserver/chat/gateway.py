@@ -90,6 +90,7 @@ class Gateway:
             events.JOIN_ROOM: self.join_room,
             events.SEND_MESSAGE: self.send_message,
             events.HISTORY: self.history,
+            events.LEAVE_ROOM: self.leave_room,
             # staff workflow (issue 4)
             events.TYPING: workflow.typing,
             events.READ: workflow.read,
@@ -291,6 +292,18 @@ class Gateway:
         # the message is stored: the activity mark is written behind the ack and cannot fail it
         client.last_touch = self.service.touch_guest(client.principal, client.last_touch)
         return {**result.message.to_wire(), "duplicate": not result.created}
+
+    async def leave_room(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        """Stop following a room on this connection only (membership and history are untouched),
+        which also frees its place under ``MAX_ROOMS_PER_CONNECTION``. Leaving a room the
+        connection does not follow is no error (``left: false``), so it tells nothing about rooms
+        the caller may not see."""
+        room_id = data["roomId"]
+        left = room_id in client.rooms
+        client.rooms.discard(room_id)
+        client.typing_at.pop(room_id, None)
+        await self.hub.leave(client.conn, room_id)
+        return {"roomId": room_id, "left": left}
 
     def _check_room_quota(self, client: Client, room_id: str) -> None:
         limit = self.service.settings.max_rooms_per_connection

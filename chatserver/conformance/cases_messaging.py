@@ -253,6 +253,23 @@ async def no_repeat(ctx: Context) -> None:
     expect(pushed == [4], f"messages already in the join or history reply are not pushed again: {pushed}")
 
 
+@case("join.leave-room", "§4 chat:leave-room")
+async def leave_room(ctx: Context) -> None:
+    guest, room_id, _ = await ctx.guest_room()
+    staff = await ctx.user("staff", "Sam")
+    await staff.call("chat:join-room", {"roomId": room_id}, timeout=ctx.timeout)
+    left = await staff.call("chat:leave-room", {"roomId": room_id}, timeout=ctx.timeout)
+    expect(left == {"roomId": room_id, "left": True}, f"leaving a followed room answers left: true, got {left}")
+    again = await staff.call("chat:leave-room", {"roomId": room_id}, timeout=ctx.timeout)
+    expect(again.get("left") is False, f"leaving it again answers left: false, got {again}")
+    sent = await guest.call("chat:send-message", {"roomId": room_id, "content": "after leave"}, timeout=ctx.timeout)
+    other = await ctx.user("staff", "Sue")
+    await other.call("chat:join-room", {"roomId": room_id}, timeout=ctx.timeout)
+    await _marker(ctx, guest, [other], room_id)
+    pushed = [d["_id"] for d in staff.pushed("chat:new-message")]
+    expect(sent["_id"] not in pushed, "a connection that left a room gets none of its new messages")
+
+
 @case("resume.after-seq", "§9 Resuming after a disconnect")
 async def resume_after_seq(ctx: Context) -> None:
     guest, room_id, session_id = await ctx.guest_room()
@@ -322,6 +339,7 @@ CASES: tuple[Case, ...] = (
     idempotent_reconnect,
     history_paging,
     no_repeat,
+    leave_room,
     resume_after_seq,
     client_library,
 )

@@ -19,6 +19,7 @@ ROOM_STATUS: Final = "chat:room-status"  # members of the room
 JOIN_ROOM: Final = "chat:join-room"
 SEND_MESSAGE: Final = "chat:send-message"
 HISTORY: Final = "chat:history"
+LEAVE_ROOM: Final = "chat:leave-room"
 CLOSE_ROOM: Final = "chat:close-room"
 REOPEN_ROOM: Final = "chat:reopen-room"
 ASSIGN: Final = "chat:assign"

@@ -56,6 +56,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "limit": LIMIT,
         },
     },
+    events.LEAVE_ROOM: {
+        "type": "object",
+        "required": ["roomId"],
+        "properties": {"roomId": ID},
+    },
     # staff workflow (issue 4)
     events.TYPING: {
         "type": "object",

@@ -3,6 +3,9 @@ conversion and analytics (seed: "Business Dashboard Updates", "Analytics")."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from chatserver.chat.models import NewMessage, SenderType
@@ -140,10 +143,18 @@ async def test_faq_crud(base_url, business, other_business, staff_token):
     assert status == 404
 
 
+def documented_new_business_settings() -> dict:
+    """The document protocol.md §10 shows for a new business."""
+    doc = (Path(__file__).resolve().parents[2] / "protocol.md").read_text()
+    section = doc[doc.index("A new business has every auto-response") :]
+    block = section[section.index("```text\n") + len("```text\n") :]
+    return json.loads(block[: block.index("```")])
+
+
 async def test_settings_get_and_put(base_url, business, staff_token):
     path = f"/api/businesses/{business}/settings"
     status, body = await api(base_url, "GET", path, token=staff_token)
-    assert status == 200 and body["greeting"]["enabled"] is False and body["businessHours"] is None
+    assert status == 200 and body == documented_new_business_settings()
     new = {
         "greeting": {"enabled": True, "message": "Hi!"},
         "businessHours": {"timezone": "Europe/Paris", "weekly": {"mon": [{"open": "09:00", "close": "17:00"}]}},
