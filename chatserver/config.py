@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from functools import partial
 from typing import Any
 
 DEV_JWT_SECRET = "chatserver-dev-secret-change-me"  # noqa: S105 - documented development default
@@ -20,11 +21,14 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Spec:
+    """One setting as the CLI, the help and ``load_settings`` see it (derived from ``Settings``)."""
+
     name: str  # attribute of Settings
     env: str
     default: Any
     help: str
-    parse: Callable[[str], Any] = str
+    parse: Callable[[str], Any]
+    group: str
 
 
 def _positive_int(raw: str) -> int:
@@ -94,193 +98,172 @@ def _log_level(raw: str) -> str:
     return level
 
 
-SETTINGS: tuple[Spec, ...] = (
-    Spec("host", "HOST", "", "interface to listen on; empty means all", str),
-    Spec("port", "PORT", 3000, "TCP port", _port),
-    Spec("database_url", "DATABASE_URL", "sqlite+aiosqlite:///./chatserver.db", "SQLAlchemy async URL", _db_url),
-    Spec("database_schema", "DATABASE_SCHEMA", "", "PostgreSQL schema (search_path) to use; empty: default", str),
-    Spec("redis_url", "REDIS_URL", "", "Redis URL for multi-instance fan-out; empty: in-process broker", _redis_url),
-    Spec("redis_prefix", "REDIS_PREFIX", "chatserver:", "prefix of every Redis key and channel this server uses", str),
-    Spec("jwt_secret", "JWT_SECRET", "", "HS256 secret for tokens; empty: an insecure development secret", str),
-    Spec("jwt_public_key", "JWT_PUBLIC_KEY", "", "PEM public key: accept RS256 tokens (instead of HS256)", str),
-    Spec("jwt_audience", "JWT_AUDIENCE", "", "required 'aud' claim, if set", str),
-    Spec("jwt_issuer", "JWT_ISSUER", "", "required 'iss' claim, if set", str),
-    Spec(
-        "guest_session_timeout", "GUEST_SESSION_TIMEOUT", 7_200_000, "guest inactivity before expiry, ms", _positive_int
-    ),
-    Spec("guest_message_rate_limit", "GUEST_MESSAGE_RATE_LIMIT", 10, "guest messages per minute", _positive_int),
-    Spec("guest_max_rooms_per_session", "GUEST_MAX_ROOMS_PER_SESSION", 5, "rooms one guest may open", _positive_int),
-    Spec(
-        "guest_registrations_per_ip",
+GROUPS = ("server", "storage", "auth", "guests", "limits", "automation", "webhooks")
+
+
+def setting(env: str, default: Any, help: str, parse: Callable[[str], Any] = str, *, group: str) -> Any:
+    """A ``Settings`` field that also carries its environment variable, help, parser and group:
+    the one place a setting is declared."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown settings group {group!r}")
+    return field(default=default, metadata={"env": env, "help": help, "parse": parse, "group": group})
+
+
+server = partial(setting, group="server")
+storage = partial(setting, group="storage")
+auth = partial(setting, group="auth")
+guests = partial(setting, group="guests")
+limits = partial(setting, group="limits")
+automation = partial(setting, group="automation")
+webhooks = partial(setting, group="webhooks")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the server, in the order ``chatserver serve --help`` lists them."""
+
+    host: str = server("HOST", "", "interface to listen on; empty means all")
+    port: int = server("PORT", 3000, "TCP port", _port)
+    database_url: str = storage("DATABASE_URL", "sqlite+aiosqlite:///./chatserver.db", "SQLAlchemy async URL", _db_url)
+    database_schema: str = storage("DATABASE_SCHEMA", "", "PostgreSQL schema (search_path) to use; empty: default")
+    redis_url: str = storage(
+        "REDIS_URL", "", "Redis URL for multi-instance fan-out; empty: in-process broker", _redis_url
+    )
+    redis_prefix: str = storage("REDIS_PREFIX", "chatserver:", "prefix of every Redis key and channel this server uses")
+    jwt_secret: str = auth(
+        "JWT_SECRET",
+        "",
+        "HS256 secret for tokens; empty: on SQLite a generated one kept beside the database file, "
+        "otherwise an insecure development secret",
+    )
+    jwt_public_key: str = auth("JWT_PUBLIC_KEY", "", "PEM public key: accept RS256 tokens (instead of HS256)")
+    jwt_audience: str = auth("JWT_AUDIENCE", "", "required 'aud' claim, if set")
+    jwt_issuer: str = auth("JWT_ISSUER", "", "required 'iss' claim, if set")
+    guest_session_timeout: int = guests(
+        "GUEST_SESSION_TIMEOUT", 7_200_000, "guest inactivity before expiry, ms", _positive_int
+    )
+    guest_message_rate_limit: int = guests("GUEST_MESSAGE_RATE_LIMIT", 10, "guest messages per minute", _positive_int)
+    guest_max_rooms_per_session: int = guests(
+        "GUEST_MAX_ROOMS_PER_SESSION", 5, "rooms one guest may open", _positive_int
+    )
+    guest_registrations_per_ip: int = guests(
         "GUEST_REGISTRATIONS_PER_IP_PER_MINUTE",
         60,
         "new guest sessions one IP address may start per minute; 0 disables the limit",
         _non_negative_int,
-    ),
-    Spec("max_message_length", "MAX_MESSAGE_LENGTH", 2000, "characters in one message", _positive_int),
-    Spec(
-        "max_frame_bytes", "MAX_FRAME_BYTES", 65536, "bytes in one WebSocket frame (larger: close 1009)", _positive_int
-    ),
-    Spec("allowed_origins", "ALLOWED_ORIGINS", ("*",), "comma-separated browser origins allowed; * for any", _origins),
-    Spec("history_page", "HISTORY_PAGE_SIZE", 50, "messages returned by join and history by default", _positive_int),
-    Spec("ping_interval", "WS_PING_INTERVAL", 25, "seconds between server pings; 0 disables", _non_negative_int),
-    Spec("log_level", "LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR", _log_level),
-    Spec(
-        "event_loop",
-        "EVENT_LOOP",
-        "auto",
-        "auto (uvloop where it is installed, else asyncio's), uvloop, or asyncio",
-        _event_loop,
-    ),
-    # business features (issue 4)
-    Spec("faq_match_threshold", "FAQ_MATCH_THRESHOLD", 80, "FAQ match score needed to answer, 0-100", _percent),
-    Spec(
-        "automation_cache_ttl",
+    )
+    max_message_length: int = limits("MAX_MESSAGE_LENGTH", 2000, "characters in one message", _positive_int)
+    max_frame_bytes: int = limits(
+        "MAX_FRAME_BYTES", 65_536, "bytes in one WebSocket frame (larger: close 1009)", _positive_int
+    )
+    allowed_origins: tuple[str, ...] = server(
+        "ALLOWED_ORIGINS", ("*",), "comma-separated browser origins allowed; * for any", _origins
+    )
+    history_page: int = limits(
+        "HISTORY_PAGE_SIZE", 50, "messages returned by join and history by default", _positive_int
+    )
+    ping_interval: int = server("WS_PING_INTERVAL", 25, "seconds between server pings; 0 disables", _non_negative_int)
+    log_level: str = server("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR", _log_level)
+    event_loop: str = server(
+        "EVENT_LOOP", "auto", "auto (uvloop where it is installed, else asyncio's), uvloop, or asyncio", _event_loop
+    )
+    faq_match_threshold: int = automation(
+        "FAQ_MATCH_THRESHOLD", 80, "FAQ match score needed to answer, 0-100", _percent
+    )
+    automation_cache_ttl: int = automation(
         "AUTOMATION_CACHE_TTL",
         5000,
         "ms this instance keeps a business's settings and FAQs before reading them again "
         "(changes made through another instance apply within it); 0: read them for every message",
         _non_negative_int,
-    ),
-    Spec(
-        "guest_sweep_interval",
+    )
+    guest_sweep_interval: int = guests(
         "GUEST_SWEEP_INTERVAL",
         60,
         "seconds between sweeps marking idle guest sessions expired; 0 disables",
         _non_negative_int,
-    ),
-    Spec("login_rate_limit", "LOGIN_RATE_LIMIT", 10, "staff login attempts per email per minute", _positive_int),
-    Spec("staff_token_ttl", "STAFF_TOKEN_TTL", 43_200, "seconds a token from /api/auth/login is valid", _positive_int),
-    Spec("presence_ttl", "PRESENCE_TTL", 30, "seconds a dead instance's staff stay shown online", _positive_int),
-    Spec("drain_timeout", "DRAIN_TIMEOUT", 10, "seconds SIGTERM waits for in-flight requests", _positive_int),
-    Spec("demo_business_id", "DEMO_BUSINESS_ID", "", "business the /demo page embeds when no ?businessId= is given"),
-    Spec(
-        "webhook_concurrency",
+    )
+    login_rate_limit: int = auth("LOGIN_RATE_LIMIT", 10, "staff login attempts per email per minute", _positive_int)
+    staff_token_ttl: int = auth(
+        "STAFF_TOKEN_TTL", 43_200, "seconds a token from /api/auth/login is valid", _positive_int
+    )
+    presence_ttl: int = storage("PRESENCE_TTL", 30, "seconds a dead instance's staff stay shown online", _positive_int)
+    drain_timeout: int = server("DRAIN_TIMEOUT", 10, "seconds SIGTERM waits for in-flight requests", _positive_int)
+    demo_business_id: str = server(
+        "DEMO_BUSINESS_ID", "", "business the /demo page embeds when no ?businessId= is given"
+    )
+    webhook_concurrency: int = webhooks(
         "WEBHOOK_CONCURRENCY",
         8,
         "webhook attempts in flight on this instance; 0: this instance sends none",
         _non_negative_int,
-    ),
-    Spec("webhook_timeout_ms", "WEBHOOK_TIMEOUT_MS", 10_000, "ms a receiver has to answer one delivery", _positive_int),
-    Spec(
-        "webhook_retry_base_ms",
-        "WEBHOOK_RETRY_BASE_MS",
-        10_000,
-        "first webhook retry delay, ms (doubles)",
-        _positive_int,
-    ),
-    Spec("webhook_retry_max_ms", "WEBHOOK_RETRY_MAX_MS", 3_600_000, "longest webhook retry delay, ms", _positive_int),
-    Spec(
-        "webhook_retry_window_ms",
+    )
+    webhook_timeout_ms: int = webhooks(
+        "WEBHOOK_TIMEOUT_MS", 10_000, "ms a receiver has to answer one delivery", _positive_int
+    )
+    webhook_retry_base_ms: int = webhooks(
+        "WEBHOOK_RETRY_BASE_MS", 10_000, "first webhook retry delay, ms (doubles)", _positive_int
+    )
+    webhook_retry_max_ms: int = webhooks(
+        "WEBHOOK_RETRY_MAX_MS", 3_600_000, "longest webhook retry delay, ms", _positive_int
+    )
+    webhook_retry_window_ms: int = webhooks(
         "WEBHOOK_RETRY_WINDOW_MS",
         86_400_000,
         "ms a failing webhook delivery is retried before it is marked failed",
         _positive_int,
-    ),
-    Spec("webhook_poll_ms", "WEBHOOK_POLL_MS", 1000, "ms between checks for due webhook deliveries", _positive_int),
-    Spec("webhook_retention_days", "WEBHOOK_RETENTION_DAYS", 7, "days finished deliveries stay visible", _positive_int),
-    Spec(
-        "database_timeout",
+    )
+    webhook_poll_ms: int = webhooks(
+        "WEBHOOK_POLL_MS", 1000, "ms between checks for due webhook deliveries", _positive_int
+    )
+    webhook_retention_days: int = webhooks(
+        "WEBHOOK_RETENTION_DAYS", 7, "days finished deliveries stay visible", _positive_int
+    )
+    database_timeout: int = storage(
         "DATABASE_TIMEOUT",
         10,
         "seconds a database connect or statement may take before the request fails (unavailable)",
         _positive_int,
-    ),
-    # abuse limits (docs/reliability.md); 0 turns a limit off
-    Spec(
-        "max_connections_per_ip",
+    )
+    max_connections_per_ip: int = limits(
         "MAX_CONNECTIONS_PER_IP",
         100,
         "open WebSockets per client address on this instance (more: close 4429); 0: no limit",
         _non_negative_int,
-    ),
-    Spec(
-        "max_frames_per_second",
+    )
+    max_frames_per_second: int = limits(
         "MAX_FRAMES_PER_SECOND",
         20,
         "frames a connection may send per second, sustained (more: rate_limited); 0: no limit",
         _non_negative_int,
-    ),
-    Spec("frame_burst", "FRAME_BURST", 60, "frames a connection may send at once before the rate holds", _positive_int),
-    Spec(
-        "max_rooms_per_connection",
+    )
+    frame_burst: int = limits(
+        "FRAME_BURST", 60, "frames a connection may send at once before the rate holds", _positive_int
+    )
+    max_rooms_per_connection: int = limits(
         "MAX_ROOMS_PER_CONNECTION",
         100,
         "rooms one connection may follow (more: limit_reached); 0: no limit",
         _non_negative_int,
-    ),
-    Spec(
-        "max_opening_connections",
+    )
+    max_opening_connections: int = limits(
         "MAX_OPENING_CONNECTIONS",
         16,
         "connections authenticated or registered at once; more wait their turn (reconnect storms)",
         _positive_int,
-    ),
-    Spec(
-        "max_send_queue_bytes",
+    )
+    max_send_queue_bytes: int = limits(
         "MAX_SEND_QUEUE_BYTES",
         4 * 1024 * 1024,
         "unsent bytes a connection may hold before it is closed as a slow consumer (4408)",
         _positive_int,
-    ),
-    Spec(
-        "trust_proxy_headers",
+    )
+    trust_proxy_headers: bool = server(
         "TRUST_PROXY_HEADERS",
         False,
         "take the client address from X-Forwarded-For / X-Real-IP (only behind a proxy that sets them)",
         _yes_no,
-    ),
-)
-
-SETTINGS_BY_NAME = {spec.name: spec for spec in SETTINGS}
-
-
-@dataclass(frozen=True)
-class Settings:
-    host: str = ""
-    port: int = 3000
-    database_url: str = "sqlite+aiosqlite:///./chatserver.db"
-    database_schema: str = ""
-    redis_url: str = ""
-    redis_prefix: str = "chatserver:"
-    jwt_secret: str = ""
-    jwt_public_key: str = ""
-    jwt_audience: str = ""
-    jwt_issuer: str = ""
-    guest_session_timeout: int = 7_200_000
-    guest_message_rate_limit: int = 10
-    guest_max_rooms_per_session: int = 5
-    guest_registrations_per_ip: int = 60
-    max_message_length: int = 2000
-    max_frame_bytes: int = 65536
-    allowed_origins: tuple[str, ...] = ("*",)
-    history_page: int = 50
-    ping_interval: int = 25
-    log_level: str = "INFO"
-    event_loop: str = "auto"
-    faq_match_threshold: int = 80
-    automation_cache_ttl: int = 5000
-    guest_sweep_interval: int = 60
-    login_rate_limit: int = 10
-    staff_token_ttl: int = 43_200
-    presence_ttl: int = 30
-    drain_timeout: int = 10
-    demo_business_id: str = ""
-    webhook_concurrency: int = 8
-    webhook_timeout_ms: int = 10_000
-    webhook_retry_base_ms: int = 10_000
-    webhook_retry_max_ms: int = 3_600_000
-    webhook_retry_window_ms: int = 86_400_000
-    webhook_poll_ms: int = 1000
-    webhook_retention_days: int = 7
-    database_timeout: int = 10
-    max_connections_per_ip: int = 100
-    max_frames_per_second: int = 20
-    frame_burst: int = 60
-    max_rooms_per_connection: int = 100
-    max_opening_connections: int = 16
-    max_send_queue_bytes: int = 4 * 1024 * 1024
-    trust_proxy_headers: bool = False
+    )
 
     @property
     def effective_jwt_secret(self) -> str:
@@ -289,6 +272,13 @@ class Settings:
     @property
     def uses_dev_secret(self) -> bool:
         return not self.jwt_secret and not self.jwt_public_key
+
+
+SETTINGS: tuple[Spec, ...] = tuple(
+    Spec(f.name, f.metadata["env"], f.default, f.metadata["help"], f.metadata["parse"], f.metadata["group"])
+    for f in fields(Settings)
+)
+SETTINGS_BY_NAME = {spec.name: spec for spec in SETTINGS}
 
 
 def _flag(spec: Spec) -> str:
@@ -321,11 +311,13 @@ def add_setting_flags(parser: argparse.ArgumentParser, names: Iterable[str] | No
     chosen = set(SETTINGS_BY_NAME) if names is None else set(names)
     if unknown := chosen - SETTINGS_BY_NAME.keys():
         raise ValueError(f"no such settings: {sorted(unknown)}")
+    sections = {group: parser.add_argument_group(f"{group} settings") for group in GROUPS} if names is None else {}
     for spec in SETTINGS:
         if spec.name not in chosen:
             continue
+        target = sections.get(spec.group, parser)
         default = ",".join(spec.default) if isinstance(spec.default, tuple) else spec.default
-        parser.add_argument(
+        target.add_argument(
             _flag(spec),
             dest=spec.name,
             default=None,
