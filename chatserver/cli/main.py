@@ -81,7 +81,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError("--business is required for staff tokens")
         return asyncio.run(admin.token(settings, args))
     if command == "webhook":
-        from chatserver.webhooks.command import run as webhook_command
+        from chatserver.cli.webhooks import run as webhook_command
 
         return asyncio.run(webhook_command(settings, args))
     if command == "conformance":
