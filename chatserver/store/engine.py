@@ -21,6 +21,10 @@ def asyncpg_settings(engine: AsyncEngine) -> dict[str, Any]:
     return dict(_CONNECT_ARGS.get(engine.sync_engine, {}))
 
 
+class DatabaseUnusable(ValueError):
+    """The database URL names a database that cannot be opened; the message says why."""
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -47,6 +51,12 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, t
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        database = sqlite_file(url)
+        if database is not None and not database.parent.is_dir():
+            # said here, before the driver's connection thread fails on it
+            raise DatabaseUnusable(
+                f"cannot open the SQLite database {str(database)!r}: its folder {str(database.parent)!r} does not exist"
+            )
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=30)
 
         @event.listens_for(engine.sync_engine, "connect")
