@@ -1,8 +1,10 @@
 """The browser code the server ships: ``/widget.js``, the staff dashboard and the ``/demo`` host page.
 
-The files live in ``chatserver/web`` (package data, so they install with the package). The widget
-is one script for host pages: the shared protocol client (``web/lib``) and the widget's own code
-and stylesheet are joined into one IIFE when the application is built — plain concatenation, no
+The files live in ``web/`` at the top of the repository, which setup.cfg maps into the package as
+``chatserver.web`` (package data, so they install with the package); they are found through that
+package, in a checkout (editable install) and in an installed wheel alike. The widget is one
+script for host pages: the shared protocol client (``web/lib``) and the widget's own code and
+stylesheet are joined into one IIFE when the application is built — plain concatenation, no
 bundler, no build step for anyone. The dashboard loads the same ``web/lib`` files as they are.
 """
 
@@ -11,12 +13,26 @@ from __future__ import annotations
 import html
 import json
 import re
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from tornado.web import HTTPError, RedirectHandler, RequestHandler, StaticFileHandler
 
-WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+
+def web_root() -> Path:
+    """The directory of the package ``chatserver.web``: ``web/`` in a checkout, ``chatserver/web``
+    when installed. Tornado serves files from a directory, so it must be one on disk."""
+    try:
+        root = files("chatserver.web")
+    except ModuleNotFoundError as err:
+        raise RuntimeError("chatserver.web (web/) is not importable: install chatserver (scripts/install)") from err
+    if not isinstance(root, Path) or not root.is_dir():
+        raise RuntimeError(f"chatserver.web is not a directory on disk: {root}")
+    return root
+
+
+WEB_ROOT = web_root()
 
 # order matters: each file may use what the files before it define
 WIDGET_PARTS = (

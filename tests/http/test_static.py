@@ -78,16 +78,39 @@ async def test_demo_business_can_be_configured(base_url, overrides):
 
 
 def web_files() -> list[Path]:
-    return sorted(p for p in WEB_ROOT.rglob("*") if p.is_file())
+    """The browser code: every file in web/ but the package's own Python module."""
+    return sorted(
+        p
+        for p in WEB_ROOT.rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
+    )
+
+
+def test_the_web_pages_are_found_through_the_package_in_this_checkout():
+    """The editable install maps ``chatserver.web`` to the top-level web/, so edits show at once."""
+    assert WEB_ROOT.resolve() == (ROOT / "web").resolve()
+    assert not (ROOT / "chatserver" / "web").exists(), "the browser code moved to web/"
 
 
 def test_every_web_file_ships_in_the_package():
+    """setup.cfg maps web/ to chatserver.web, lists each of its directories as a package and each
+    file as package data of its directory's package."""
     config = configparser.ConfigParser()
     config.read(ROOT / "setup.cfg")
-    patterns = [p.strip() for p in config["options.package_data"]["chatserver"].split(",")]
+    package_dir = dict(
+        (part.strip() for part in line.split("=", 1)) for line in config["options"]["package_dir"].strip().splitlines()
+    )
+    assert package_dir.get("chatserver.web") == "web"
+    packages = config["options"]["packages"].split()
+    package_data = config["options.package_data"]
     for path in web_files():
-        relative = path.relative_to(WEB_ROOT.parent).as_posix()
-        assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), f"{relative} is not package data"
+        relative = path.relative_to(WEB_ROOT)
+        package = ".".join(("chatserver", "web", *relative.parent.parts))
+        assert package in packages, f"{package} (web/{relative.parent.as_posix()}) is not a package in setup.cfg"
+        patterns = [p.strip() for p in package_data.get(package, "").split(",") if p.strip()]
+        assert any(fnmatch.fnmatch(relative.name, p) for p in patterns), (
+            f"web/{relative.as_posix()} is not package data"
+        )
 
 
 def test_no_browser_code_turns_text_into_html():
