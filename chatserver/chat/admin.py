@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from chatserver.chat.autoresponse import parse_settings
-from chatserver.chat.bizmodels import Faq
+from chatserver.chat.bizmodels import BusinessSettings, Faq
 from chatserver.chat.clock import Clock
 from chatserver.chat.faq import faq_fields, import_entries
-from chatserver.protocol import ChatError, ErrorCode
+from chatserver.protocol import ChatError, ErrorCode, wire
 from chatserver.store.base import BusinessStore
 from chatserver.store.business import FaqStore, SettingsStore
 
@@ -81,19 +81,20 @@ class BusinessAdmin:
         finally:
             self.on_change(business_id)
 
-    async def settings(self, business_id: str) -> dict[str, Any]:
+    async def settings(self, business_id: str) -> BusinessSettings:
         await self._require_business(business_id)
-        return parse_settings(await self.store.get_business_settings(business_id)).to_wire()
+        return parse_settings(await self.store.get_business_settings(business_id))
 
-    async def put_settings(self, business_id: str, body: Any) -> dict[str, Any]:
+    async def put_settings(self, business_id: str, body: Any) -> BusinessSettings:
         """Replace the whole document (what is left out returns to its default)."""
-        wire = parse_settings(body).to_wire()
+        settings = parse_settings(body)
         await self._require_business(business_id)
         try:
-            await self.store.put_business_settings(business_id, wire, self.clock())
+            # the store keeps the settings as the document the API exchanges, defaults filled in
+            await self.store.put_business_settings(business_id, wire.business_settings(settings), self.clock())
         finally:
             self.on_change(business_id)
-        return wire
+        return settings
 
 
 def _ignore(business_id: str) -> None:

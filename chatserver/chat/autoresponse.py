@@ -13,14 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match as schema_best_match
 
-from chatserver.chat.bizmodels import Faq
+from chatserver.chat.bizmodels import DAYS, AutoResponse, BusinessHours, BusinessSettings, Faq
 from chatserver.chat.clock import Clock
 from chatserver.chat.faq import best_match
 from chatserver.chat.models import Message, NewMessage, Principal, Room, SenderType
@@ -31,7 +30,6 @@ from chatserver.store.business import FaqStore, SettingsStore
 
 log = logging.getLogger("chatserver.autoresponse")
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 GREETING, AWAY, LEAD_CAPTURE, FAQ = "greeting", "away", "lead-capture", "faq"
 
 _TIME = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"}
@@ -87,54 +85,6 @@ DEFAULT_MESSAGES = {
 def _minutes(hhmm: str) -> int:
     hours, minutes = hhmm.split(":")
     return int(hours) * 60 + int(minutes)
-
-
-@dataclass(frozen=True, slots=True)
-class AutoResponse:
-    enabled: bool
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class BusinessHours:
-    timezone: str
-    weekly: dict[str, tuple[tuple[int, int], ...]]  # day -> (open minute, close minute) intervals
-
-    def is_open(self, epoch_ms: int) -> bool:
-        local = datetime.fromtimestamp(epoch_ms / 1000, ZoneInfo(self.timezone))
-        minute = local.hour * 60 + local.minute
-        return any(start <= minute < end for start, end in self.weekly.get(DAYS[local.weekday()], ()))
-
-
-@dataclass(frozen=True, slots=True)
-class BusinessSettings:
-    greeting: AutoResponse
-    away: AutoResponse
-    lead_capture: AutoResponse
-    hours: BusinessHours | None
-    faq_threshold: float | None
-
-    def to_wire(self) -> dict[str, Any]:
-        hours: dict[str, Any] | None = None
-        if self.hours is not None:
-            hours = {
-                "timezone": self.hours.timezone,
-                "weekly": {
-                    day: [{"open": _hhmm(a), "close": _hhmm(b)} for a, b in self.hours.weekly.get(day, ())]
-                    for day in DAYS
-                },
-            }
-        return {
-            "greeting": {"enabled": self.greeting.enabled, "message": self.greeting.message},
-            "away": {"enabled": self.away.enabled, "message": self.away.message},
-            "leadCapture": {"enabled": self.lead_capture.enabled, "message": self.lead_capture.message},
-            "businessHours": hours,
-            "faqThreshold": self.faq_threshold,
-        }
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def parse_settings(data: Any) -> BusinessSettings:

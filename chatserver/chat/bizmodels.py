@@ -1,18 +1,21 @@
-"""Value objects of the business features: FAQs, contacts, staff accounts, room filters, analytics.
+"""Value objects of the business features: FAQs, contacts, staff accounts, room filters, analytics,
+business settings.
 
 Kept apart from ``models.py`` (conversations) so the store interface can name them without
-pulling in the feature modules that use them.
+pulling in the feature modules that use them. Plain data: their JSON form is
+``chatserver.protocol.wire``'s.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from chatserver.chat.models import iso_ms
+from chatserver.chat.models import RoomStatus
 
 DAY_MS = 86_400_000
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # business-hours keys, Monday first
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,18 +28,6 @@ class Faq:
     enabled: bool
     created_at: int
     updated_at: int
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "_id": self.id,
-            "businessId": self.business_id,
-            "question": self.question,
-            "answer": self.answer,
-            "keywords": list(self.keywords),
-            "enabled": self.enabled,
-            "createdAt": iso_ms(self.created_at),
-            "updatedAt": iso_ms(self.updated_at),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,17 +50,6 @@ class Contact:
     created_at: int
     updated_at: int
 
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "_id": self.id,
-            "businessId": self.business_id,
-            "email": self.email,
-            "phone": self.phone,
-            "name": self.name,
-            "createdAt": iso_ms(self.created_at),
-            "updatedAt": iso_ms(self.updated_at),
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class StaffAccount:
@@ -80,17 +60,13 @@ class StaffAccount:
     password_hash: str
     created_at: int
 
-    def to_wire(self) -> dict[str, Any]:
-        """Never the hash."""
-        return {"_id": self.id, "businessId": self.business_id, "email": self.email, "name": self.name}
-
 
 @dataclass(frozen=True, slots=True)
 class RoomFilter:
     """Room list filters of the dashboard; ``None`` means "any"."""
 
     is_guest: bool | None = None
-    status: str | None = None
+    status: RoomStatus | None = None
     tag: str | None = None
     assigned_to: str | None = None
     text: str | None = None  # substring of the user's name or email, case-insensitive
@@ -105,16 +81,6 @@ class DayCounts:
     guest_rooms_with_email: int = 0
     converted: int = 0
     authenticated_rooms: int = 0
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "date": datetime.fromtimestamp(self.day * DAY_MS / 1000, tz=UTC).date().isoformat(),
-            "guestRooms": self.guest_rooms,
-            "guestRoomsWithEmail": self.guest_rooms_with_email,
-            "converted": self.converted,
-            "conversionRate": round(self.converted / self.guest_rooms, 4) if self.guest_rooms else 0.0,
-            "authenticatedRooms": self.authenticated_rooms,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,22 +100,30 @@ class Analytics:
     rooms_with_staff_reply: int = 0
     series: tuple[DayCounts, ...] | None = None
 
-    def to_wire(self) -> dict[str, Any]:
-        rate = self.converted / self.guest_rooms if self.guest_rooms else 0.0
-        email_rate = self.guest_rooms_with_email / self.guest_rooms if self.guest_rooms else 0.0
-        by_type = {kind: self.messages_by_sender_type.get(kind, 0) for kind in ("guest", "customer", "staff", "system")}
-        return {
-            "from": iso_ms(self.from_ms),
-            "to": iso_ms(self.to_ms),
-            "guestRooms": self.guest_rooms,
-            "guestRoomsWithEmail": self.guest_rooms_with_email,
-            "emailCaptureRate": round(email_rate, 4),
-            "converted": self.converted,
-            "conversionRate": round(rate, 4),
-            "authenticatedRooms": self.authenticated_rooms,
-            "messagesBySenderType": by_type,
-            "faqAnswers": self.faq_answers,
-            "roomsWithStaffReply": self.rooms_with_staff_reply,
-            "medianFirstResponseMs": self.median_first_response_ms,
-            **({} if self.series is None else {"series": [day.to_wire() for day in self.series]}),
-        }
+
+@dataclass(frozen=True, slots=True)
+class AutoResponse:
+    enabled: bool
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessHours:
+    timezone: str
+    weekly: dict[str, tuple[tuple[int, int], ...]]  # day -> (open minute, close minute) intervals
+
+    def is_open(self, epoch_ms: int) -> bool:
+        local = datetime.fromtimestamp(epoch_ms / 1000, ZoneInfo(self.timezone))
+        minute = local.hour * 60 + local.minute
+        return any(start <= minute < end for start, end in self.weekly.get(DAYS[local.weekday()], ()))
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessSettings:
+    """A business's automation settings, defaults filled in (``autoresponse.parse_settings``)."""
+
+    greeting: AutoResponse
+    away: AutoResponse
+    lead_capture: AutoResponse
+    hours: BusinessHours | None
+    faq_threshold: float | None

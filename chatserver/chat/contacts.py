@@ -26,9 +26,6 @@ class Conversion:
     contact: Contact
     created: bool  # a new contact (False: merged into an existing one)
 
-    def to_wire(self) -> dict[str, Any]:
-        return {"room": self.room.to_wire(), "contact": self.contact.to_wire(), "contactCreated": self.created}
-
 
 class ContactSource(ContactStore, Protocol):
     """The slice of the store conversions use."""

@@ -15,21 +15,13 @@ from typing import Any, Protocol
 from chatserver.chat.background import Background
 from chatserver.chat.hub import Connection
 from chatserver.chat.limits import FrameThrottle, Unlimited, Verdict, frame_throttle
-from chatserver.chat.models import Principal, Role, iso_ms
+from chatserver.chat.models import Principal, Role
 from chatserver.chat.service import ChatService
 from chatserver.chat.tokens import TokenVerifier
 from chatserver.chat.workflow_events import WorkflowEvents
-from chatserver.protocol import (
-    PROTOCOL_VERSION,
-    ChatError,
-    CloseCode,
-    ErrorCode,
-    FrameError,
-    decode_frame,
-    encode_frame,
-    events,
-)
+from chatserver.protocol import ChatError, CloseCode, ErrorCode, FrameError, decode_frame, encode_frame, events, wire
 from chatserver.protocol.envelope import ack_error_frame, ack_frame, error_frame
+from chatserver.protocol.handshake import guest_registered, user_authenticated
 from chatserver.protocol.schemas import validate_payload
 from chatserver.store.base import StoreError
 
@@ -113,18 +105,7 @@ class Gateway:
         for a bad token: the transport sends it as an error frame and closes with 4401."""
         principal = self.authenticate(credentials)
         if principal is not None:
-            conn.send_text(
-                encode_frame(
-                    events.USER_AUTHENTICATED,
-                    {
-                        "userId": principal.user_id,
-                        "userType": principal.role.value,
-                        "businessId": principal.business_id,
-                        "name": principal.name,
-                        "protocol": PROTOCOL_VERSION,
-                    },
-                )
-            )
+            conn.send_text(encode_frame(events.USER_AUTHENTICATED, user_authenticated(principal)))
             client = Client(conn, principal, credentials, throttle=self._throttle())
             if principal.role is Role.STAFF and principal.business_id:
                 await self.hub.follow_business(conn, principal.business_id)
@@ -135,18 +116,13 @@ class Gateway:
         )
         guest = registration.guest
         principal = Principal(role=Role.GUEST, user_id=guest.guest_id, name="Guest")
-        conn.send_text(
-            encode_frame(
-                events.GUEST_REGISTERED,
-                {
-                    "guestId": guest.guest_id,
-                    "sessionId": registration.session_id,
-                    "resumed": registration.resumed,
-                    "expiresAt": iso_ms(self.service.session_expires_at(guest.last_seen_at)),
-                    "protocol": PROTOCOL_VERSION,
-                },
-            )
+        registered = guest_registered(
+            guest.guest_id,
+            registration.session_id,
+            resumed=registration.resumed,
+            expires_at=self.service.session_expires_at(guest.last_seen_at),
         )
+        conn.send_text(encode_frame(events.GUEST_REGISTERED, registered))
         return Client(conn, principal, credentials, last_touch=guest.last_seen_at, throttle=self._throttle())
 
     def _throttle(self) -> FrameThrottle | Unlimited:
@@ -276,7 +252,7 @@ class Gateway:
         if after_seq is None and not has_more:
             upto = max(upto, room.last_seq)
         self.hub.ready(client.conn, room.id, upto)
-        return {"room": room.to_wire(), "messages": [m.to_wire() for m in messages], "hasMore": has_more}
+        return wire.joined(room, messages, has_more)
 
     async def send_message(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
         room_id = data["roomId"]
@@ -291,7 +267,7 @@ class Gateway:
         result = await self.service.send_message(client.principal, room_id, data["content"], data.get("clientMsgId"))
         # the message is stored: the activity mark is written behind the ack and cannot fail it
         client.last_touch = self.service.touch_guest(client.principal, client.last_touch)
-        return {**result.message.to_wire(), "duplicate": not result.created}
+        return wire.sent(result.message, created=result.created)
 
     async def leave_room(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
         """Stop following a room on this connection only (membership and history are untouched),
@@ -303,7 +279,7 @@ class Gateway:
         client.rooms.discard(room_id)
         client.typing_at.pop(room_id, None)
         await self.hub.leave(client.conn, room_id)
-        return {"roomId": room_id, "left": left}
+        return wire.left(room_id, left)
 
     def _check_room_quota(self, client: Client, room_id: str) -> None:
         limit = self.service.settings.max_rooms_per_connection
@@ -318,4 +294,4 @@ class Gateway:
         )
         if self.hub.is_member(client.conn, room.id) and messages:
             self.hub.ready(client.conn, room.id, messages[-1].seq)
-        return {"roomId": room.id, "messages": [m.to_wire() for m in messages], "hasMore": has_more}
+        return wire.message_page(room.id, messages, has_more)

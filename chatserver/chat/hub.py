@@ -1,6 +1,7 @@
 """Local fan-out: which connections of this instance follow which channels, in ``seq`` order.
 
-The broker moves publications between instances; the hub delivers them to local connections.
+The broker moves publications between instances (bytes in ``protocol.broker_codec``'s format);
+the hub delivers them to local connections.
 Per room it keeps the last delivered ``seq``: a duplicate is dropped, a gap is filled from the
 store before anything newer is delivered, and after a broker outage (``Resync``) every room
 catches up from the store. Each member has its own cursor, so a connection never gets a message
@@ -23,7 +24,8 @@ from typing import Any, Protocol
 from chatserver.broker.base import Broker, Publication, Resync, business_channel, room_channel
 from chatserver.chat.models import Message, Room
 from chatserver.chat.telemetry import NoTelemetry, Telemetry
-from chatserver.protocol import encode_frame, events
+from chatserver.protocol import encode_frame
+from chatserver.protocol.broker_codec import message_frame, pack, unpack_timed
 
 log = logging.getLogger("chatserver.hub")
 
@@ -47,32 +49,6 @@ class RoomSource(Protocol):
     async def list_messages(
         self, room_id: str, *, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[Message]: ...
-
-
-def message_event(message: Message) -> str:
-    return events.FAQ_RESPONSE if message.faq_id else events.NEW_MESSAGE
-
-
-def message_frame(message: Message) -> str:
-    return encode_frame(message_event(message), message.to_wire())
-
-
-def pack(seq: int, frame: str, *, published_at: float | None = None) -> bytes:
-    """Broker payload: ``<seq> <published at, epoch s>\\n<frame>``; seq 0 for events outside the
-    room's order. The time feeds the fan-out latency metric."""
-    at = time.time() if published_at is None else published_at
-    return f"{seq} {at:.6f}\n{frame}".encode()
-
-
-def unpack_timed(payload: bytes) -> tuple[int, float | None, str]:
-    head, _, frame = payload.decode().partition("\n")
-    seq, _, at = head.partition(" ")
-    return int(seq), float(at) if at else None, frame
-
-
-def unpack(payload: bytes) -> tuple[int, str]:
-    seq, _, frame = unpack_timed(payload)
-    return seq, frame
 
 
 @dataclass(eq=False)

@@ -17,10 +17,10 @@ from chatserver.chat.clock import Clock, now_ms
 from chatserver.chat.contacts import Contacts
 from chatserver.chat.hub import Hub
 from chatserver.chat.ids import hash_session_id, new_guest_id, new_session_id
-from chatserver.chat.models import GuestSession, Message, NewMessage, NewRoom, Principal, Role, Room
+from chatserver.chat.models import GuestSession, Message, NewMessage, NewRoom, Principal, Role, Room, RoomStatus
 from chatserver.chat.presence import MemoryPresence, Presence
 from chatserver.chat.ratelimit import RateLimiter
-from chatserver.chat.staffops import CLOSED, Notifier, Workflow
+from chatserver.chat.staffops import Notifier, Workflow
 from chatserver.chat.telemetry import NoTelemetry, Telemetry
 from chatserver.config import Settings
 from chatserver.protocol import ChatError, ErrorCode
@@ -255,8 +255,8 @@ class ChatService:
             if not may_access(principal, room):
                 raise ChatError(ErrorCode.FORBIDDEN, "you are not a member of this room", field="roomId")
             if principal.is_guest:  # a guest's only name is the one it gave when opening the room
-                return Prepared(replace(new, sender_name=room.user_name), reopen=room.status == CLOSED)
-            return Prepared(new, reopen=room.status == CLOSED and principal.role is not Role.STAFF)
+                return Prepared(replace(new, sender_name=room.user_name), reopen=room.status == RoomStatus.CLOSED)
+            return Prepared(new, reopen=room.status == RoomStatus.CLOSED and principal.role is not Role.STAFF)
 
         result = await self.append(new, prepare=prepare, actor=principal)
         if result.created and principal.role is not Role.STAFF and result.room is not None:

@@ -8,6 +8,7 @@ milliseconds by design), so it runs in a worker thread, never on the event loop.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from argon2 import PasswordHasher
@@ -30,6 +31,15 @@ LOGIN_WINDOW_MS = 60_000
 
 class StaffSource(StaffStore, BusinessStore, Protocol):
     """The slice of the store staff accounts use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """A successful login: the staff JWT, its lifetime in seconds, and whose it is."""
+
+    token: str
+    expires_in: int
+    account: StaffAccount
 
 
 class StaffAuth:
@@ -71,7 +81,7 @@ class StaffAuth:
             raise ChatError(ErrorCode.LIMIT_REACHED, "a staff account with this email exists", field="email")
         return account
 
-    async def login(self, email: Any, password: Any) -> dict[str, Any]:
+    async def login(self, email: Any, password: Any) -> Login:
         """A staff JWT for valid credentials; one vague ``auth_invalid`` for anything else."""
         if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
             raise ChatError(ErrorCode.INVALID_PAYLOAD, "email and password are required", field="email")
@@ -107,4 +117,4 @@ class StaffAuth:
             ttl_s=ttl,
             extra=extra,
         )
-        return {"token": token, "expiresIn": ttl, "staff": account.to_wire()}
+        return Login(token, ttl, account)

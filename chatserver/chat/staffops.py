@@ -20,13 +20,12 @@ from email_validator import EmailNotValidError, validate_email
 from chatserver.chat.background import Background
 from chatserver.chat.clock import Clock, now_ms
 from chatserver.chat.hub import Hub
-from chatserver.chat.models import Principal, Role, Room
-from chatserver.protocol import ChatError, ErrorCode, events
+from chatserver.chat.models import Principal, Role, Room, RoomStatus
+from chatserver.protocol import ChatError, ErrorCode, events, wire
 from chatserver.store.business import Side, WorkflowStore
 
 log = logging.getLogger("chatserver.staffops")
 
-OPEN, CLOSED = "open", "closed"
 TYPING_INTERVAL_MS = 2000  # at most one relayed "isTyping: true" per connection and room in this time
 ROOM_UPDATE_COALESCE_MS = 1000  # message-driven chat:room-updated: at most one per room in this time
 _PHONE_SEPARATORS = re.compile(r"[\s().-]")
@@ -54,26 +53,6 @@ def normalize_phone(raw: str, field: str = "phone") -> str:
     return compact
 
 
-def room_updated(room: Room) -> dict[str, Any]:
-    """The ``chat:room-updated`` payload: what a room list row shows."""
-    return {
-        "roomId": room.id,
-        "lastMessage": room.last_message,
-        "lastMessageAt": room.to_wire()["lastMessageAt"],
-        "lastSeq": room.last_seq,
-        "unreadCount": room.unread_by_staff,
-        "status": room.status,
-        "assignedTo": room.assigned_to,
-        "roomName": room.room_name,
-        "tags": list(room.tags),
-        "metadata": room.metadata(),
-    }
-
-
-def actor(principal: Principal) -> dict[str, Any]:
-    return {"userId": principal.user_id, "userType": principal.role.value, "name": principal.name}
-
-
 class Notifier:
     """Business notifications: every staff connection of the business, on every instance.
 
@@ -96,7 +75,7 @@ class Notifier:
         self._flushing = Background()
 
     async def room_created(self, room: Room) -> None:
-        await self._publish(room.business_id, events.ROOM_CREATED, room.to_wire())
+        await self._publish(room.business_id, events.ROOM_CREATED, wire.room(room))
 
     async def room_updated(self, room: Room) -> None:
         """At once; a coalesced update still pending for the room is older: dropped."""
@@ -104,7 +83,7 @@ class Notifier:
         if pending is not None:
             pending[1].cancel()
         self._mark_sent(room.id)
-        await self._publish(room.business_id, events.ROOM_UPDATED, room_updated(room))
+        await self._publish(room.business_id, events.ROOM_UPDATED, wire.room_updated(room))
 
     async def message_activity(self, room: Room) -> None:
         """A message changed the room's list row (preview, unread count)."""
@@ -165,7 +144,7 @@ class Workflow:
         self.notifier = notifier
         self.clock = clock
 
-    async def set_status(self, principal: Principal, room: Room, status: str) -> Room:
+    async def set_status(self, principal: Principal, room: Room, status: RoomStatus) -> Room:
         """Staff close or reopen; the room's members get ``chat:room-status``, dashboards
         ``chat:room-updated``. Repeating the current status changes nothing and says nothing."""
         require_staff_for(principal, room)
@@ -178,15 +157,15 @@ class Workflow:
         transaction); the room's members hear it before the message. Dashboards get the
         room's new state with the message's ``chat:room-updated``."""
         await self.hub.publish_room_event(
-            room_id, events.ROOM_STATUS, {"roomId": room_id, "status": OPEN, "by": actor(principal)}
+            room_id, events.ROOM_STATUS, wire.room_status(room_id, RoomStatus.OPEN, wire.actor(principal))
         )
 
-    async def _change_status(self, room: Room, status: str, principal: Principal) -> Room:
-        by = actor(principal)
+    async def _change_status(self, room: Room, status: RoomStatus, principal: Principal) -> Room:
+        by = wire.actor(principal)
         updated = await self.store.set_room_status(room.id, status, self.clock(), by=by)
         if updated is None:
             raise ChatError(ErrorCode.NOT_FOUND, "no such room", field="roomId")
-        await self.hub.publish_room_event(room.id, events.ROOM_STATUS, {"roomId": room.id, "status": status, "by": by})
+        await self.hub.publish_room_event(room.id, events.ROOM_STATUS, wire.room_status(room.id, status, by))
         await self.notifier.room_updated(updated)
         return updated
 
@@ -213,17 +192,13 @@ class Workflow:
         if updated is None:
             raise ChatError(ErrorCode.NOT_FOUND, "no such room", field="roomId")
         position = updated.staff_read_seq if side == "staff" else updated.visitor_read_seq
-        await self.hub.publish_room_event(
-            room.id, events.READ, {"roomId": room.id, "seq": position, "side": side, **actor(principal)}
-        )
+        await self.hub.publish_room_event(room.id, events.READ, wire.read_receipt(room.id, position, side, principal))
         if side == "staff":
             await self.notifier.room_updated(updated)
         return updated
 
     async def typing(self, principal: Principal, room: Room, is_typing: bool) -> None:
-        await self.hub.publish_room_event(
-            room.id, events.TYPING, {"roomId": room.id, "isTyping": is_typing, **actor(principal)}
-        )
+        await self.hub.publish_room_event(room.id, events.TYPING, wire.typing(room.id, is_typing, principal))
 
     async def update_visitor_info(
         self, principal: Principal, *, email: str | None, phone: str | None, user_name: str | None

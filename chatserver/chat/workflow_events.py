@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chatserver.chat.staffops import CLOSED, OPEN, TYPING_INTERVAL_MS
+from chatserver.chat.models import Role, RoomStatus
+from chatserver.chat.staffops import TYPING_INTERVAL_MS
+from chatserver.protocol import wire
 
 if TYPE_CHECKING:
     from chatserver.chat.gateway import Client
@@ -26,38 +28,35 @@ class WorkflowEvents:
         now = self.service.clock()
         last = client.typing_at.get(room.id)
         if is_typing and last is not None and now - last < TYPING_INTERVAL_MS:
-            return {"roomId": room.id, "relayed": False}
+            return wire.typing_relayed(room.id, False)
         if is_typing:
             client.typing_at[room.id] = now
         else:
             client.typing_at.pop(room.id, None)
         await self.workflow.typing(client.principal, room, is_typing)
-        return {"roomId": room.id, "relayed": True}
+        return wire.typing_relayed(room.id, True)
 
     async def read(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
         room = await self.service.room_for(client.principal, data["roomId"])
         updated = await self.workflow.read(client.principal, room, data["seq"])
-        staff_side = client.principal.role.value == "staff"
-        return {
-            "roomId": room.id,
-            "seq": updated.staff_read_seq if staff_side else updated.visitor_read_seq,
-            "unreadCount": updated.unread_by_staff if staff_side else updated.unread_by_visitor,
-        }
+        if client.principal.role is Role.STAFF:
+            return wire.read_position(room.id, updated.staff_read_seq, updated.unread_by_staff)
+        return wire.read_position(room.id, updated.visitor_read_seq, updated.unread_by_visitor)
 
     async def close_room(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
         room = await self.service.room_for(client.principal, data["roomId"])
-        return {"room": (await self.workflow.set_status(client.principal, room, CLOSED)).to_wire()}
+        return wire.room_reply(await self.workflow.set_status(client.principal, room, RoomStatus.CLOSED))
 
     async def reopen_room(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
         room = await self.service.room_for(client.principal, data["roomId"])
-        return {"room": (await self.workflow.set_status(client.principal, room, OPEN)).to_wire()}
+        return wire.room_reply(await self.workflow.set_status(client.principal, room, RoomStatus.OPEN))
 
     async def assign(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
         room = await self.service.room_for(client.principal, data["roomId"])
-        return {"room": (await self.workflow.assign(client.principal, room, data["staffId"])).to_wire()}
+        return wire.room_reply(await self.workflow.assign(client.principal, room, data["staffId"]))
 
     async def update_guest_info(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
         rooms = await self.workflow.update_visitor_info(
             client.principal, email=data.get("email"), phone=data.get("phone"), user_name=data.get("userName")
         )
-        return {"rooms": [room.to_wire() for room in rooms]}
+        return wire.rooms_reply(rooms)

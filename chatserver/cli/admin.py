@@ -30,7 +30,7 @@ async def _opened(settings: Settings) -> AsyncIterator[SqlStore]:
 
 
 def _when(epoch_ms: int) -> str:
-    from chatserver.chat.models import iso_ms
+    from chatserver.protocol.timestamps import iso_ms
 
     return iso_ms(epoch_ms) or ""
 
@@ -87,6 +87,7 @@ def load_json(path: str) -> Any:
 async def faq(settings: Settings, args: argparse.Namespace, data: Any) -> int:
     from chatserver.chat.admin import BusinessAdmin
     from chatserver.chat.clock import now_ms
+    from chatserver.protocol import wire
 
     async with _opened(settings) as store:
         admin = BusinessAdmin(store=store, clock=now_ms)
@@ -98,7 +99,7 @@ async def faq(settings: Settings, args: argparse.Namespace, data: Any) -> int:
             print((await admin.add_faq(args.business, body)).id)
         elif args.faq_command == "list":
             for entry in await admin.list_faqs(args.business):
-                print(json.dumps(entry.to_wire(), ensure_ascii=False))
+                print(json.dumps(wire.faq(entry), ensure_ascii=False))
         else:
             added = await admin.import_faqs(args.business, data)
             print(f"imported {len(added)} FAQ entries")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from chatserver.chat.models import iso_ms
 from chatserver.config import Settings
-from chatserver.protocol import ChatError
+from chatserver.protocol import ChatError, webhook_payloads
+from chatserver.protocol.timestamps import iso_ms
 from chatserver.webhooks.models import WebhookRegistry
 from chatserver.webhooks.service import WebhookService, check_status
 
@@ -36,11 +36,11 @@ async def _dispatch(service: WebhookService, registry: WebhookRegistry, args: ar
     if command == "add":
         events = [e.strip() for e in args.events.split(",") if e.strip()]
         webhook = await service.create(args.business, args.url, events, created_by="cli")
-        print(json.dumps(webhook.to_wire(with_secret=True), indent=2))
+        print(json.dumps(webhook_payloads.webhook(webhook, with_secret=True), indent=2))
         return 0
     if command == "list":
         for hook, stats in await registry.list_webhooks(args.business):
-            wire = hook.to_wire(stats=stats)
+            wire = webhook_payloads.webhook(hook, stats=stats)
             counts = " ".join(f"{k}={v}" for k, v in wire["deliveries"].items())
             print(f"{hook.id}  {hook.url}  events={','.join(hook.events)}  {counts}")
         return 0

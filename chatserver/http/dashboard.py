@@ -10,18 +10,18 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from chatserver.app import Runtime
-from chatserver.chat.models import Principal
+from chatserver.chat.models import Principal, RoomStatus
 from chatserver.chat.service import ChatService
-from chatserver.chat.staffops import CLOSED, OPEN, require_staff_for
+from chatserver.chat.staffops import require_staff_for
 from chatserver.chat.tokens import TokenVerifier
 from chatserver.http.rest import ApiHandler
-from chatserver.protocol import ChatError, ErrorCode
+from chatserver.protocol import ChatError, ErrorCode, wire
 
 ROOM_PATCH_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "status": {"type": "string", "enum": [OPEN, CLOSED]},
+        "status": {"type": "string", "enum": [status.value for status in RoomStatus]},
         "assignedTo": {"type": ["string", "null"], "minLength": 1, "maxLength": 128},
         "tags": {
             "type": "array",
@@ -64,14 +64,14 @@ class DashboardHandler(ApiHandler):
 class LoginHandler(DashboardHandler):
     async def post(self) -> None:
         body = self.object_body()
-        result = await self.runtime.staff_auth.login(body.get("email"), body.get("password"))
-        self.send_json(result)
+        login = await self.runtime.staff_auth.login(body.get("email"), body.get("password"))
+        self.send_json(wire.staff_login(login.token, login.expires_in, login.account))
 
 
 class RoomHandler(DashboardHandler):
     async def get(self, room_id: str) -> None:
         room = await self.service.room_for(self.bearer(), room_id)
-        self.send_json({"room": room.to_wire()})
+        self.send_json(wire.room_reply(room))
 
     async def patch(self, room_id: str) -> None:
         principal = self.bearer()
@@ -84,12 +84,12 @@ class RoomHandler(DashboardHandler):
             raise ChatError(ErrorCode.INVALID_PAYLOAD, f"{field}: {error.message[:200]}", field=field)
         workflow = self.service.workflow
         if "status" in body:
-            room = await workflow.set_status(principal, room, body["status"])
+            room = await workflow.set_status(principal, room, RoomStatus(body["status"]))
         if "assignedTo" in body:
             room = await workflow.assign(principal, room, body["assignedTo"])
         if "tags" in body:
             room = await workflow.set_tags(principal, room, body["tags"])
-        self.send_json({"room": room.to_wire()})
+        self.send_json(wire.room_reply(room))
 
 
 class ConvertGuestHandler(DashboardHandler):
@@ -98,7 +98,7 @@ class ConvertGuestHandler(DashboardHandler):
         room = await self.service.room_for(principal, room_id)
         body = self.object_body()
         conversion = await self.service.contacts.convert_guest(principal, room, body.get("email"), body.get("phone"))
-        self.send_json(conversion.to_wire())
+        self.send_json(wire.conversion(conversion.room, conversion.contact, created=conversion.created))
 
 
 class AnalyticsHandler(DashboardHandler):
@@ -113,30 +113,30 @@ class AnalyticsHandler(DashboardHandler):
             self.get_query_argument("to", None),
             self.get_query_argument("bucket", None) or None,
         )
-        self.send_json({"businessId": business_id, **report.to_wire()})
+        self.send_json({"businessId": business_id, **wire.analytics(report)})
 
 
 class FaqsHandler(DashboardHandler):
     async def get(self, business_id: str) -> None:
         self.staff_of(business_id)
         faqs = await self.runtime.admin.list_faqs(business_id)
-        self.send_json({"faqs": [faq.to_wire() for faq in faqs]})
+        self.send_json({"faqs": [wire.faq(faq) for faq in faqs]})
 
     async def post(self, business_id: str) -> None:
         self.staff_of(business_id)
         faq = await self.runtime.admin.add_faq(business_id, self.body())
-        self.send_json(faq.to_wire(), 201)
+        self.send_json(wire.faq(faq), 201)
 
 
 class FaqHandler(DashboardHandler):
     async def get(self, business_id: str, faq_id: str) -> None:
         self.staff_of(business_id)
-        self.send_json((await self.runtime.admin.faq(business_id, faq_id)).to_wire())
+        self.send_json(wire.faq(await self.runtime.admin.faq(business_id, faq_id)))
 
     async def patch(self, business_id: str, faq_id: str) -> None:
         self.staff_of(business_id)
         faq = await self.runtime.admin.update_faq(business_id, faq_id, self.body())
-        self.send_json(faq.to_wire())
+        self.send_json(wire.faq(faq))
 
     async def delete(self, business_id: str, faq_id: str) -> None:
         self.staff_of(business_id)
@@ -149,8 +149,8 @@ class FaqHandler(DashboardHandler):
 class SettingsHandler(DashboardHandler):
     async def get(self, business_id: str) -> None:
         self.staff_of(business_id)
-        self.send_json(await self.runtime.admin.settings(business_id))
+        self.send_json(wire.business_settings(await self.runtime.admin.settings(business_id)))
 
     async def put(self, business_id: str) -> None:
         self.staff_of(business_id)
-        self.send_json(await self.runtime.admin.put_settings(business_id, self.body()))
+        self.send_json(wire.business_settings(await self.runtime.admin.put_settings(business_id, self.body())))

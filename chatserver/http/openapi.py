@@ -16,9 +16,12 @@ from tornado.web import RequestHandler
 from chatserver import __version__
 from chatserver.chat.autoresponse import SETTINGS_SCHEMA
 from chatserver.chat.faq import MAX_ANSWER, MAX_KEYWORD, MAX_KEYWORDS, MAX_QUESTION
+from chatserver.chat.models import RoomStatus
 from chatserver.http.dashboard import ROOM_PATCH_SCHEMA
 from chatserver.http.openapi_webhooks import webhook_deliveries, webhook_paths, webhook_schemas
 from chatserver.protocol import ErrorCode
+
+ROOM_STATUSES = [status.value for status in RoomStatus]
 
 STRING_OR_NULL = {"type": ["string", "null"]}
 TIME = {"type": "string", "description": "ISO 8601 UTC with milliseconds"}
@@ -96,7 +99,7 @@ SCHEMAS: dict[str, Any] = {
             "lastMessageAt": TIME_OR_NULL,
             "lastSeq": {"type": "integer", "minimum": 0},
             "createdAt": TIME,
-            "status": {"type": "string", "enum": ["open", "closed"]},
+            "status": {"type": "string", "enum": ROOM_STATUSES},
             "closedAt": TIME_OR_NULL,
             "assignedTo": STRING_OR_NULL,
             "unreadCount": {"type": "integer", "minimum": 0, "description": "messages staff have not read"},
@@ -300,7 +303,7 @@ PATHS: dict[str, Any] = {
                 _query("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
                 _query("cursor", {"type": "string"}, "nextCursor of the previous page"),
                 _query("isGuest", {"type": "string", "enum": ["true", "false"]}),
-                _query("status", {"type": "string", "enum": ["open", "closed"]}),
+                _query("status", {"type": "string", "enum": ROOM_STATUSES}),
                 _query("tag", {"type": "string", "maxLength": 64}),
                 _query("assignedTo", {"type": "string", "maxLength": 128}),
                 _query("q", {"type": "string", "maxLength": 100}, "name or email contains, case-insensitive"),

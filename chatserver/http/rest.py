@@ -9,11 +9,11 @@ from typing import Any
 from tornado.web import HTTPError, RequestHandler
 
 from chatserver.chat.bizmodels import RoomFilter
-from chatserver.chat.models import Principal
+from chatserver.chat.models import Principal, RoomStatus
 from chatserver.chat.service import ChatService, require_staff_of
 from chatserver.chat.tokens import TokenVerifier
 from chatserver.http.realtime import bearer_token
-from chatserver.protocol import ChatError, ErrorCode
+from chatserver.protocol import ChatError, ErrorCode, wire
 from chatserver.store.base import StoreError
 
 log = logging.getLogger("chatserver.rest")
@@ -120,16 +120,18 @@ class RoomsHandler(ApiHandler):
             cursor=self.get_query_argument("cursor", None),
             filters=self.room_filter(),
         )
-        self.send_json({"rooms": [room.to_wire() for room in page.rooms], "nextCursor": page.next_cursor})
+        self.send_json(wire.room_page(page.rooms, page.next_cursor))
 
     def room_filter(self) -> RoomFilter:
         """``isGuest``, ``status``, ``tag``, ``assignedTo``, ``q`` (name or email contains)."""
         is_guest = self.get_query_argument("isGuest", None)
         if is_guest not in (None, "", "true", "false"):
             raise ChatError(ErrorCode.INVALID_PAYLOAD, "isGuest must be true or false", field="isGuest")
-        status = self.get_query_argument("status", None) or None
-        if status not in (None, "open", "closed"):
-            raise ChatError(ErrorCode.INVALID_PAYLOAD, "status must be open or closed", field="status")
+        raw_status = self.get_query_argument("status", None) or None
+        try:
+            status = None if raw_status is None else RoomStatus(raw_status)
+        except ValueError:
+            raise ChatError(ErrorCode.INVALID_PAYLOAD, "status must be open or closed", field="status") from None
         limits = {"tag": 64, "assignedTo": 128, "q": 100}
         values: dict[str, str | None] = {}
         for name, limit in limits.items():
@@ -158,7 +160,7 @@ class RoomMessagesHandler(ApiHandler):
             after_seq=self.int_arg("afterSeq"),
             limit=self.int_arg("limit", minimum=1, maximum=100),
         )
-        self.send_json({"roomId": room.id, "messages": [m.to_wire() for m in messages], "hasMore": has_more})
+        self.send_json(wire.message_page(room.id, messages, has_more))
 
 
 class NotFoundHandler(ApiHandler):

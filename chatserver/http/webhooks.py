@@ -8,7 +8,7 @@ from typing import Any
 from chatserver.chat.service import ChatService
 from chatserver.chat.tokens import TokenVerifier
 from chatserver.http.rest import ApiHandler
-from chatserver.protocol import ChatError, ErrorCode
+from chatserver.protocol import ChatError, ErrorCode, webhook_payloads
 from chatserver.webhooks.service import WebhookService
 
 
@@ -33,7 +33,7 @@ class WebhooksHandler(WebhookApiHandler):
         if not business_id:
             raise ChatError(ErrorCode.INVALID_PAYLOAD, "businessId is required", field="businessId")
         listed = await self.webhooks.list(self.principal(), business_id)
-        self.send_json({"webhooks": [hook.to_wire(stats=stats) for hook, stats in listed]})
+        self.send_json({"webhooks": [webhook_payloads.webhook(hook, stats=stats) for hook, stats in listed]})
 
     async def post(self) -> None:
         body = self.json_body()
@@ -41,7 +41,7 @@ class WebhooksHandler(WebhookApiHandler):
         if not isinstance(business_id, str) or not business_id:
             raise ChatError(ErrorCode.INVALID_PAYLOAD, "businessId is required", field="businessId")
         webhook = await self.webhooks.register(self.principal(), business_id, body.get("url"), body.get("events"))
-        self.send_json({"webhook": webhook.to_wire(with_secret=True)}, 201)
+        self.send_json({"webhook": webhook_payloads.webhook(webhook, with_secret=True)}, 201)
 
 
 class WebhookHandler(WebhookApiHandler):
@@ -61,7 +61,8 @@ class WebhookDeliveriesHandler(WebhookApiHandler):
             limit=limit,
             cursor=self.get_query_argument("cursor", None),
         )
-        self.send_json({"deliveries": [d.to_wire() for d in page.deliveries], "nextCursor": page.next_cursor})
+        deliveries = [webhook_payloads.delivery(d) for d in page.deliveries]
+        self.send_json({"deliveries": deliveries, "nextCursor": page.next_cursor})
 
 
 class WebhookReplayHandler(WebhookApiHandler):

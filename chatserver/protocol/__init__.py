@@ -1,7 +1,15 @@
-"""The wire contract: envelope, event names, payload schemas, error and close codes.
+"""The wire contract: envelope, event names, payload schemas, error and close codes, and every
+encoding of the server's objects.
 
-This package is data plus pure functions; it imports nothing from the rest of chatserver
-and is the single source of truth that ``protocol.md`` documents.
+This package is data plus pure functions and the single source of truth that ``protocol.md``
+documents. What is imported here reads nothing from the rest of chatserver (the Python client
+uses it alone). The encoders, imported by name, read the domain's plain value objects:
+
+- ``wire``: rooms, messages, the dashboard's objects, and the replies and pushes carrying them;
+- ``handshake``: the first frame of a connection;
+- ``broker_codec``: publications between instances;
+- ``webhook_payloads``: webhook REST objects and event bodies;
+- ``timestamps``: epoch milliseconds as ISO 8601.
 """
 
 from chatserver.protocol import events

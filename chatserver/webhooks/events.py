@@ -1,20 +1,21 @@
 """Webhook event types and their payloads (documented in protocol.md §13).
 
 An ``OutboxEvent`` is built inside the store's transaction from the state it just wrote, so the
-payload is exactly what was committed. The body is serialized once, here: every attempt sends
-the same bytes, and the signature covers them.
+payload is exactly what was committed. The body is serialized once, here (in the encoding of
+``chatserver.protocol.webhook_payloads``): every attempt sends the same bytes, and the
+signature covers them.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from chatserver.chat.bizmodels import Contact
-from chatserver.chat.models import Message, Room, iso_ms
+from chatserver.chat.models import Message, Room
+from chatserver.protocol import webhook_payloads as payloads
 
 
 class EventType(enum.StrEnum):
@@ -44,9 +45,8 @@ def new_event_id() -> str:
 
 def make_event(event_type: EventType, business_id: str, order_key: str, data: dict[str, Any], now: int) -> OutboxEvent:
     event_id = new_event_id()
-    body = {"id": event_id, "type": event_type.value, "createdAt": iso_ms(now), "businessId": business_id, "data": data}
-    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    return OutboxEvent(event_id, event_type, business_id, order_key, text, now)
+    body = payloads.event_body(event_id, event_type.value, business_id, data, now)
+    return OutboxEvent(event_id, event_type, business_id, order_key, body, now)
 
 
 def room_key(room_id: str) -> str:
@@ -54,27 +54,27 @@ def room_key(room_id: str) -> str:
 
 
 def room_created(room: Room, now: int) -> OutboxEvent:
-    return make_event(EventType.ROOM_CREATED, room.business_id, room_key(room.id), {"room": room.to_wire()}, now)
+    return make_event(EventType.ROOM_CREATED, room.business_id, room_key(room.id), payloads.room_data(room), now)
 
 
 def message_created(message: Message, business_id: str, now: int) -> OutboxEvent:
-    data = {"message": message.to_wire()}
+    data = payloads.message_data(message)
     return make_event(EventType.MESSAGE_CREATED, business_id, room_key(message.room_id), data, now)
 
 
 def guest_updated(room: Room, now: int) -> OutboxEvent:
     """The room after its visitor's email, phone or name changed (``chat:update-guest-info``, or
     a repeated conversion that brought a new phone)."""
-    return make_event(EventType.GUEST_UPDATED, room.business_id, room_key(room.id), {"room": room.to_wire()}, now)
+    return make_event(EventType.GUEST_UPDATED, room.business_id, room_key(room.id), payloads.room_data(room), now)
 
 
 def guest_converted(room: Room, contact: Contact, now: int) -> OutboxEvent:
     """The guest room ``room`` is now linked to the business's customer ``contact``."""
-    data = {"room": room.to_wire(), "guestId": room.guest_id, "customerId": contact.id, "contact": contact.to_wire()}
+    data = payloads.converted_data(room, contact)
     return make_event(EventType.GUEST_CONVERTED, room.business_id, room_key(room.id), data, now)
 
 
 def room_closed(room: Room, closed_by: dict[str, Any], now: int) -> OutboxEvent:
     """``closed_by``: ``{"userId": ..., "userType": "staff", "name": ...}`` of whoever closed it."""
-    data = {"room": room.to_wire(), "closedBy": closed_by}
+    data = payloads.closed_data(room, closed_by)
     return make_event(EventType.ROOM_CLOSED, room.business_id, room_key(room.id), data, now)

@@ -1,13 +1,12 @@
 """Webhook values and the two small store interfaces: the registry staff manage, and the
-delivery queue the worker drains. ``chatserver.store.webhooks`` implements both."""
+delivery queue the worker drains. ``chatserver.store.webhooks`` implements both. Plain data:
+their JSON form is ``chatserver.protocol.webhook_payloads``'s."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-from chatserver.chat.models import iso_ms
+from typing import Protocol
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -26,21 +25,6 @@ class Webhook:
     created_at: int
     created_by: str
 
-    def to_wire(self, *, with_secret: bool = False, stats: dict[str, int] | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "_id": self.id,
-            "businessId": self.business_id,
-            "url": self.url,
-            "events": list(self.events),
-            "createdAt": iso_ms(self.created_at),
-            "createdBy": self.created_by,
-        }
-        if with_secret:
-            body["secret"] = self.secret
-        if stats is not None:
-            body["deliveries"] = {status.value: stats.get(status.value, 0) for status in DeliveryStatus}
-        return body
-
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
@@ -55,21 +39,6 @@ class Delivery:
     last_error: str | None
     created_at: int
     delivered_at: int | None
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "_id": self.id,
-            "webhookId": self.webhook_id,
-            "eventId": self.event_id,
-            "eventType": self.event_type,
-            "status": self.status.value,
-            "attempts": self.attempts,
-            "nextAttemptAt": iso_ms(self.next_attempt_at) if self.status is DeliveryStatus.PENDING else None,
-            "lastStatus": self.last_status,
-            "lastError": self.last_error,
-            "createdAt": iso_ms(self.created_at),
-            "deliveredAt": iso_ms(self.delivered_at),
-        }
 
 
 @dataclass(frozen=True, slots=True)

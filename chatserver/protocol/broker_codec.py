@@ -1,0 +1,42 @@
+"""The bytes that travel between instances: a publication on a broker channel.
+
+A payload is ``<seq> <published at, epoch s>\\n<frame>``: the frame is the exact text every
+subscriber's client receives, encoded once by the publishing instance; ``seq`` (0 for events
+outside a room's message order) lets the receiving hub drop duplicates and fill gaps; the time
+feeds the fan-out latency metric.
+"""
+
+from __future__ import annotations
+
+import time
+
+from chatserver.chat.models import Message
+from chatserver.protocol import events, wire
+from chatserver.protocol.envelope import encode_frame
+
+
+def message_event(message: Message) -> str:
+    """An FAQ answer arrives as ``chat:faq-response``, every other message as ``chat:new-message``."""
+    return events.FAQ_RESPONSE if message.faq_id else events.NEW_MESSAGE
+
+
+def message_frame(message: Message) -> str:
+    return encode_frame(message_event(message), wire.message(message))
+
+
+def pack(seq: int, frame: str, *, published_at: float | None = None) -> bytes:
+    """Broker payload for ``frame``; ``published_at`` defaults to now."""
+    at = time.time() if published_at is None else published_at
+    return f"{seq} {at:.6f}\n{frame}".encode()
+
+
+def unpack_timed(payload: bytes) -> tuple[int, float | None, str]:
+    """``(seq, published at, frame)``; a head without the time (``<seq>\\n``) reads as ``None``."""
+    head, _, frame = payload.decode().partition("\n")
+    seq, _, at = head.partition(" ")
+    return int(seq), float(at) if at else None, frame
+
+
+def unpack(payload: bytes) -> tuple[int, str]:
+    seq, _, frame = unpack_timed(payload)
+    return seq, frame
