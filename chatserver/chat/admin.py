@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from chatserver.chat.autoresponse import parse_settings
 from chatserver.chat.bizmodels import BusinessSettings, Faq
 from chatserver.chat.clock import Clock
-from chatserver.chat.faq import faq_fields, import_entries
+from chatserver.chat.faq_entries import faq_fields, import_entries
 from chatserver.protocol import ChatError, ErrorCode, wire
 from chatserver.store.base import BusinessStore
 from chatserver.store.business import FaqStore, SettingsStore
