@@ -12,7 +12,8 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatserver.chat.bizmodels import DAY_MS, Analytics, DayCounts
-from chatserver.store.models import MessageRow, RoomRow
+from chatserver.store import rows
+from chatserver.store.models import VISITOR_SENDERS, MessageRow, RoomRow
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -20,19 +21,20 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def _room_counts() -> tuple[ColumnElement[int], ...]:
-    """Guest rooms, guest rooms with an email, converted guest rooms, authenticated rooms."""
+    """Guest rooms, guest rooms with an email, converted guest rooms, authenticated rooms:
+    labelled with ``DayCounts``' field names (``rows.day_counts``)."""
     return (
-        _count_if(RoomRow.is_guest.is_(True)),
-        _count_if(and_(RoomRow.is_guest.is_(True), RoomRow.email.is_not(None))),
-        _count_if(and_(RoomRow.is_guest.is_(True), RoomRow.customer_id.is_not(None))),
-        _count_if(RoomRow.is_guest.is_(False)),
+        _count_if(RoomRow.is_guest.is_(True)).label("guest_rooms"),
+        _count_if(and_(RoomRow.is_guest.is_(True), RoomRow.email.is_not(None))).label("guest_rooms_with_email"),
+        _count_if(and_(RoomRow.is_guest.is_(True), RoomRow.customer_id.is_not(None))).label("converted"),
+        _count_if(RoomRow.is_guest.is_(False)).label("authenticated_rooms"),
     )
 
 
 async def daily_query(session: AsyncSession, business_id: str, from_ms: int, to_ms: int) -> list[DayCounts]:
     """Room counts per UTC day of creation in ``[from_ms, to_ms)``; days without rooms are absent."""
     day = (RoomRow.created_at // DAY_MS).label("day")
-    rows = (
+    found = (
         await session.execute(
             select(day, *_room_counts())
             .where(RoomRow.business_id == business_id, RoomRow.created_at >= from_ms, RoomRow.created_at < to_ms)
@@ -40,7 +42,7 @@ async def daily_query(session: AsyncSession, business_id: str, from_ms: int, to_
             .order_by(day)
         )
     ).all()
-    return [DayCounts(*(int(value) for value in row)) for row in rows]
+    return [rows.day_counts(row) for row in found]
 
 
 async def analytics_query(session: AsyncSession, business_id: str, from_ms: int, to_ms: int) -> Analytics:
@@ -70,7 +72,7 @@ async def analytics_query(session: AsyncSession, business_id: str, from_ms: int,
     staff = MessageRow.__table__.alias("s")
     first_visitor = (
         select(func.min(visitor.c.created_at))
-        .where(visitor.c.room_id == RoomRow.id, visitor.c.sender_type.in_(("guest", "customer")))
+        .where(visitor.c.room_id == RoomRow.id, visitor.c.sender_type.in_(VISITOR_SENDERS))
         .scalar_subquery()
     )
     firsts = select(RoomRow.id.label("room_id"), first_visitor.label("first_visitor")).where(in_window).subquery()
@@ -108,10 +110,10 @@ async def analytics_query(session: AsyncSession, business_id: str, from_ms: int,
     return Analytics(
         from_ms=from_ms,
         to_ms=to_ms,
-        guest_rooms=int(rooms[0]),
-        guest_rooms_with_email=int(rooms[1]),
-        converted=int(rooms[2]),
-        authenticated_rooms=int(rooms[3]),
+        guest_rooms=int(rooms.guest_rooms),
+        guest_rooms_with_email=int(rooms.guest_rooms_with_email),
+        converted=int(rooms.converted),
+        authenticated_rooms=int(rooms.authenticated_rooms),
         messages_by_sender_type={str(kind): int(n) for kind, n in by_type_rows},
         faq_answers=int(faq_answers or 0),
         median_first_response_ms=None if median is None else round(float(median)),

@@ -1,5 +1,6 @@
 """The storage interface of the business features (FAQs, settings, contacts, staff accounts,
-room workflow, analytics, guest expiry). ``business_sql.py`` implements it for ``SqlStore``."""
+room workflow, analytics, guest expiry). ``SqlStore`` implements it from its parts: ``faq_sql.py``,
+``business_sql.py`` (workflow, contacts) and ``staff_sql.py``."""
 
 from __future__ import annotations
 

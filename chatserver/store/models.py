@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from chatserver.chat.models import SenderType
+
+# ``messages.sender_type`` by side: staff have the visitors' messages to read, visitors the
+# staff's and the system's (the unread counters: the append and ``mark_read``)
+VISITOR_SENDERS = (SenderType.GUEST.value, SenderType.CUSTOMER.value)
+STAFF_SIDE_SENDERS = (SenderType.STAFF.value, SenderType.SYSTEM.value)
+
+
+def new_id() -> str:
+    """A new primary key for the ``String(32)`` ``id`` columns: 24 random hex digits."""
+    return secrets.token_hex(12)
 
 
 class Base(DeclarativeBase):

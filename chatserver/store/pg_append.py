@@ -3,9 +3,10 @@
 Why: through SQLAlchemy each of the append's statements cost several hundred microseconds of
 Python on the event loop (and the pool's pre-ping a round trip per checkout); asyncpg alone runs
 the same statements, prepared once per connection, for a few dozen. The statements are the ones
-``SqlStore`` uses (``append_plan.py``), in one transaction, so nothing about *stored before
-acknowledged*, the gap-free ``seq`` (the ``UPDATE … RETURNING`` row lock orders writers) or the
-``clientMsgId`` uniqueness changes.
+``SqlStore`` uses (``append_sql.py``), chosen by the plan SQLite's writer runs too
+(``append_plan.py``), in one transaction, so nothing about *stored before acknowledged*, the
+gap-free ``seq`` (the ``UPDATE … RETURNING`` row lock orders writers) or the ``clientMsgId``
+uniqueness changes. Here: the pool, the transaction, the errors, and the race of two retries.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -22,18 +23,20 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatserver.chat.models import NewMessage
-from chatserver.store import append_plan as plan
+from chatserver.store.append_plan import AppendPlan, NoSuchRoom, Step
+from chatserver.store.append_sql import AppendStatements, compile_statements
 from chatserver.store.base import AppendResult, Prepare, StoreError
 from chatserver.store.engine import asyncpg_settings
 
 # what means "the database failed", as opposed to a bug
 FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+T = TypeVar("T")
 
 
 @functools.cache
-def statements() -> plan.AppendStatements:
+def statements() -> AppendStatements:
     dialect: Any = asyncpg_dialect.dialect  # untyped in SQLAlchemy
-    return plan.compile_statements(dialect(), positional=True)
+    return compile_statements(dialect(), positional=True)
 
 
 async def _no_reset(_conn: asyncpg.Connection) -> None:
@@ -55,8 +58,7 @@ class PgAppender:
         self._dsn = dsn
         self._connect_args = connect_args
         self._pool_size = pool_size
-        self._new_id = new_id
-        self._preview_chars = preview_chars
+        self._plan = AppendPlan(statements(), new_id=new_id, preview_chars=preview_chars)
         self.on_outbox = on_outbox
         self._pool: asyncpg.Pool | None = None
         self._starting = asyncio.Lock()
@@ -112,63 +114,46 @@ class PgAppender:
             return existing
 
     async def _append(self, pool: asyncpg.Pool, new: NewMessage, now: int, prepare: Prepare | None) -> AppendResult:
-        sql = statements()
         committing = False
-        hooked = False
-        reopen = False
         try:
             async with pool.acquire() as conn:
                 transaction = conn.transaction()
                 await transaction.start()
                 try:
-                    if prepare is not None:
-                        get_room = sql.get_room
-                        current = await conn.fetchrow(get_room.sql, *get_room.args({"room_id": new.room_id}))
-                        decided = plan.prepared(prepare, new, None if current is None else plan.room_from(current))
-                        new, reopen = decided.message, decided.reopen
-                    existing = await self._existing(conn, new)
-                    if existing is not None:
-                        await transaction.commit()
-                        return existing
-                    if reopen:
-                        await conn.execute(sql.reopen.sql, *sql.reopen.args({"room_id": new.room_id}))
-                    allocate = sql.allocate(new.sender_type.value)
-                    params = plan.allocate_params(new, now, self._preview_chars)
-                    updated = await conn.fetchrow(allocate.sql, *allocate.args(params))
-                    if updated is None:
-                        raise StoreError("no such room")
-                    message = plan.new_message(new, self._new_id(), updated["last_seq"], now)
-                    insert = sql.insert_message
-                    await conn.execute(insert.sql, *insert.args(plan.message_params(message)))
-                    if updated["hooked"]:
-                        outbox = sql.insert_outbox
-                        event = plan.outbox_params(message, updated["business_id"], now)
-                        await conn.execute(outbox.sql, *outbox.args(event))
-                        hooked = True
+                    appended = await self._drive(conn, self._plan.append(new, now, prepare))
                 except BaseException:
                     with contextlib.suppress(*FAILURES):
                         await transaction.rollback()
                     raise
-                committing = True
+                committing = appended.result.created  # only a commit that stores something leaves doubt
                 await transaction.commit()
         except asyncpg.UniqueViolationError:
             raise
         except FAILURES as exc:
             raise StoreError(f"database unavailable: {type(exc).__name__}", uncertain=committing) from exc
-        if hooked and self.on_outbox is not None:
+        except NoSuchRoom as exc:
+            raise StoreError("no such room") from exc
+        if appended.wrote_outbox and self.on_outbox is not None:
             self.on_outbox()
-        return AppendResult(message, created=True, room=plan.room_from(updated), reopened=reopen)
+        return appended.result
 
-    async def _existing(self, conn: PoolConnectionProxy[asyncpg.Record], new: NewMessage) -> AppendResult | None:
-        if new.client_msg_id is None:
-            return None
-        find = statements().find_by_client_id
-        row = await conn.fetchrow(find.sql, *find.args(plan.client_id_params(new)))
-        return None if row is None else AppendResult(plan.message_from(row), created=False)
+    async def _drive(self, conn: PoolConnectionProxy[asyncpg.Record], plan: Generator[Step, Any, T]) -> T:
+        """Run a plan's statements on ``conn``, in its transaction; the plan's result."""
+        row = None
+        while True:
+            try:
+                step = plan.send(row)
+            except StopIteration as done:
+                return cast(T, done.value)
+            if step.fetch:
+                row = await conn.fetchrow(step.sql, *step.params)
+            else:
+                await conn.execute(step.sql, *step.params)
+                row = None
 
     async def _existing_outside(self, pool: asyncpg.Pool, new: NewMessage) -> AppendResult | None:
         try:
             async with pool.acquire() as conn:
-                return await self._existing(conn, new)
+                return await self._drive(conn, self._plan.existing(new))
         except FAILURES as exc:
             raise StoreError(f"database unavailable: {type(exc).__name__}") from exc

@@ -3,92 +3,32 @@
 from __future__ import annotations
 
 import base64
-import secrets
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, func, or_, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import ColumnElement, cast, exists, func, literal, or_, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatserver.chat.bizmodels import RoomFilter
-from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, SenderType
-from chatserver.store.append_plan import GET_ROOM, Refused
+from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room
+from chatserver.store import rows
+from chatserver.store.append_plan import Refused
+from chatserver.store.append_sql import GET_ROOM
 from chatserver.store.base import AppendResult, Prepare, RoomPage, RoomQuotaExceeded, StoreError
-from chatserver.store.business_sql import BusinessSqlMixin, room_filter_clauses
-from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow
-from chatserver.store.outbox import WROTE, write_outbox
+from chatserver.store.business_sql import ContactSql, WorkflowSql
+from chatserver.store.faq_sql import FaqSql
+from chatserver.store.models import BusinessRow, GuestRow, MessageRow, RoomRow, new_id
+from chatserver.store.outbox import write_outbox
 from chatserver.store.sqlite_writer import SqliteWriter
+from chatserver.store.staff_sql import StaffSql
 from chatserver.webhooks.events import room_created
 
 if TYPE_CHECKING:
     from chatserver.store.pg_append import PgAppender
 
 PREVIEW_CHARS = 200
-
-
-def new_id() -> str:
-    return secrets.token_hex(12)
-
-
-def _room(row: RoomRow | Row[Any]) -> Room:
-    return Room(
-        id=row.id,
-        business_id=row.business_id,
-        room_name=row.room_name,
-        user_type=row.user_type,
-        user_id=row.user_id,
-        user_name=row.user_name,
-        is_guest=row.is_guest,
-        guest_id=row.guest_id,
-        user_agent=row.user_agent,
-        email=row.email,
-        phone=row.phone,
-        tags=tuple(row.tags or ()),
-        is_active=row.is_active,
-        last_message=row.last_message,
-        last_message_at=row.last_message_at,
-        last_seq=row.last_seq,
-        created_at=row.created_at,
-        extra=dict(row.extra or {}),
-        status=row.status,
-        closed_at=row.closed_at,
-        assigned_to=row.assigned_to,
-        staff_read_seq=row.staff_read_seq,
-        visitor_read_seq=row.visitor_read_seq,
-        unread_by_staff=row.unread_by_staff,
-        unread_by_visitor=row.unread_by_visitor,
-        customer_id=row.customer_id,
-        converted_at=row.converted_at,
-    )
-
-
-def _message(row: MessageRow | Row[Any]) -> Message:
-    return Message(
-        id=row.id,
-        room_id=row.room_id,
-        seq=row.seq,
-        sender_id=row.sender_id,
-        sender_type=SenderType(row.sender_type),
-        sender_name=row.sender_name,
-        is_guest=row.is_guest,
-        content=row.content,
-        created_at=row.created_at,
-        client_msg_id=row.client_msg_id,
-        faq_id=row.faq_id,
-    )
-
-
-def _guest(row: GuestRow) -> GuestSession:
-    return GuestSession(
-        guest_id=row.guest_id,
-        user_agent=row.user_agent,
-        created_at=row.created_at,
-        last_seen_at=row.last_seen_at,
-        expired=row.expired,
-    )
 
 
 def encode_cursor(activity_at: int, room_id: str) -> str:
@@ -104,16 +44,44 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
     return int(at), room_id
 
 
-class SqlStore(BusinessSqlMixin):
-    """The production ``Store``. Driver exceptions become ``StoreError`` at this boundary.
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
-    The business features (FAQs, settings, contacts, staff, workflow, analytics) are in
-    ``BusinessSqlMixin`` (``business_sql.py``)."""
+
+def room_filter_clauses(filters: RoomFilter, dialect: str) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the dashboard's room filters; JSON tags need each dialect's own test."""
+    clauses: list[ColumnElement[bool]] = []
+    if filters.is_guest is not None:
+        clauses.append(RoomRow.is_guest.is_(filters.is_guest))
+    if filters.status is not None:
+        clauses.append(RoomRow.status == filters.status)
+    if filters.assigned_to is not None:
+        clauses.append(RoomRow.assigned_to == filters.assigned_to)
+    if filters.tag is not None:
+        if dialect == "postgresql":
+            clauses.append(cast(RoomRow.tags, JSONB).has_key(filters.tag))
+        else:
+            each = func.json_each(RoomRow.tags).table_valued("value")
+            clauses.append(exists(select(literal(1)).select_from(each).where(each.c.value == filters.tag)))
+    if filters.text:
+        pattern = f"%{_like_escape(filters.text.lower())}%"
+        clauses.append(
+            func.lower(RoomRow.user_name).like(pattern, escape="\\")
+            | func.lower(func.coalesce(RoomRow.email, "")).like(pattern, escape="\\")
+        )
+    return clauses
+
+
+class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
+    """The production ``Store``. Driver exceptions become ``StoreError`` at this boundary
+    (``sessions.py``).
+
+    Conversations are here; the business features are parts it is assembled from: FAQs and
+    settings (``faq_sql.py``), the room workflow and contacts (``business_sql.py``), staff
+    accounts and analytics (``staff_sql.py``)."""
 
     def __init__(self, engine: AsyncEngine, *, on_outbox: Callable[[], None] | None = None) -> None:
-        self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self.on_outbox = on_outbox  # called after a commit that wrote webhook events (wakes the worker)
+        super().__init__(engine, on_outbox=on_outbox)
         # the send path bypasses SQLAlchemy at run time (append_plan.py): on a SQLite file a
         # writer thread with group commit, on PostgreSQL asyncpg directly
         self._appender: SqliteWriter | PgAppender = _appender(engine, self._outbox_written)
@@ -121,36 +89,6 @@ class SqlStore(BusinessSqlMixin):
     def _outbox_written(self) -> None:
         if self.on_outbox is not None:
             self.on_outbox()
-
-    @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[AsyncSession]:
-        committing = False
-        try:
-            async with self._sessions() as session:
-                async with session.begin():
-                    yield session
-                    committing = True  # the body is done: what fails now is the commit
-                wrote = session.info.pop(WROTE, False)
-        except IntegrityError:
-            raise
-        except (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError, PoolTimeout) as exc:
-            raise StoreError(f"database unavailable: {type(exc).__name__}", uncertain=committing) from exc
-        if wrote and self.on_outbox is not None:
-            self.on_outbox()
-
-    @asynccontextmanager
-    async def _core_tx(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction on a bare connection, for the hot paths: SQLAlchemy Core statements,
-        no ORM session (unit of work, identity map), same error mapping as ``_tx``."""
-        committing = False
-        try:
-            async with self.engine.begin() as conn:
-                yield conn
-                committing = True
-        except IntegrityError:
-            raise
-        except (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError, PoolTimeout) as exc:
-            raise StoreError(f"database unavailable: {type(exc).__name__}", uncertain=committing) from exc
 
     async def ping(self) -> None:
         async with self._tx() as session:
@@ -166,18 +104,18 @@ class SqlStore(BusinessSqlMixin):
         row = BusinessRow(id=new_id(), name=name, created_at=now)
         async with self._tx() as session:
             session.add(row)
-        return Business(id=row.id, name=row.name, created_at=row.created_at)
+        return rows.business(row)
 
     async def get_business(self, business_id: str) -> Business | None:
         async with self._tx() as session:
             row = await session.get(BusinessRow, business_id)
-        return None if row is None else Business(id=row.id, name=row.name, created_at=row.created_at)
+        return None if row is None else rows.business(row)
 
     async def list_businesses(self) -> list[Business]:
         """Oldest first (the operator's ``business list``)."""
         async with self._tx() as session:
-            rows = await session.execute(select(BusinessRow).order_by(BusinessRow.created_at, BusinessRow.id))
-            return [Business(id=row.id, name=row.name, created_at=row.created_at) for row in rows.scalars()]
+            found = await session.execute(select(BusinessRow).order_by(BusinessRow.created_at, BusinessRow.id))
+            return [rows.business(row) for row in found.scalars()]
 
     # guests
 
@@ -192,14 +130,14 @@ class SqlStore(BusinessSqlMixin):
         )
         async with self._tx() as session:
             session.add(row)
-        return _guest(row)
+        return rows.guest(row)
 
     async def find_guest(self, session_hash: str) -> GuestSession | None:
         async with self._tx() as session:
             row = (
                 await session.execute(select(GuestRow).where(GuestRow.session_hash == session_hash))
             ).scalar_one_or_none()
-        return None if row is None else _guest(row)
+        return None if row is None else rows.guest(row)
 
     async def touch_guest(self, guest_id: str, now: int) -> None:
         async with self._tx() as session:
@@ -215,7 +153,7 @@ class SqlStore(BusinessSqlMixin):
         """On every send (the access check): a Core SELECT, no ORM session."""
         async with self._core_tx() as conn:
             row = (await conn.execute(GET_ROOM, {"room_id": room_id})).one_or_none()
-        return None if row is None else _room(row)
+        return None if row is None else rows.room(row)
 
     async def find_active_room(self, business_id: str, *, guest_id: str | None, user_id: str | None) -> Room | None:
         owner_key = f"guest:{guest_id}" if guest_id else f"user:{user_id}"
@@ -229,7 +167,7 @@ class SqlStore(BusinessSqlMixin):
                     )
                 )
             ).scalar_one_or_none()
-        return None if row is None else _room(row)
+        return None if row is None else rows.room(row)
 
     async def count_guest_rooms(self, guest_id: str) -> int:
         async with self._tx() as session:
@@ -282,13 +220,13 @@ class SqlStore(BusinessSqlMixin):
                     if int(count or 0) >= max_guest_rooms:
                         raise RoomQuotaExceeded(new.guest_id)
                 session.add(row)
-                await write_outbox(session, [room_created(_room(row), now)])
+                await write_outbox(session, [room_created(rows.room(row), now)])
         except IntegrityError as exc:
             existing = await self.find_active_room(new.business_id, guest_id=new.guest_id, user_id=new.user_id)
             if existing is None:
                 raise StoreError("room could not be created") from exc
             return existing
-        return _room(row)
+        return rows.room(row)
 
     async def list_rooms(
         self, business_id: str, *, limit: int, cursor: str | None, filters: RoomFilter | None = None
@@ -301,10 +239,10 @@ class SqlStore(BusinessSqlMixin):
             query = query.where(or_(RoomRow.activity_at < at, (RoomRow.activity_at == at) & (RoomRow.id < room_id)))
         query = query.order_by(RoomRow.activity_at.desc(), RoomRow.id.desc()).limit(limit + 1)
         async with self._tx() as session:
-            rows: Sequence[RoomRow] = (await session.execute(query)).scalars().all()
-        page = rows[:limit]
-        next_cursor = encode_cursor(page[-1].activity_at, page[-1].id) if len(rows) > limit else None
-        return RoomPage(rooms=[_room(r) for r in page], next_cursor=next_cursor)
+            found: Sequence[RoomRow] = (await session.execute(query)).scalars().all()
+        page = found[:limit]
+        next_cursor = encode_cursor(page[-1].activity_at, page[-1].id) if len(found) > limit else None
+        return RoomPage(rooms=[rows.room(row) for row in page], next_cursor=next_cursor)
 
     # messages
 
@@ -333,8 +271,8 @@ class SqlStore(BusinessSqlMixin):
         else:
             query = query.order_by(MessageRow.seq.desc())
         async with self._tx() as session:
-            rows = (await session.execute(query.limit(limit))).scalars().all()
-        messages = [_message(r) for r in rows]
+            found = (await session.execute(query.limit(limit))).scalars().all()
+        messages = [rows.message(row) for row in found]
         if after_seq is None:
             messages.reverse()
         return messages

@@ -9,7 +9,8 @@ with the load. Each append is answered only after the transaction holding it com
 *stored before acknowledged* is unchanged.
 
 Each append runs inside its own ``SAVEPOINT``, so one failing append (a racing retry hitting
-the unique index) does not undo the others in its batch.
+the unique index) does not undo the others in its batch. What an append does is the plan shared
+with PostgreSQL (``append_plan.py``); this module only runs its statements.
 
 The writer is a second connection to the database file; the engine's connection and other
 processes serialize with it through SQLite's lock and ``busy_timeout``.
@@ -29,22 +30,24 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from chatserver.chat.models import NewMessage
-from chatserver.store import append_plan as plan
+from chatserver.store.append_plan import AppendPlan, NoSuchRoom, Refused, Step
+from chatserver.store.append_sql import AppendStatements, compile_statements
 from chatserver.store.base import AppendResult, Prepare, StoreError
 
 log = logging.getLogger("chatserver.store.sqlite_writer")
+T = TypeVar("T")
 
 
 @functools.cache
-def statements() -> plan.AppendStatements:
-    return plan.compile_statements(sqlite_dialect.dialect(paramstyle="named"), positional=False)
+def statements() -> AppendStatements:
+    return compile_statements(sqlite_dialect.dialect(paramstyle="named"), positional=False)
 
 
 MAX_BATCH = 512
@@ -81,8 +84,7 @@ class SqliteWriter:
         on_outbox: Callable[[], None] | None = None,
     ) -> None:
         self._path = path
-        self._new_id = new_id
-        self._preview_chars = preview_chars
+        self._plan = AppendPlan(statements(), new_id=new_id, preview_chars=preview_chars)
         self._busy_timeout_ms = busy_timeout_ms
         self.on_outbox = on_outbox
         self._queue: queue.SimpleQueue[_Append | None] = queue.SimpleQueue()
@@ -232,13 +234,16 @@ class SqliteWriter:
     def _append_one(self, conn: sqlite3.Connection, job: _Append) -> None:
         self._execute(conn, "SAVEPOINT append")
         try:
-            job.outcome = self._insert(conn, job)
-        except plan.Refused as refused:
+            appended = self._drive(conn, self._plan.append(job.new, job.now, job.prepare))
+            job.outcome, job.hooked = appended.result, appended.wrote_outbox
+        except Refused as refused:
             self._execute(conn, "ROLLBACK TO append")
             job.outcome = refused
-        except sqlite3.IntegrityError:
+        except (sqlite3.IntegrityError, NoSuchRoom):
+            # a racing retry stored this clientMsgId first (or the room does not exist)
             self._execute(conn, "ROLLBACK TO append")
-            job.outcome = self._existing(conn, job.new) or StoreError("message could not be stored")
+            existing = self._drive(conn, self._plan.existing(job.new))
+            job.outcome = existing or StoreError("message could not be stored")
         except sqlite3.Error as exc:
             self._execute(conn, "ROLLBACK TO append")
             job.outcome = StoreError(f"database unavailable: {type(exc).__name__}")
@@ -248,42 +253,22 @@ class SqliteWriter:
             job.outcome = exc
         self._execute(conn, "RELEASE append")
 
-    def _existing(self, conn: sqlite3.Connection, new: NewMessage) -> AppendResult | None:
-        if new.client_msg_id is None:
-            return None
-        find = statements().find_by_client_id
-        row = self._execute(conn, find.sql, find.named(plan.client_id_params(new))).fetchone()
-        return None if row is None else AppendResult(plan.message_from(row), created=False)
-
-    def _insert(self, conn: sqlite3.Connection, job: _Append) -> AppendResult:
-        new, now = job.new, job.now
-        reopen = False
-        if job.prepare is not None:
-            get_room = statements().get_room
-            current = self._execute(conn, get_room.sql, get_room.named({"room_id": new.room_id})).fetchone()
-            decided = plan.prepared(job.prepare, new, None if current is None else plan.room_from(current))
-            new, reopen = decided.message, decided.reopen
-        existing = self._existing(conn, new)
-        if existing is not None:
-            return existing
-        if reopen:
-            self._execute(conn, statements().reopen.sql, statements().reopen.named({"room_id": new.room_id}))
-        allocate = statements().allocate(new.sender_type.value)
-        params = allocate.named(plan.allocate_params(new, now, self._preview_chars))
-        updated = self._execute(conn, allocate.sql, params).fetchone()
-        if updated is None:
-            raise sqlite3.IntegrityError("no such room")
-        message = plan.new_message(new, self._new_id(), updated["last_seq"], now)
-        self._execute(conn, statements().insert_message.sql, plan.message_params(message))
-        if updated["hooked"]:
-            outbox = plan.outbox_params(message, updated["business_id"], now)
-            self._execute(conn, statements().insert_outbox.sql, outbox)
-            job.hooked = True
-        return AppendResult(message, created=True, room=plan.room_from(updated), reopened=reopen)
+    def _drive(self, conn: sqlite3.Connection, plan: Generator[Step, Any, T]) -> T:
+        """Run a plan's statements in the current transaction; its result."""
+        row = None
+        while True:
+            try:
+                step = plan.send(row)
+            except StopIteration as done:
+                return cast(T, done.value)
+            cursor = self._execute(conn, step.sql, step.params)
+            row = cursor.fetchone() if step.fetch else None
 
     # seams: the fault tests replace these to fail a statement or the commit
 
-    def _execute(self, conn: sqlite3.Connection, sql: str, params: dict[str, Any] | None = None) -> sqlite3.Cursor:
+    def _execute(
+        self, conn: sqlite3.Connection, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None
+    ) -> sqlite3.Cursor:
         return conn.execute(sql, params or {})
 
     def _commit(self, conn: sqlite3.Connection) -> None:

@@ -20,35 +20,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from chatserver.store import rows
 from chatserver.store.base import StoreError
 from chatserver.store.models import WebhookDeliveryRow, WebhookEventRow, WebhookRow
 from chatserver.webhooks.events import ALL_EVENTS
-from chatserver.webhooks.models import AttemptResult, Claim, Delivery, DeliveryPage, DeliveryStatus, Webhook
+from chatserver.webhooks.models import AttemptResult, Claim, DeliveryPage, DeliveryStatus, Webhook
 
 PENDING = DeliveryStatus.PENDING.value
 FINISHED = (DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value)
-
-
-def _webhook(row: WebhookRow) -> Webhook:
-    return Webhook(
-        row.id, row.business_id, row.url, tuple(row.events or ()), row.secret, row.created_at, row.created_by
-    )
-
-
-def _delivery(row: WebhookDeliveryRow) -> Delivery:
-    return Delivery(
-        id=row.id,
-        webhook_id=row.webhook_id,
-        event_id=row.event_id,
-        event_type=row.event_type,
-        status=DeliveryStatus(row.status),
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        last_status=row.last_status,
-        last_error=row.last_error,
-        created_at=row.created_at,
-        delivered_at=row.delivered_at,
-    )
 
 
 def _rowcount(result: Any) -> int:
@@ -106,12 +85,12 @@ class SqlWebhookStore:
     async def get_webhook(self, webhook_id: str) -> Webhook | None:
         async with self._tx() as session:
             row = await session.get(WebhookRow, webhook_id)
-        return None if row is None else _webhook(row)
+        return None if row is None else rows.webhook(row)
 
     async def list_webhooks(self, business_id: str) -> list[tuple[Webhook, dict[str, int]]]:
         """The business's webhooks, oldest first, with their delivery counts per status."""
         async with self._tx() as session:
-            rows = (
+            hooks = (
                 (
                     await session.execute(
                         select(WebhookRow)
@@ -125,14 +104,14 @@ class SqlWebhookStore:
             counts = (
                 await session.execute(
                     select(WebhookDeliveryRow.webhook_id, WebhookDeliveryRow.status, func.count())
-                    .where(WebhookDeliveryRow.webhook_id.in_([r.id for r in rows]))
+                    .where(WebhookDeliveryRow.webhook_id.in_([hook.id for hook in hooks]))
                     .group_by(WebhookDeliveryRow.webhook_id, WebhookDeliveryRow.status)
                 )
             ).all()
         stats: dict[str, dict[str, int]] = {}
         for webhook_id, status, count in counts:
             stats.setdefault(webhook_id, {})[status] = int(count)
-        return [(_webhook(row), stats.get(row.id, {})) for row in rows]
+        return [(rows.webhook(hook), stats.get(hook.id, {})) for hook in hooks]
 
     async def remove_webhook(self, webhook_id: str) -> bool:
         async with self._tx() as session:
@@ -157,10 +136,10 @@ class SqlWebhookStore:
             )
         query = query.order_by(WebhookDeliveryRow.created_at.desc(), WebhookDeliveryRow.id.desc()).limit(limit + 1)
         async with self._tx() as session:
-            rows = (await session.execute(query)).scalars().all()
-        page = rows[:limit]
-        next_cursor = _encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
-        return DeliveryPage([_delivery(r) for r in page], next_cursor)
+            found = (await session.execute(query)).scalars().all()
+        page = found[:limit]
+        next_cursor = _encode_cursor(page[-1].created_at, page[-1].id) if len(found) > limit else None
+        return DeliveryPage([rows.delivery(row) for row in page], next_cursor)
 
     async def replay(self, webhook_id: str, *, delivery_id: str | None, status: DeliveryStatus | None, now: int) -> int:
         """Queue finished deliveries again (one, or all with ``status``), with a fresh retry window
@@ -278,7 +257,7 @@ class SqlWebhookStore:
                     claimed.append(delivery_id)
             if not claimed:
                 return []
-            rows = (
+            found = (
                 await session.execute(
                     select(d, WebhookRow.url, WebhookRow.secret, WebhookEventRow.body)
                     .join(WebhookRow, WebhookRow.id == d.webhook_id)
@@ -287,19 +266,7 @@ class SqlWebhookStore:
                     .order_by(d.event_seq)
                 )
             ).all()
-        return [
-            Claim(
-                row[0].id,
-                row.url,
-                row.secret,
-                row[0].event_id,
-                row[0].event_type,
-                row.body,
-                row[0].attempts,
-                row[0].retry_from,
-            )
-            for row in rows
-        ]
+        return [rows.claim(row) for row in found]
 
     async def record(self, delivery_id: str, result: AttemptResult, *, now: int, next_attempt_at: int | None) -> None:
         """The outcome of one attempt; without ``next_attempt_at`` a failure is final."""
