@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.procs import free_port
+
 T = TypeVar("T")
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -84,12 +86,6 @@ def run_aside(coro: Coroutine[Any, Any, T]) -> T:
         return loop.run_until_complete(coro)
     finally:
         loop.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cleanup_redis_prefix(prefix: str, url: str = REDIS_URL) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import psutil
 
-from scripts.bench.servers import ROOT
+from tests.procs import ROOT
 
 REPLY_TIMEOUT_S = 600.0
 

@@ -29,8 +29,9 @@ from typing import Any
 
 from scripts.bench import profile, report, workloads
 from scripts.bench.records import Recorder
-from scripts.bench.servers import ROOT, Database, Server, ours, ours_has_redis_broker, reference
+from scripts.bench.servers import Database, Server, ours, ours_has_redis_broker, reference
 from scripts.bench.workloads import Config
+from tests.procs import ROOT
 
 WORKLOADS = ("pairs", "fanout", "connect", "cluster")
 QUICK = {

@@ -1,4 +1,6 @@
-"""The servers under test, as subprocesses on free loopback ports: start, health, CPU/RSS, stop.
+"""The servers under test, as subprocesses on free loopback ports: CPU/RSS on top of
+``tests.procs.ServerProcess``, the one process wrapper (start, health, stop) that the tests use
+too. ``tests.procs`` is standard library only, so the ``bench`` extra is all this needs.
 
 ``Database`` prepares a fresh store for chatserver (a new SQLite file, or a new PostgreSQL schema
 migrated with ``chatserver migrate``) holding one business; every server is stopped by its pid.
@@ -10,32 +12,18 @@ import asyncio
 import importlib.util
 import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.procs import ServerProcess, chatserver_cmd, free_port
+
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 UNLIMITED_GUEST_RATE = "1000000000"  # the per-guest rate limit is a product rule, not under test here
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def chatserver_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "chatserver", *args]
 
 
 def ours_has_redis_broker() -> bool:
@@ -111,47 +99,29 @@ def _pg(sql: str) -> None:
     asyncio.run(run())
 
 
-@dataclass
-class Server:
-    """One server process. ``kind`` is ``ours`` or ``sio`` (the python-socketio reference)."""
+class Server(ServerProcess):
+    """One server under load: ``tests.procs.ServerProcess`` (start, health, stop) plus what the
+    benchmark measures, its CPU time and memory. ``kind`` is ``ours`` or ``sio`` (the
+    python-socketio reference)."""
 
-    kind: str
-    cmd: list[str]
-    env: dict[str, str]
-    port: int
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
-    ps: psutil.Process | None = None
-    _log: IO[bytes] | None = field(default=None, repr=False)
+    def __init__(self, kind: str, cmd: list[str], env: dict[str, str], port: int, log_path: Path) -> None:
+        super().__init__(env, port, log_path, name=f"{kind} server", command=cmd)
+        self.kind = kind
+        self.ps: psutil.Process | None = None
 
     @property
     def url(self) -> str:
+        """Where the load generator connects; each wire dialect adds its own path."""
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60) -> Server:
-        log = self.log_path.open("ab")
-        self._log = log
-        self.proc = subprocess.Popen(
-            self.cmd, env={**os.environ, **self.env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-        )
-        self.ps = psutil.Process(self.proc.pid)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.kind} server exited with {self.proc.returncode}; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise TimeoutError(f"{self.kind} server did not become healthy; see {self.log_path}")
+    def spawn(self) -> Server:
+        super().spawn()
+        self.ps = psutil.Process(self.pid)
+        return self
 
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
+    def start(self, timeout: float = 60) -> Server:
+        super().start(timeout)
+        return self
 
     def cpu_seconds(self) -> float:
         assert self.ps is not None
@@ -171,18 +141,6 @@ class Server:
             time.sleep(0.25)
             if self.ps.cpu_percent(None) < idle_percent:
                 return
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(15)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
 
 def ours(db: Database, secret: str, logs: Path, *, redis_prefix: str = "") -> Server:

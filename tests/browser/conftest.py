@@ -15,8 +15,8 @@ from tests.browser.support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     WAIT_MS,
+    ChatServer,
     HostPages,
-    ServerProcess,
     postgres_schema_aside,
     start_server,
 )
@@ -26,7 +26,7 @@ expect.set_options(timeout=WAIT_MS)  # every expect() waits on its condition up 
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
     """A server shared by the browser tests (each test makes its own business)."""
     server = start_server("sqlite", tmp_path_factory.mktemp("server"))
     yield server
@@ -34,7 +34,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
 
 
 @pytest.fixture
-def own_server(backend: str, tmp_path: Path) -> Iterator[ServerProcess]:
+def own_server(backend: str, tmp_path: Path) -> Iterator[ChatServer]:
     """A server for one test, on the test's ``backend``."""
     if backend == "postgres":
         with postgres_schema_aside() as schema:

@@ -8,20 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import http.server
-import json
-import os
 import secrets
-import signal
 import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +23,8 @@ from chatserver.chat.models import NewMessage, NewRoom, SenderType
 from chatserver.config import Settings
 from chatserver.store import migrate
 from tests.conftest import SECRET, make_token
-from tests.services import PG_URL, free_port, postgres_schema
+from tests.procs import ServerProcess, chatserver_cmd, start_together
+from tests.services import PG_URL, postgres_schema
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -48,79 +41,18 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 WAIT_MS = 20_000  # upper bound for any DOM condition; tests wait on conditions, never on time
 
 
-@dataclass
-class ServerProcess:
-    """One ``chatserver serve`` process; ``restart`` keeps the port and the database."""
+class ChatServer(ServerProcess):
+    """``chatserver serve`` on a database the test can also write to directly; ``stop`` then
+    ``start`` restarts it on the same port and database."""
 
-    database_url: str
-    schema: str
-    log_path: Path
-    env: dict[str, str] = field(default_factory=dict)  # more settings (REDIS_URL, REDIS_PREFIX, ...)
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def __init__(self, database_url: str, schema: str, log_path: Path, env: dict[str, str] | None = None) -> None:
+        self.database_url, self.schema = database_url, schema
+        settings = {"DATABASE_URL": database_url, "DATABASE_SCHEMA": schema, "JWT_SECRET": SECRET, "LOG_LEVEL": "INFO"}
+        super().__init__({**settings, **(env or {})}, log_path=log_path)  # env: REDIS_URL, REDIS_PREFIX, ...
 
     @property
     def settings(self) -> Settings:
         return Settings(database_url=self.database_url, database_schema=self.schema, jwt_secret=SECRET)
-
-    def start(self) -> None:
-        self.spawn()
-        self.wait_healthy()
-
-    def spawn(self) -> None:
-        env = {
-            **os.environ,
-            "PORT": str(self.port),
-            "HOST": "127.0.0.1",
-            "DATABASE_URL": self.database_url,
-            "DATABASE_SCHEMA": self.schema,
-            "JWT_SECRET": SECRET,
-            "LOG_LEVEL": "INFO",
-            **self.env,
-        }
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "chatserver", "serve"], env=env, stdout=log, stderr=log)
-
-    def wait_healthy(self) -> None:
-        assert self.proc is not None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.05)
-        raise RuntimeError(f"server did not answer /healthz:\n{self.log_tail()}")
-
-    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
-        self.send_signal(sig)
-        self.wait_stopped()
-
-    def send_signal(self, sig: signal.Signals = signal.SIGTERM) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-
-    def wait_stopped(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
 
     # direct database access, as an operator or another instance would write
 
@@ -236,18 +168,18 @@ def postgres_schema_aside() -> Iterator[str]:
         in_thread(manager.__exit__, None, None, None)
 
 
-def start_server(backend: str, tmp_path: Path, schema: str = "") -> ServerProcess:
+def start_server(backend: str, tmp_path: Path, schema: str = "") -> ChatServer:
     """Start ``chatserver serve`` on SQLite (a file in ``tmp_path``) or PostgreSQL (``schema``)."""
     if backend == "sqlite":
-        server = ServerProcess(f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}", "", tmp_path / "server.log")
+        server = ChatServer(f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}", "", tmp_path / "server.log")
     else:
-        server = ServerProcess(PG_URL, schema, tmp_path / "server.log")
+        server = ChatServer(PG_URL, schema, tmp_path / "server.log")
         migrate_schema(server)
     server.start()
     return server
 
 
-def migrate_schema(server: ServerProcess) -> None:
+def migrate_schema(server: ChatServer) -> None:
     """As an operator runs ``chatserver migrate`` before starting instances on PostgreSQL."""
 
     async def upgrade(store: Any) -> None:
@@ -256,44 +188,23 @@ def migrate_schema(server: ServerProcess) -> None:
     server._run(upgrade)
 
 
-def start_instances(schema: str, tmp_path: Path, env: dict[str, str], *names: str) -> list[ServerProcess]:
+def start_instances(schema: str, tmp_path: Path, env: dict[str, str], *names: str) -> list[ChatServer]:
     """Several ``chatserver serve`` processes sharing one PostgreSQL schema (migrated here) and
     ``env`` (Redis); started together, each answering ``/healthz`` on return."""
-    servers = [ServerProcess(PG_URL, schema, tmp_path / f"{name}.log", env=dict(env)) for name in names]
+    servers = [ChatServer(PG_URL, schema, tmp_path / f"{name}.log", env=dict(env)) for name in names]
     migrate_schema(servers[0])
-    try:
-        for server in servers:
-            server.spawn()
-        for server in servers:
-            server.wait_healthy()
-    except BaseException:
-        stop_all(servers)
-        raise
+    start_together(*servers)
     return servers
 
 
-def stop_all(servers: list[ServerProcess]) -> None:
-    """SIGTERM to every server at once, then wait for each: they drain side by side."""
-    for server in servers:
-        server.send_signal()
-    for server in servers:
-        server.wait_stopped()
-
-
 def add_staff_account(
-    server: ServerProcess, business_id: str, email: str, name: str, password: str
+    server: ChatServer, business_id: str, email: str, name: str, password: str
 ) -> subprocess.Popen[bytes]:
     """Start ``chatserver staff add --password-stdin``, as an operator creates a staff account;
     the caller waits for it (``.wait()``) when it needs the account."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": server.database_url,
-        "DATABASE_SCHEMA": server.schema,
-        "JWT_SECRET": SECRET,
-    }
-    command = [sys.executable, "-m", "chatserver", "staff", "add", "--business", business_id, "--email", email]
+    command = chatserver_cmd("staff", "add", "--business", business_id, "--email", email, "--name", name)
     proc = subprocess.Popen(
-        [*command, "--name", name, "--password-stdin"], env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
+        [*command, "--password-stdin"], env=server.env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
     )
     assert proc.stdin is not None
     proc.stdin.write(f"{password}\n".encode())
@@ -303,18 +214,3 @@ def add_staff_account(
 
 def staff_token_for(business_id: str, name: str = "Alice") -> str:
     return make_token("staff", name, business_id)
-
-
-def rest(base_url: str, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
-    """One REST call, as another tool would make it (checks what the browser did, or sets up)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{base_url}{path}", data=data, method=method)
-    request.add_header("Authorization", f"Bearer {token}")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            raw = response.read()
-            return response.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")

@@ -34,7 +34,7 @@ window.msg = (seq, extra) => ({ _id: 'm' + seq, roomId: 'r1', seq, content: 'c' 
 def lib_page(live_server, host_pages, browser):
     context = browser.new_context()
     page = context.new_page()
-    page.goto(host_pages.add("/lib", LIB_PAGE.replace("{server}", live_server.url)))
+    page.goto(host_pages.add("/lib", LIB_PAGE.replace("{server}", live_server.http_url)))
     page.evaluate(FAKE_CONNECTION)
     yield page
     context.close()
@@ -149,7 +149,7 @@ def dashboard_page(live_server, browser):
     """The dashboard's origin, for importing its modules one by one."""
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{live_server.url}/dashboard/")
+    page.goto(f"{live_server.http_url}/dashboard/")
     yield page
     context.close()
 

@@ -18,10 +18,12 @@ def test_guest_and_staff_converse_and_the_guest_keeps_the_conversation_across_a_
     live_server.append(maria, "It is! It ships tomorrow.", sender="Bob")
     tom = live_server.create_guest_room(business, "Tom")
     live_server.append(tom, "My order #1042 has not arrived yet.", sender="Tom", sender_type="guest")
-    dashboard = Dashboard.signed_in(new_context(viewport={"width": 1280, "height": 760}), live_server.url, business)
+    dashboard = Dashboard.signed_in(
+        new_context(viewport={"width": 1280, "height": 760}), live_server.http_url, business
+    )
     expect(dashboard.rooms).to_have_count(2)
 
-    widget = Widget.on_demo(new_context(viewport={"width": 1280, "height": 760}), live_server.url, business)
+    widget = Widget.on_demo(new_context(viewport={"width": 1280, "height": 760}), live_server.http_url, business)
     widget.open()
     widget.send("Hello, do you ship to Norway?")
     widget.expect_sent("Hello, do you ship to Norway?")
@@ -68,8 +70,8 @@ def test_guest_and_staff_converse_and_the_guest_keeps_the_conversation_across_a_
 
 def test_the_xss_payload_stays_text_on_both_sides(live_server, new_context):
     business = live_server.create_business("Initech")
-    widget = Widget.on_demo(new_context(), live_server.url, business)
-    dashboard = Dashboard.signed_in(new_context(), live_server.url, business)
+    widget = Widget.on_demo(new_context(), live_server.http_url, business)
+    dashboard = Dashboard.signed_in(new_context(), live_server.http_url, business)
     widget.open()
     widget.send(XSS)
     widget.expect_sent(XSS)
@@ -94,7 +96,9 @@ def test_the_dashboard_loads_older_history_when_scrolled_to_the_top(live_server,
     room = live_server.create_guest_room(business, "Long talker")
     total = 75
     live_server.append(room, *(f"message number {n}" for n in range(1, total + 1)))
-    dashboard = Dashboard.signed_in(new_context(viewport={"width": 1280, "height": 760}), live_server.url, business)
+    dashboard = Dashboard.signed_in(
+        new_context(viewport={"width": 1280, "height": 760}), live_server.http_url, business
+    )
     dashboard.open_room("Long talker")
     expect(dashboard.messages.locator(".msg").last).to_contain_text(f"message number {total}")
     first_page = dashboard.seqs()

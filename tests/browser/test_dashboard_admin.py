@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from chatserver.chat.clock import now_ms
 from tests.browser.pages import Dashboard, Widget
-from tests.browser.support import add_staff_account, rest, staff_token_for
+from tests.browser.support import add_staff_account, staff_token_for
+from tests.rest import rest
 
 DAY_MS = 86_400_000
 
@@ -20,7 +21,7 @@ def test_staff_sign_in_with_a_password_set_by_the_cli(live_server, new_context):
     business = live_server.create_business("Password Co")
     cli = add_staff_account(live_server, business, "dana@example.com", "Dana", "correct horse battery")
     page = new_context().new_page()
-    page.goto(f"{live_server.url}/dashboard/")
+    page.goto(f"{live_server.http_url}/dashboard/")
     form = page.locator(".password-login")
     expect(form).to_be_visible()
     form.get_by_label("Email").fill("dana@example.com")
@@ -47,9 +48,11 @@ def test_an_faq_added_in_the_dashboard_answers_the_guest_and_analytics_count_it(
     live_server.create_guest_room(business, "Carol", created_at=now - DAY_MS, guest=False)
     token = staff_token_for(business)
     path = f"/api/chat/rooms/{converted}/convert-guest"
-    assert rest(live_server.url, "POST", path, token, {"email": "old@x.io"})[0] == 200
+    assert rest(live_server.http_url, "POST", path, token, {"email": "old@x.io"})[0] == 200
 
-    dashboard = Dashboard.signed_in(new_context(viewport={"width": 1280, "height": 900}), live_server.url, business)
+    dashboard = Dashboard.signed_in(
+        new_context(viewport={"width": 1280, "height": 900}), live_server.http_url, business
+    )
     page = dashboard.page
     page.get_by_role("link", name="FAQs").click()
     faqs = page.locator("#faqs")
@@ -62,12 +65,12 @@ def test_an_faq_added_in_the_dashboard_answers_the_guest_and_analytics_count_it(
     expect(faqs.get_by_role("status")).to_have_text("Added.")
     expect(faqs.locator("tbody tr")).to_have_count(1)
     expect(faqs.locator("tbody tr td").nth(2)).to_have_text("canada, shipping")
-    (faq,) = rest(live_server.url, "GET", f"/api/businesses/{business}/faqs", token)[1]["faqs"]
+    (faq,) = rest(live_server.http_url, "GET", f"/api/businesses/{business}/faqs", token)[1]["faqs"]
     assert faq["question"] == "Do you ship to Canada?"
     assert faq["keywords"] == ["canada", "shipping"] and faq["enabled"] is True
 
     # a guest asks: the server's automatic answer shows in the widget, styled apart from staff
-    widget = Widget.on_demo(new_context(), live_server.url, business)
+    widget = Widget.on_demo(new_context(), live_server.http_url, business)
     widget.open()
     widget.send("Hi! Do you ship to canada?")
     answer = widget.message("Canada in 5 to 7 days")
@@ -80,7 +83,9 @@ def test_an_faq_added_in_the_dashboard_answers_the_guest_and_analytics_count_it(
     faqs.get_by_label("Enabled: Do you ship to Canada?").uncheck()
     expect(faqs.get_by_role("status")).to_have_text("Disabled: Do you ship to Canada?")
     expect(faqs.get_by_label("Enabled: Do you ship to Canada?")).not_to_be_checked()
-    assert rest(live_server.url, "GET", f"/api/businesses/{business}/faqs/{faq['_id']}", token)[1]["enabled"] is False
+    assert (
+        rest(live_server.http_url, "GET", f"/api/businesses/{business}/faqs/{faq['_id']}", token)[1]["enabled"] is False
+    )
 
     # edit, then delete (a second press confirms: no modal dialog)
     faqs.get_by_role("button", name="Edit").click()
@@ -92,7 +97,7 @@ def test_an_faq_added_in_the_dashboard_answers_the_guest_and_analytics_count_it(
     faqs.get_by_role("button", name="Really delete?").click()
     expect(faqs.get_by_role("status")).to_have_text("Deleted.")
     expect(faqs.locator("tbody")).to_have_text("No FAQs yet.")
-    assert rest(live_server.url, "GET", f"/api/businesses/{business}/faqs", token)[1]["faqs"] == []
+    assert rest(live_server.http_url, "GET", f"/api/businesses/{business}/faqs", token)[1]["faqs"] == []
 
     # analytics: the last 14 UTC days from the real endpoint, as numbers and a chart
     page.get_by_role("link", name="Analytics").click()

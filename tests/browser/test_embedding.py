@@ -38,7 +38,9 @@ PLAIN_PAGE = """<!doctype html>
 def test_aggressive_host_css_does_not_reach_the_widget(live_server, host_pages, new_context, artifacts):
     business = live_server.create_business("Hostile Inc")
     context = new_context(viewport={"width": 1100, "height": 720})
-    url = host_pages.add("/hostile", HOSTILE_PAGE.replace("{server}", live_server.url).replace("{business}", business))
+    url = host_pages.add(
+        "/hostile", HOSTILE_PAGE.replace("{server}", live_server.http_url).replace("{business}", business)
+    )
     page = context.new_page()
     page.goto(url)
     expect(page.locator("#host-text")).to_be_hidden()  # the host's rules are in force on its own content
@@ -62,7 +64,7 @@ def test_aggressive_host_css_does_not_reach_the_widget(live_server, host_pages, 
 def test_the_widget_leaves_the_host_page_alone_and_works_from_the_keyboard(live_server, host_pages, new_context):
     business = live_server.create_business("Plain Ltd")
     context = new_context()
-    url = host_pages.add("/plain", PLAIN_PAGE.replace("{server}", live_server.url).replace("{business}", business))
+    url = host_pages.add("/plain", PLAIN_PAGE.replace("{server}", live_server.http_url).replace("{business}", business))
     page = context.new_page()
     page.goto(url)
     widget = Widget(page)
@@ -115,7 +117,7 @@ def test_the_widget_leaves_the_host_page_alone_and_works_from_the_keyboard(live_
 def test_the_widget_is_usable_on_a_phone(live_server, new_context, artifacts):
     business = live_server.create_business("Mobile Co")
     context = new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True)
-    widget = Widget.on_demo(context, live_server.url, business)
+    widget = Widget.on_demo(context, live_server.http_url, business)
     box = widget.launcher.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] + box["height"] <= 844, box
     widget.launcher.tap()

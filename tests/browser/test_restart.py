@@ -42,8 +42,8 @@ def restart_while_both_write(server, widget, dashboard, how, n: int) -> set[str]
 def test_server_restarts_mid_conversation_lose_nothing_and_duplicate_nothing(own_server, new_context, artifacts):
     server = own_server
     business = server.create_business("Contoso")
-    widget = Widget.on_demo(new_context(viewport={"width": 1280, "height": 760}), server.url, business)
-    dashboard = Dashboard.signed_in(new_context(viewport={"width": 1280, "height": 760}), server.url, business)
+    widget = Widget.on_demo(new_context(viewport={"width": 1280, "height": 760}), server.http_url, business)
+    dashboard = Dashboard.signed_in(new_context(viewport={"width": 1280, "height": 760}), server.http_url, business)
 
     widget.open()
     widget.send("before the restart")

@@ -8,19 +8,22 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.browser.pages import Dashboard, Widget
-from tests.browser.support import rest, staff_token_for
+from tests.browser.support import staff_token_for
+from tests.rest import rest
 
 
 def test_close_reopen_assign_typing_and_read_receipts_both_ways(live_server, host_pages, new_context):
     business = live_server.create_business("Workflow Co")
-    widget = Widget.on_host_page(new_context(), host_pages, live_server.url, business, "Maria")
+    widget = Widget.on_host_page(new_context(), host_pages, live_server.http_url, business, "Maria")
     widget.open()
     widget.send("Hello, is anyone there?")
     widget.expect_sent("Hello, is anyone there?")
     mine = widget.message("Hello, is anyone there?").locator(".state")
     expect(mine).to_have_text("Sent")
 
-    dashboard = Dashboard.signed_in(new_context(viewport={"width": 1280, "height": 760}), live_server.url, business)
+    dashboard = Dashboard.signed_in(
+        new_context(viewport={"width": 1280, "height": 760}), live_server.http_url, business
+    )
     row = dashboard.room("Maria")
     expect(row.locator(".badge.unread")).to_have_text("1")
     dashboard.open_room("Maria")
@@ -29,7 +32,7 @@ def test_close_reopen_assign_typing_and_read_receipts_both_ways(live_server, hos
 
     # read receipts: opening the chat reads it (the guest sees "Seen"); the guest reads the reply
     expect(mine).to_have_text("Seen")
-    assert rest(live_server.url, "GET", f"/api/chat/rooms/{room_id}", token)[1]["room"]["unreadCount"] == 0
+    assert rest(live_server.http_url, "GET", f"/api/chat/rooms/{room_id}", token)[1]["room"]["unreadCount"] == 0
     dashboard.send("Yes! How can I help?")
     dashboard.expect_sent("Yes! How can I help?")
     expect(widget.message("Yes! How can I help?")).to_have_count(1)
@@ -53,7 +56,7 @@ def test_close_reopen_assign_typing_and_read_receipts_both_ways(live_server, hos
     expect(header.locator(".badge.closed")).to_have_text("Closed")
     expect(widget.closed_line).to_be_visible()
     expect(row.locator(".badge.closed")).to_have_text("Closed")
-    assert rest(live_server.url, "GET", f"/api/chat/rooms/{room_id}", token)[1]["room"]["status"] == "closed"
+    assert rest(live_server.http_url, "GET", f"/api/chat/rooms/{room_id}", token)[1]["room"]["status"] == "closed"
     dashboard.page.get_by_role("button", name="Reopen").click()
     expect(header.locator(".badge.open")).to_have_text("Open")
     expect(widget.closed_line).to_be_hidden()
@@ -66,13 +69,15 @@ def test_close_reopen_assign_typing_and_read_receipts_both_ways(live_server, hos
     expect(widget.closed_line).to_be_hidden()
     expect(header.locator(".badge.open")).to_have_text("Open")
     expect(row.locator(".badge.open")).to_have_text("Open")
-    assert rest(live_server.url, "GET", f"/api/chat/rooms/{room_id}", token)[1]["room"]["status"] == "open"
+    assert rest(live_server.http_url, "GET", f"/api/chat/rooms/{room_id}", token)[1]["room"]["status"] == "open"
 
     # assign to a colleague, unassign, take it
     dashboard.page.get_by_label("Staff id").fill("staff-bob")
     dashboard.page.get_by_role("button", name="Assign", exact=True).click()
     expect(header.locator(".fact.assigned")).to_have_text("Assigned to staff-bob")
-    assert rest(live_server.url, "GET", f"/api/chat/rooms/{room_id}", token)[1]["room"]["assignedTo"] == "staff-bob"
+    assert (
+        rest(live_server.http_url, "GET", f"/api/chat/rooms/{room_id}", token)[1]["room"]["assignedTo"] == "staff-bob"
+    )
     dashboard.page.get_by_role("button", name="Unassign").click()
     expect(header.locator(".fact.assigned")).to_have_count(0)
     dashboard.page.get_by_label("Staff id").fill("staff-alice")
@@ -80,16 +85,20 @@ def test_close_reopen_assign_typing_and_read_receipts_both_ways(live_server, hos
     expect(header.locator(".fact.assigned")).to_have_text("Assigned to you")
     dashboard.page.locator("#room-filter").select_option("mine")
     expect(dashboard.rooms).to_have_count(1)
-    assert rest(live_server.url, "GET", f"/api/chat/rooms/{room_id}", token)[1]["room"]["assignedTo"] == "staff-alice"
+    assert (
+        rest(live_server.http_url, "GET", f"/api/chat/rooms/{room_id}", token)[1]["room"]["assignedTo"] == "staff-alice"
+    )
 
 
 def test_the_guest_email_shows_live_and_staff_convert_the_guest(live_server, host_pages, new_context, artifacts):
     business = live_server.create_business("Convert Co")
-    widget = Widget.on_host_page(new_context(), host_pages, live_server.url, business, "Anna")
+    widget = Widget.on_host_page(new_context(), host_pages, live_server.http_url, business, "Anna")
     widget.open()
     widget.send("Can you send me the invoice?")
     widget.expect_sent("Can you send me the invoice?")
-    dashboard = Dashboard.signed_in(new_context(viewport={"width": 1280, "height": 760}), live_server.url, business)
+    dashboard = Dashboard.signed_in(
+        new_context(viewport={"width": 1280, "height": 760}), live_server.http_url, business
+    )
     dashboard.open_room("Anna")
     header = dashboard.header
     expect(header.locator(".badge.anonymous")).to_have_text("Anonymous")
@@ -117,7 +126,7 @@ def test_the_guest_email_shows_live_and_staff_convert_the_guest(live_server, hos
     dashboard.page.screenshot(path=str(artifacts / "dashboard-converted.png"))
 
     room_id = widget.stored()["roomId"]
-    status, body = rest(live_server.url, "GET", f"/api/chat/rooms/{room_id}", staff_token_for(business))
+    status, body = rest(live_server.http_url, "GET", f"/api/chat/rooms/{room_id}", staff_token_for(business))
     metadata = body["room"]["metadata"]
     assert status == 200 and metadata["customerId"] and metadata["convertedAt"]
     assert metadata["isGuest"] is True  # the conversation's origin, for analytics

@@ -10,7 +10,8 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.pages import Dashboard, Widget
-from tests.browser.support import postgres_schema_aside, start_instances, stop_all
+from tests.browser.support import postgres_schema_aside, start_instances
+from tests.procs import stop_together
 from tests.services import REDIS_URL, redis_prefix, require_redis
 
 
@@ -35,13 +36,13 @@ def test_a_dashboard_on_instance_a_follows_a_guest_on_instance_b_live(new_contex
                 "request",
                 lambda request: reads.append(request.url) if "/api/chat/rooms" in request.url else None,
             )
-            dashboard = Dashboard.signed_in(context, a.url, business)
+            dashboard = Dashboard.signed_in(context, a.http_url, business)
             expect(dashboard.page.locator(".room-list .empty-list")).to_have_text("No chats yet.")
             # the two reads of a start (page load, then WebSocket ready); none after them
             wait_for(dashboard.page, lambda: len(reads) >= 2, "the dashboard's first two list reads")
             baseline = len(reads)
 
-            widget = Widget.on_demo(new_context(), b.url, business)
+            widget = Widget.on_demo(new_context(), b.http_url, business)
             widget.open()
             widget.send("Hello from the other instance")
             widget.expect_sent("Hello from the other instance")
@@ -66,4 +67,4 @@ def test_a_dashboard_on_instance_a_follows_a_guest_on_instance_b_live(new_contex
             expect(dashboard.room("Yes, from instance A.").locator(".badge.closed")).to_have_text("Closed")
             dashboard.page.screenshot(path=str(artifacts / "dashboard-two-instances.png"))
         finally:
-            stop_all([a, b])
+            stop_together(a, b)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from chatserver.chat.sweeper import GuestSweeper
-from tests.business import api
+from tests.rest import api
 
 
 async def test_idle_sessions_expire_and_their_rooms_stay_visible(runtime, connect, base_url, business, staff_token):

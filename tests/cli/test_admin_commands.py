@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.request
 from pathlib import Path
 
 import jwt
@@ -14,6 +13,7 @@ import pytest
 from chatserver.cli.parser import build_parser
 from chatserver.config import SETTINGS
 from tests.procs import ServerProcess, run_cli
+from tests.rest import rest
 
 ADMIN_COMMANDS = [
     ("migrate",),
@@ -113,12 +113,8 @@ def test_first_start_needs_no_secret_and_the_cli_token_opens_the_api(db, tmp_pat
     try:
         code, token, err = cli(db, "token", "--role", "staff", "--business", business, "--name", "Alice")
         assert code == 0 and err == ""
-        request = urllib.request.Request(
-            f"{server.http_url}/api/chat/rooms?businessId={business}",
-            headers={"Authorization": f"Bearer {token.strip()}"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 200
+        status, _ = rest(server.http_url, "GET", f"/api/chat/rooms?businessId={business}", token.strip())
+        assert status == 200
     finally:
         server.stop()
     secret_file = tmp_path / "admin.db.secret"

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.procs import run_cli
-from tests.services import PG_URL, free_port, require_postgres
+from tests.procs import free_port, run_cli
+from tests.services import PG_URL, require_postgres
 
 
 def one_line(result) -> str:

@@ -11,7 +11,7 @@ import pytest
 from chatserver.client import AuthRejected, ChatClient, ClientOptions, Connection, Event, RequestFailed
 from chatserver.client.models import RECONNECTED
 from tests.conftest import make_token
-from tests.netproxy import CuttableProxy
+from tests.tcpproxy import TcpProxy
 
 FAST = ClientOptions(backoff_base=0.05, backoff_max=0.2, ack_timeout=5.0)
 
@@ -82,7 +82,7 @@ async def test_refusals_raise_request_failed_with_the_code(ws_url, business):
 
 async def test_resume_after_network_cut_delivers_missed_messages_once_in_order(ws_url, business, staff_token):
     port = int(ws_url.split(":")[2].split("/")[0])
-    proxy = await CuttableProxy(port).start()
+    proxy = await TcpProxy(port).start()
     guest, room_id = await guest_room(ws_url, business)
     try:
         async with ChatClient(proxy.url(), token=staff_token, options=FAST) as bot:
@@ -108,7 +108,7 @@ async def test_resume_after_network_cut_delivers_missed_messages_once_in_order(w
 
 async def test_send_while_disconnected_is_stored_once_after_reconnect(ws_url, business, staff_token):
     port = int(ws_url.split(":")[2].split("/")[0])
-    proxy = await CuttableProxy(port).start()
+    proxy = await TcpProxy(port).start()
     guest, room_id = await guest_room(ws_url, business)
     try:
         async with ChatClient(proxy.url(), token=staff_token, options=FAST) as bot:
@@ -165,13 +165,13 @@ async def test_reconnect_event_is_announced(ws_url, business):
 @pytest.mark.parametrize("backend", ["sqlite"])  # transport behaviour: one backend is enough
 async def test_a_silently_dead_connection_is_noticed_while_idle(ws_url, business, staff_token):
     port = int(ws_url.split(":")[2].split("/")[0])
-    proxy = await CuttableProxy(port).start()
+    proxy = await TcpProxy(port).start()
     guest, room_id = await guest_room(ws_url, business)
     options = ClientOptions(backoff_base=0.05, backoff_max=0.2, ping_interval=0.2)
     try:
         async with ChatClient(proxy.url(), token=staff_token, options=options) as bot:
             await bot.join_room(room_id=room_id)
-            proxy.freeze()  # nothing gets through any more, and nothing is closed
+            proxy.freeze(only_open=True)  # nothing gets through any more, nothing is closed; reconnects work
             await guest.call("chat:send-message", {"roomId": room_id, "content": "are you there?"})
             [message] = await next_messages(bot, 1)
             assert message.content == "are you there?" and bot.reconnects >= 1

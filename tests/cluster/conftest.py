@@ -3,7 +3,6 @@ prefix of its own, a business, and ``start(...)`` to launch ``chatserver serve``
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -13,11 +12,12 @@ from chatserver.chat.clock import now_ms
 from chatserver.store import migrate
 from chatserver.store.engine import create_engine
 from chatserver.store.sql import SqlStore
-from tests.cluster.harness import Instance
+from tests.cluster.harness import START_WITHIN_S, instance
 from tests.conftest import SECRET
+from tests.procs import ServerProcess, astart_together
 from tests.services import PG_URL, REDIS_URL, postgres_schema, redis_prefix, require_redis, run_aside
 
-Start = Callable[..., Awaitable[list[Instance]]]
+Start = Callable[..., Awaitable[list[ServerProcess]]]
 
 
 @pytest.fixture
@@ -56,30 +56,33 @@ def cluster_redis() -> Iterator[tuple[str, str]]:
 
 
 @pytest.fixture
-def start(cluster_db: str, cluster_redis: tuple[str, str], tmp_path: Path) -> Iterator[Start]:
+def cluster_env(cluster_db: str, cluster_redis: tuple[str, str]) -> dict[str, str]:
+    """The settings every instance of a test's cluster shares: its database schema and Redis prefix."""
+    redis_url, prefix = cluster_redis
+    return {
+        "DATABASE_URL": PG_URL,
+        "DATABASE_SCHEMA": cluster_db,
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": prefix,
+        "JWT_SECRET": SECRET,
+        "GUEST_MESSAGE_RATE_LIMIT": "100000",
+        "MAX_FRAMES_PER_SECOND": "0",  # these clients send as fast as they can on purpose
+    }
+
+
+@pytest.fixture
+def start(cluster_env: dict[str, str], tmp_path: Path) -> Iterator[Start]:
     """``await start("a", "b", REDIS_URL=..., SETTING=...)``: ready instances sharing the database
     and Redis; all stopped (by pid) at teardown."""
-    instances: list[Instance] = []
-    redis_url, prefix = cluster_redis
+    instances: list[ServerProcess] = []
 
-    async def _start(*names: str, **env: str) -> list[Instance]:
-        base = {
-            "DATABASE_URL": PG_URL,
-            "DATABASE_SCHEMA": cluster_db,
-            "REDIS_URL": redis_url,
-            "REDIS_PREFIX": prefix,
-            "JWT_SECRET": SECRET,
-            "GUEST_MESSAGE_RATE_LIMIT": "100000",
-            "MAX_FRAMES_PER_SECOND": "0",  # these clients send as fast as they can on purpose
-            "LOG_LEVEL": "INFO",
-        }
-        started = [Instance(name, {**base, **env}, tmp_path / f"{name}.log") for name in names]
+    async def _start(*names: str, **env: str) -> list[ServerProcess]:
+        settings = {**cluster_env, "LOG_LEVEL": "INFO", **env}
+        started = [instance(name, settings, tmp_path / f"{name}.log") for name in names]
         instances.extend(started)
-        for instance in started:
-            instance.spawn()
-        await asyncio.gather(*(instance.wait_ready() for instance in started))
+        await astart_together(*started, timeout=START_WITHIN_S)
         return started
 
     yield _start
-    for instance in instances:
-        instance.stop()
+    for server in instances:
+        server.stop()

@@ -1,26 +1,21 @@
-"""Real ``chatserver serve`` processes for multi-instance tests, and a chat participant that
-resumes across connections the way protocol.md §9 tells clients to.
-
-Every process is started here and stopped here by its pid; every wait is bounded."""
+"""Multi-instance tests: ``chatserver serve`` instances (``tests.procs.ServerProcess``, ready on
+``/readyz``), their metrics, and a chat participant that resumes across connections the way
+protocol.md §9 tells clients to. Every wait is bounded."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from tornado.websocket import WebSocketClosedError
 
 from tests.helpers import Closed, WsClient
-from tests.services import free_port
+from tests.procs import ServerProcess
+from tests.rest import api
 
 START_WITHIN_S = 45.0
 RETRYABLE = {"unavailable", "internal"}  # protocol.md §9: resend with the same clientMsgId
@@ -31,95 +26,21 @@ class Retryable(Exception):
     """The server answered a send with an error the client should retry."""
 
 
-@dataclass
-class Instance:
-    """One server process. ``spawn`` starts it; ``wait_ready`` polls /readyz."""
+def instance(name: str, env: dict[str, str], log_path: Path, *, port: int | None = None) -> ServerProcess:
+    """One ``chatserver serve`` of a cluster: ready once ``/readyz`` says 200 (database and broker
+    reachable), not merely listening."""
+    return ServerProcess(env, port, log_path, name=name, ready_path="/readyz")
 
-    name: str
-    env: dict[str, str]
-    log_path: Path
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/realtime"
-
-    def spawn(self) -> None:
-        env = {**os.environ, **self.env, "PORT": str(self.port), "HOST": "127.0.0.1"}
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "chatserver", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    async def ready(self) -> tuple[int, dict[str, Any]]:
-        try:
-            response = await AsyncHTTPClient().fetch(f"{self.url}/readyz", request_timeout=5)
-            return response.code, json.loads(response.body)
-        except HTTPClientError as err:
-            body = json.loads(err.response.body) if err.response is not None and err.response.body else {}
-            return err.code, body
-
-    async def wait_ready(self, within_s: float = START_WITHIN_S, expect: int = 200) -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within_s
-        while True:
-            if self.proc is not None and self.proc.poll() is not None and expect == 200:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                code, body = await self.ready()
-                if code == expect:
-                    return body
-            except OSError:
-                pass
-            if loop.time() > deadline:
-                raise TimeoutError(f"{self.name} never answered /readyz {expect}:\n{self.log_tail()}")
-            await asyncio.sleep(0.05)
-
-    async def metrics(self) -> dict[str, float]:
-        response = await AsyncHTTPClient().fetch(f"{self.url}/metrics", request_timeout=5)
-        return {
-            s.name + (json.dumps(s.labels, sort_keys=True) if s.labels else ""): s.value
-            for family in text_string_to_metric_families(response.body.decode())
-            for s in family.samples
-        }
-
-    def kill9(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    async def terminate(self, within_s: float = 30.0) -> int:
-        """SIGTERM and wait for the exit code, without blocking the loop."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within_s
-        while self.proc.poll() is None:
-            if loop.time() > deadline:
-                raise TimeoutError(f"{self.name} did not exit after SIGTERM:\n{self.log_tail()}")
-            await asyncio.sleep(0.05)
-        return self.proc.returncode
-
-    def stop(self) -> None:
-        """Teardown: whatever state it is in, it is gone afterwards."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill9()
+async def metrics(server: ServerProcess) -> dict[str, float]:
+    """The instance's Prometheus samples, by name (and labels)."""
+    status, body = await api(server.http_url, "GET", "/metrics", timeout=5, decode=False)
+    assert status == 200, body[:500]
+    return {
+        s.name + (json.dumps(s.labels, sort_keys=True) if s.labels else ""): s.value
+        for family in text_string_to_metric_families(body.decode())
+        for s in family.samples
+    }
 
 
 @dataclass

@@ -14,8 +14,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.cluster.harness import Instance, Participant
+from tests.cluster.harness import Participant, metrics
 from tests.conftest import make_token
+from tests.procs import ServerProcess
 from tests.services import PG_URL, PrivateRedis, require_redis
 
 
@@ -63,7 +64,7 @@ async def check_complete(schema: str, people: list[Participant], label: str) -> 
     return report
 
 
-async def staff_and_guest(a: Instance, b: Instance, business: str) -> tuple[Participant, Participant]:
+async def staff_and_guest(a: ServerProcess, b: ServerProcess, business: str) -> tuple[Participant, Participant]:
     guest, staff = Participant("guest"), Participant("staff", token=make_token("staff", "Alice", business))
     await guest.connect(a.ws_url)
     room_id = await guest.join(business_id=business)
@@ -87,7 +88,7 @@ async def test_kill_9_of_the_staff_instance_mid_stream(start, cluster_business, 
                 sending = asyncio.ensure_future(staff.send_reliably(f"staff {i}", f"staff-{i}", [a.ws_url]))
                 if i == 30:
                     await asyncio.sleep(0)  # the frame is written; B may or may not store it
-                    b.kill9()
+                    b.kill()
                 await sending
 
         await asyncio.gather(guest_pump(), staff_pump())
@@ -127,12 +128,12 @@ async def test_redis_restart_mid_stream(start, cluster_business, cluster_db, pri
             await asyncio.gather(*(reached[n][down_at].wait() for n in reached))
             private_redis.kill()
             for instance in (a, b):
-                body = await instance.wait_ready(expect=503, within_s=15)
+                body = await instance.await_ready(15, expect=503)
                 assert body["checks"]["broker"].startswith("unavailable")
             outage.set()  # both instances know; sending goes on during the outage
             await asyncio.gather(*(reached[n][up_at].wait() for n in reached))
             await private_redis.astart()
-            await asyncio.gather(a.wait_ready(within_s=20), b.wait_ready(within_s=20))
+            await asyncio.gather(a.await_ready(20), b.await_ready(20))
             recovered.set()
 
         await asyncio.wait_for(asyncio.gather(pump(guest), pump(staff), chaos()), 90)
@@ -140,7 +141,7 @@ async def test_redis_restart_mid_stream(start, cluster_business, cluster_db, pri
         assert report["stored"] == 2 * count
         assert len(guest.connections) == len(staff.connections) == 1  # the outage did not drop clients
         for instance in (a, b):
-            assert (await instance.metrics())["chatserver_redis_reconnects_total"] >= 1
+            assert (await metrics(instance))["chatserver_redis_reconnects_total"] >= 1
     finally:
         guest.close()
         staff.close()
@@ -150,7 +151,7 @@ async def test_sigterm_drains_and_clients_resume_on_the_other_instance(start, cl
     a, b = await start("a", "b")
     guest, staff = await staff_and_guest(a, b, cluster_business)
     count = 60
-    exit_code: list[int] = []
+    exit_code: list[int | None] = []
     try:
 
         async def guest_pump() -> None:
@@ -158,7 +159,7 @@ async def test_sigterm_drains_and_clients_resume_on_the_other_instance(start, cl
                 sending = asyncio.ensure_future(guest.send_reliably(f"guest {i}", f"guest-{i}", [b.ws_url]))
                 if i == 20:
                     await asyncio.sleep(0)  # a send in flight when SIGTERM arrives
-                    exit_code.append(await a.terminate())
+                    exit_code.append(await a.astop(timeout=30))
                 await sending
 
         async def staff_pump() -> None:

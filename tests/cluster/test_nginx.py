@@ -9,85 +9,56 @@ import itertools
 import os
 import re
 import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.cluster.harness import Instance, Participant
-from tests.conftest import SECRET, make_token
-from tests.services import PG_URL, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cluster.harness import START_WITHIN_S, Participant, instance
+from tests.conftest import make_token
+from tests.procs import ROOT, ServerProcess, free_port
 
 
 class Cluster:
+    """``scripts/cluster`` as a process: nginx on ``port`` in front of two instances."""
+
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.port = free_port()
         self.instance_ports = [free_port(), free_port()]
         self.log_path = log_path
-        self.env = {
-            **os.environ,
-            **env,
-            "CLUSTER_PORT": str(self.port),
-            "CLUSTER_INSTANCE_PORTS": " ".join(map(str, self.instance_ports)),
-        }
-        self.proc: subprocess.Popen[bytes] | None = None
+        ports = {"CLUSTER_PORT": str(self.port), "CLUSTER_INSTANCE_PORTS": " ".join(map(str, self.instance_ports))}
+        command = ["bash", str(ROOT / "scripts" / "cluster")]
+        self.process = ServerProcess(
+            {**env, **ports}, self.port, log_path, name="nginx", ready_path="/readyz", command=command
+        )
 
-    def spawn(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                ["bash", str(ROOT / "scripts" / "cluster")],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def probes(self) -> list[Instance]:
+    def probes(self) -> list[ServerProcess]:
         """/readyz of each instance, and of nginx (a port in front of both)."""
-        ports = [*self.instance_ports, self.port]
-        return [Instance(f"port {p}", {}, self.log_path, port=p) for p in ports]
+        instances = [instance(f"port {p}", {}, self.log_path, port=p) for p in self.instance_ports]
+        return [*instances, self.process]
 
     def stop(self) -> None:
         """SIGTERM the script (it drains its instances and stops nginx); anything it leaves
         behind is killed by the pid it printed."""
-        if self.proc is None:
+        if self.process.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        for pid in re.findall(r"pid (\d+)", self.log_path.read_text(errors="replace")):
+        self.process.stop(timeout=40)
+        for pid in re.findall(r"pid (\d+)", self.process.output()):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid), signal.SIGKILL)
 
 
 @pytest.fixture
-def nginx_cluster(cluster_db: str, cluster_redis: tuple[str, str], tmp_path: Path) -> Iterator[Cluster]:
-    redis_url, prefix = cluster_redis
-    env = {
-        "DATABASE_URL": PG_URL,
-        "DATABASE_SCHEMA": cluster_db,
-        "REDIS_URL": redis_url,
-        "REDIS_PREFIX": prefix,
-        "JWT_SECRET": SECRET,
-        "GUEST_MESSAGE_RATE_LIMIT": "100000",
-        "MAX_FRAMES_PER_SECOND": "0",  # these clients send as fast as they can on purpose
-    }
-    cluster = Cluster(env, tmp_path / "cluster.log")
-    cluster.spawn()
+def nginx_cluster(cluster_env: dict[str, str], tmp_path: Path) -> Iterator[Cluster]:
+    cluster = Cluster(cluster_env, tmp_path / "cluster.log")
+    cluster.process.spawn()
     yield cluster
     cluster.stop()
 
 
 async def test_consecutive_connections_on_different_instances_resume_without_loss(nginx_cluster, cluster_business):
     for probe in nginx_cluster.probes():
-        await probe.wait_ready()
+        await probe.await_ready(START_WITHIN_S)
     url = f"ws://127.0.0.1:{nginx_cluster.port}/realtime"
     guest, staff = Participant("guest"), Participant("staff", token=make_token("staff", "Alice", cluster_business))
     try:

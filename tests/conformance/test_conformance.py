@@ -5,7 +5,6 @@ proves the suite has teeth: servers broken on purpose fail the matching cases.""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from chatserver.conformance.context import SuiteConfig
 from chatserver.conformance.runner import Outcome, all_cases, exit_code, run_suite
 from chatserver.conformance.tokens import TokenSource
 from tests.conftest import SECRET
-from tests.processes import ServerProcess, run_cli, start_together
+from tests.procs import ServerProcess, run_cli, start_together
 from tests.services import PG_URL, REDIS_URL, postgres_schema, redis_prefix, require_postgres, run_aside
 
 pytestmark = pytest.mark.timeout(180)
@@ -58,9 +57,9 @@ async def test_our_server_conforms(runtime, ws_url):
 @pytest.mark.parametrize("backend", ["sqlite"])
 async def test_a_broken_server_fails_the_matching_cases(runtime, ws_url, monkeypatch):
     """Three deliberate protocol violations, each caught by the case that checks that rule."""
-    import chatserver.chat.gateway as gateway_module
+    import chatserver.protocol.handshake as handshake_module
 
-    monkeypatch.setattr(gateway_module, "PROTOCOL_VERSION", "v0")
+    monkeypatch.setattr(handshake_module, "PROTOCOL_VERSION", "v0")
     gateway = runtime.gateway
     real_authenticate = gateway.authenticate
 
@@ -109,7 +108,6 @@ def test_a_two_instance_cluster_conforms_through_the_cli():
     require_postgres()
     with postgres_schema() as schema, redis_prefix() as prefix:
         env = {
-            **os.environ,
             "DATABASE_URL": PG_URL,
             "DATABASE_SCHEMA": schema,
             "REDIS_URL": REDIS_URL,
@@ -117,13 +115,13 @@ def test_a_two_instance_cluster_conforms_through_the_cli():
             "JWT_SECRET": SECRET,
             "LOG_LEVEL": "WARNING",
         }
-        assert run_cli(["migrate"], env).returncode == 0
-        ids = [run_cli(["business", "add", "Biz 0"], env).stdout.strip(), *create_businesses(schema, 5)]
+        assert run_cli("migrate", env=env).returncode == 0
+        ids = [run_cli("business", "add", "Biz 0", env=env).stdout.strip(), *create_businesses(schema, 5)]
         a, b = start_together(ServerProcess(env), ServerProcess(env))
         with a, b:
             args = ["conformance", "--url", a.ws_url, "--url", b.ws_url, "--cluster"]
             args += [arg for business in ids for arg in ("--business", business)]
-            result = run_cli(args, env, timeout=150)
+            result = run_cli(*args, env=env, timeout=150)
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
     every = len(all_cases())
@@ -157,7 +155,7 @@ async def test_token_command_supplies_tokens(runtime, ws_url):
 
 
 def test_cli_usage_errors_exit_2():
-    result = run_cli(["conformance", "--url", "ws://127.0.0.1:9/realtime"], {**os.environ, "JWT_SECRET": ""})
+    result = run_cli("conformance", "--url", "ws://127.0.0.1:9/realtime", env={"JWT_SECRET": ""})
     assert result.returncode == 2
     assert "--business is required" in result.stdout
 

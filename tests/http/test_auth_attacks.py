@@ -22,6 +22,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from chatserver import PROTOCOL_VERSION
 from tests.conftest import SECRET, make_token
 from tests.helpers import WsClient
+from tests.rest import api
 
 NOW = int(time.time())
 LATER = NOW + 3600
@@ -49,15 +50,6 @@ async def _refused(connect, token: str) -> None:
     assert frame["event"] == "error" and frame["data"]["code"] == "auth_invalid", frame
     assert await client.wait_closed() == 4401
     assert not client.events("guest:registered") and not client.events("user:authenticated")
-
-
-async def _rest(url: str, headers: dict[str, str]) -> tuple[int, dict]:
-    try:
-        response = await AsyncHTTPClient().fetch(url, headers=headers)
-    except HTTPClientError as exc:
-        assert exc.response is not None
-        return exc.code, json.loads(exc.response.body)
-    return response.code, json.loads(response.body)
 
 
 BASE = {"sub": "u1", "name": "Mallory", "exp": LATER}
@@ -116,9 +108,9 @@ async def test_a_customer_token_with_a_business_claim_gets_no_staff_rights(conne
         ("chat:send-message", {"roomId": room_id, "content": "let me in"}),
     ]:
         assert (await eve.request(event, data))["error"]["code"] == "forbidden"
-    status, body = await _rest(f"{base_url}/api/chat/rooms?businessId={business}", {"Authorization": f"Bearer {token}"})
+    status, body = await api(base_url, "GET", f"/api/chat/rooms?businessId={business}", token)
     assert status == 403 and body["error"]["code"] == "forbidden"
-    status, _ = await _rest(f"{base_url}/api/chat/rooms/{room_id}/messages", {"Authorization": f"Bearer {token}"})
+    status, _ = await api(base_url, "GET", f"/api/chat/rooms/{room_id}/messages", token)
     assert status == 403
 
 
@@ -138,10 +130,9 @@ async def test_staff_of_another_business_reach_nothing_over_websocket_and_rest(
     ]:
         reply = await outsider.request(event, data)
         assert reply["error"]["code"] in ("forbidden", "invalid_payload"), (event, reply)
-    auth = {"Authorization": f"Bearer {outsider_token}"}
-    status, _ = await _rest(f"{base_url}/api/chat/rooms?businessId={business}", auth)
+    status, _ = await api(base_url, "GET", f"/api/chat/rooms?businessId={business}", outsider_token)
     assert status == 403
-    status, body = await _rest(f"{base_url}/api/chat/rooms/{room_id}/messages", auth)
+    status, body = await api(base_url, "GET", f"/api/chat/rooms/{room_id}/messages", outsider_token)
     assert status == 403 and "private" not in json.dumps(body)
     assert not outsider.events("chat:new-message")
 
@@ -158,9 +149,7 @@ async def test_audience_and_issuer_are_enforced_over_the_wire(connect, base_url,
         {k: v for k, v in good.items() if k != "iss"},
     ):
         await _refused(connect, _signed(bad))
-        status, body = await _rest(
-            f"{base_url}/api/chat/rooms?businessId={business}", {"Authorization": f"Bearer {_signed(bad)}"}
-        )
+        status, body = await api(base_url, "GET", f"/api/chat/rooms?businessId={business}", _signed(bad))
         assert status == 401 and body["error"]["code"] == "auth_invalid"
 
 
@@ -187,7 +176,7 @@ async def test_rs256_server_refuses_hs256_signed_with_its_public_key(connect, ba
     forged = f"{header}.{body}.{_b64(signature)}"
     await _refused(connect, forged)
     await _refused(connect, _signed(claims, SECRET))  # the HS256 secret no longer counts either
-    status, _ = await _rest(f"{base_url}/api/chat/rooms?businessId={business}", {"Authorization": f"Bearer {forged}"})
+    status, _ = await api(base_url, "GET", f"/api/chat/rooms?businessId={business}", forged)
     assert status == 401
 
 
@@ -196,9 +185,9 @@ async def test_rs256_server_refuses_hs256_signed_with_its_public_key(connect, ba
 
 async def test_cookies_alone_grant_nothing(connect, base_url, business, staff_token):
     cookie = {"Cookie": f"token={staff_token}; access_token={staff_token}; Authorization=Bearer%20{staff_token}"}
-    status, body = await _rest(f"{base_url}/api/chat/rooms?businessId={business}", cookie)
+    status, body = await api(base_url, "GET", f"/api/chat/rooms?businessId={business}", headers=cookie)
     assert status == 401 and body["error"]["code"] == "auth_invalid"
-    status, _ = await _rest(f"{base_url}/api/chat/rooms?businessId={business}&token={staff_token}", {})
+    status, _ = await api(base_url, "GET", f"/api/chat/rooms?businessId={business}&token={staff_token}")
     assert status == 401  # nor a token in the query string (it would end up in logs and referrers)
     client = await connect(headers=cookie)
     assert client.frames[0]["event"] == "guest:registered"  # a cookie does not make a WebSocket staff

@@ -9,8 +9,8 @@ import pytest
 from chatserver.chat.bizmodels import FaqFields
 from chatserver.chat.clock import now_ms
 from chatserver.protocol import events
-from tests.business import api
 from tests.conftest import make_token
+from tests.rest import api
 
 ROLES = ("anonymous", "guest", "customer", "staff", "other_staff")
 STAFF_ONLY = {"anonymous": 401, "guest": 401, "customer": 403, "staff": 200, "other_staff": 403}

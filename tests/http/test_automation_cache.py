@@ -8,7 +8,7 @@ import pytest
 
 from chatserver.chat.bizmodels import FaqFields
 from chatserver.chat.clock import now_ms
-from tests.business import api
+from tests.rest import api
 
 SHIPPING = {"question": "Do you ship to Canada?", "answer": "Yes, in 5 to 7 days.", "keywords": ["canada"]}
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from chatserver.chat.models import NewMessage, SenderType
-from tests.business import api
 from tests.conftest import make_token
+from tests.rest import api
 
 
 async def join(client, business, name="Visitor", **extra):

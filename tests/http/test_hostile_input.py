@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from tornado.httpclient import AsyncHTTPClient
 
 from tests.conftest import make_token
 from tests.rawws import RawWebSocket
+from tests.rest import api
 
 
 async def _room(client, business: str) -> str:
@@ -101,8 +101,6 @@ async def test_user_agent_is_stored_printable_and_bounded(connect, http_server_p
 
 @pytest.mark.parametrize("path", ["/api/chat/rooms/%00/messages", "/api/chat/rooms?businessId=%00"])
 async def test_rest_refuses_nul_with_400(base_url, path, business):
-    response = await AsyncHTTPClient().fetch(
-        base_url + path, raise_error=False, headers={"Authorization": f"Bearer {make_token('staff', 'A', business)}"}
-    )
-    assert response.code == 400
-    assert json.loads(response.body)["error"]["code"] == "invalid_payload"
+    status, body = await api(base_url, "GET", path, make_token("staff", "A", business))
+    assert status == 400
+    assert body["error"]["code"] == "invalid_payload"

@@ -5,11 +5,6 @@ the webhook API included. Bounded: a few derandomized examples per operation."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,7 +29,8 @@ from chatserver.store.webhooks import SqlWebhookStore
 from chatserver.webhooks.models import AttemptResult
 from chatserver.webhooks.service import WebhookService
 from tests.conftest import SECRET, make_token
-from tests.services import free_port, run_aside
+from tests.procs import ServerProcess
+from tests.services import run_aside
 
 EXAMPLES = 5
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -76,25 +72,9 @@ async def _seed(url: str) -> dict[str, str]:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('openapi') / 'chat.db'}"
     ids = run_aside(_seed(url))
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": SECRET, "PORT": str(port), "HOST": "127.0.0.1"}
-    env.update(LOG_LEVEL="ERROR", WEBHOOK_CONCURRENCY="0")
-    proc = subprocess.Popen([sys.executable, "-m", "chatserver", "serve"], env=env, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the server did not start") from None
-                time.sleep(0.1)
-        yield {"base": base, "ids": ids, "token": make_token("staff", "Alice", ids["businessId"])}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    env = {"DATABASE_URL": url, "JWT_SECRET": SECRET, "LOG_LEVEL": "ERROR", "WEBHOOK_CONCURRENCY": "0"}
+    with ServerProcess(env) as server:
+        yield {"base": server.http_url, "ids": ids, "token": make_token("staff", "Alice", ids["businessId"])}
 
 
 @pytest.mark.timeout(300)

@@ -5,19 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from tests.conftest import make_token
-
-
-async def get(url: str, token: str | None = None) -> tuple[int, dict]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    try:
-        response = await AsyncHTTPClient().fetch(url, headers=headers)
-    except HTTPClientError as exc:
-        assert exc.response is not None
-        return exc.code, json.loads(exc.response.body)
-    return response.code, json.loads(response.body)
+from tests.rest import api
 
 
 async def _guest_room(connect, business: str, name: str, message: str | None = None) -> str:
@@ -31,7 +21,7 @@ async def _guest_room(connect, business: str, name: str, message: str | None = N
 async def test_room_list_for_staff_newest_first_without_session_ids(connect, base_url, business, staff_token):
     first = await _guest_room(connect, business, "First", "older")
     second = await _guest_room(connect, business, "Second", "newer")
-    status, body = await get(f"{base_url}/api/chat/rooms?businessId={business}", staff_token)
+    status, body = await api(base_url, "GET", f"/api/chat/rooms?businessId={business}", staff_token)
     assert status == 200
     assert [r["_id"] for r in body["rooms"]] == [second, first]
     room = body["rooms"][0]
@@ -46,8 +36,8 @@ async def test_room_list_paging_with_cursor(connect, base_url, business, staff_t
     seen: list[str] = []
     cursor = ""
     for _ in range(5):
-        status, body = await get(
-            f"{base_url}/api/chat/rooms?businessId={business}&limit=2&cursor={cursor}", staff_token
+        status, body = await api(
+            base_url, "GET", f"/api/chat/rooms?businessId={business}&limit=2&cursor={cursor}", staff_token
         )
         assert status == 200 and len(body["rooms"]) <= 2
         seen += [r["_id"] for r in body["rooms"]]
@@ -58,36 +48,36 @@ async def test_room_list_paging_with_cursor(connect, base_url, business, staff_t
 
 
 async def test_room_list_requires_staff_of_that_business(base_url, business, other_business):
-    status, body = await get(f"{base_url}/api/chat/rooms?businessId={business}")
+    status, body = await api(base_url, "GET", f"/api/chat/rooms?businessId={business}")
     assert status == 401 and body["error"]["code"] == "auth_invalid"
-    status, body = await get(
-        f"{base_url}/api/chat/rooms?businessId={business}", make_token("staff", "Eve", other_business)
+    status, body = await api(
+        base_url, "GET", f"/api/chat/rooms?businessId={business}", make_token("staff", "Eve", other_business)
     )
     assert status == 403 and body["error"]["code"] == "forbidden"
-    status, body = await get(f"{base_url}/api/chat/rooms?businessId={business}", make_token("customer", "Carl"))
+    status, body = await api(base_url, "GET", f"/api/chat/rooms?businessId={business}", make_token("customer", "Carl"))
     assert status == 403
-    status, body = await get(f"{base_url}/api/chat/rooms?businessId={business}", "garbage")
+    status, body = await api(base_url, "GET", f"/api/chat/rooms?businessId={business}", "garbage")
     assert status == 401
-    status, body = await get(f"{base_url}/api/chat/rooms", make_token("staff", "Eve", other_business))
+    status, body = await api(base_url, "GET", "/api/chat/rooms", make_token("staff", "Eve", other_business))
     assert status == 400 and body["error"]["field"] == "businessId"
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=abc", "limit=101", "cursor=%21%21"])
 async def test_room_list_bad_parameters(base_url, business, staff_token, query):
-    status, body = await get(f"{base_url}/api/chat/rooms?businessId={business}&{query}", staff_token)
+    status, body = await api(base_url, "GET", f"/api/chat/rooms?businessId={business}&{query}", staff_token)
     assert status == 400 and body["error"]["code"] == "invalid_payload"
 
 
 async def test_room_messages_and_cross_business_isolation(connect, base_url, business, other_business, staff_token):
     room_id = await _guest_room(connect, business, "Reader", "hello")
-    status, body = await get(f"{base_url}/api/chat/rooms/{room_id}/messages", staff_token)
+    status, body = await api(base_url, "GET", f"/api/chat/rooms/{room_id}/messages", staff_token)
     assert status == 200 and [m["content"] for m in body["messages"]] == ["hello"] and body["hasMore"] is False
     outsider = make_token("staff", "Eve", other_business)
-    status, body = await get(f"{base_url}/api/chat/rooms/{room_id}/messages", outsider)
+    status, body = await api(base_url, "GET", f"/api/chat/rooms/{room_id}/messages", outsider)
     assert status == 403 and body["error"]["code"] == "forbidden"
-    status, body = await get(f"{base_url}/api/chat/rooms/{room_id}/messages")
+    status, body = await api(base_url, "GET", f"/api/chat/rooms/{room_id}/messages")
     assert status == 401
-    status, body = await get(f"{base_url}/api/chat/rooms/nope/messages", staff_token)
+    status, body = await api(base_url, "GET", "/api/chat/rooms/nope/messages", staff_token)
     assert status == 404 and body["error"]["code"] == "not_found"
 
 
@@ -104,7 +94,7 @@ async def test_staff_of_other_business_cannot_join_or_read_over_websocket(connec
 
 
 async def test_health_and_unknown_api_route(base_url):
-    response = await AsyncHTTPClient().fetch(f"{base_url}/healthz")
-    assert json.loads(response.body)["status"] == "ok"
-    status, body = await get(f"{base_url}/api/nothing-here")
+    status, body = await api(base_url, "GET", "/healthz")
+    assert status == 200 and body["status"] == "ok"
+    status, body = await api(base_url, "GET", "/api/nothing-here")
     assert status == 404 and body["error"]["code"] == "not_found"

@@ -7,15 +7,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.procs import ROOT, ServerProcess
+from tests.rest import rest
 
 PIP_WHEEL = (sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation")
-SOURCES = ("setup.cfg", "pyproject.toml", "README.md", "chatserver")
+SOURCES = ("setup.cfg", "pyproject.toml", "README.md", "chatserver", "web")
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +45,14 @@ def test_the_wheel_ships_every_web_asset(wheel: Path) -> None:
     import zipfile
 
     names = set(zipfile.ZipFile(wheel).namelist())
-    web = ROOT / "chatserver" / "web"
-    expected = {f"chatserver/web/{p.relative_to(web).as_posix()}" for p in web.rglob("*") if p.is_file()}
-    assert expected and expected <= names, sorted(expected - names)
+    web = ROOT / "web"  # the top-level web/ installs as the package chatserver.web
+    expected = {
+        f"chatserver/web/{p.relative_to(web).as_posix()}"
+        for p in web.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    shipped = {name for name in names if name.startswith("chatserver/web/")}
+    assert expected and shipped == expected, (sorted(expected - shipped), sorted(shipped - expected))
 
 
 def test_an_installed_wheel_serves_the_widget_and_the_dashboard(wheel: Path, tmp_path: Path) -> None:
@@ -81,7 +86,7 @@ def test_an_installed_wheel_serves_the_widget_and_the_dashboard(wheel: Path, tmp
     server = ServerProcess(env, python=python, cwd=tmp_path).start()
     try:
         for path, marker in (("/widget.js", b"data-business-id"), ("/dashboard/", b"<html"), ("/demo", b"<html")):
-            with urllib.request.urlopen(f"{server.http_url}{path}", timeout=10) as response:
-                assert response.status == 200 and marker in response.read(), path
+            status, body = rest(server.http_url, "GET", path, timeout=10, decode=False)
+            assert status == 200 and marker in body, path
     finally:
         server.stop()

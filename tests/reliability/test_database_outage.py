@@ -94,7 +94,7 @@ async def test_database_outage_loses_and_doubles_nothing(tmp_path, pg_schema, mo
         base_env(DATABASE_URL=via_proxy, DATABASE_SCHEMA=pg_schema, DATABASE_TIMEOUT="2"),
         log_path=tmp_path / "server.log",
     )
-    await asyncio.get_running_loop().run_in_executor(None, server.start)  # the proxy runs on this loop
+    await server.astart()  # the proxy runs on this loop: it must keep running while the server starts
     try:
         staff = await ws(server.ws_url, token=make_token("staff", "Sam", business))
         senders = []

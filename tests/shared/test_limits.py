@@ -10,7 +10,8 @@ from tornado.ioloop import IOLoop
 
 from chatserver.chat.ratelimit import MemoryRateLimiter, RateLimiter
 from chatserver.shared.redis_limits import RedisRateLimiter
-from tests.services import REDIS_URL, free_port, redis_prefix
+from tests.procs import free_port
+from tests.services import REDIS_URL, redis_prefix
 
 Factory = Callable[[], RateLimiter]
 

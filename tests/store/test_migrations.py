@@ -3,9 +3,6 @@ SQLite; ``chatserver serve`` refuses an out-of-date PostgreSQL schema until ``ch
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -15,7 +12,8 @@ from sqlalchemy import Connection
 from chatserver.store import migrate
 from chatserver.store.engine import create_engine
 from chatserver.store.models import Base
-from tests.services import PG_URL, free_port, postgres_schema, run_aside
+from tests.procs import free_port, run_cli
+from tests.services import PG_URL, postgres_schema, run_aside
 
 
 def _diff(connection: Connection) -> list[object]:
@@ -47,30 +45,19 @@ def test_migrations_on_sqlite_match_the_models(tmp_path: Path):
     assert diff == []
 
 
-def _chatserver(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "chatserver", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def test_serve_refuses_an_unmigrated_postgres_schema_and_migrate_creates_it():
     with postgres_schema() as schema:
         env = {"DATABASE_URL": PG_URL, "DATABASE_SCHEMA": schema, "PORT": str(free_port()), "LOG_LEVEL": "WARNING"}
-        refused = _chatserver("serve", env=env)
+        refused = run_cli("serve", env=env)
         assert refused.returncode == 1
         assert "database schema is at nothing" in refused.stderr and "run 'chatserver migrate'" in refused.stderr
 
         fresh = {**env, "DATABASE_SCHEMA": schema + "_new"}  # migrate also creates a missing schema
         try:
-            migrated = _chatserver("migrate", env=fresh)
+            migrated = run_cli("migrate", env=fresh)
             assert migrated.returncode == 0, migrated.stderr
             assert migrated.stdout.strip() == f"database at revision {migrate.head_revision()}"
-            again = _chatserver("migrate", env=fresh)  # idempotent
+            again = run_cli("migrate", env=fresh)  # idempotent
             assert again.returncode == 0, again.stderr
         finally:
             _drop_schema(schema + "_new")

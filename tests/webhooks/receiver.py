@@ -10,7 +10,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from tests.services import free_port
+from tests.procs import free_port
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from chatserver.http.openapi_webhooks import event_schema_name
 from chatserver.store.models import RoomRow, WebhookEventRow
 from chatserver.webhooks.events import EventType
 from chatserver.webhooks.signing import verify
-from tests.business import api
 from tests.conftest import make_token
+from tests.rest import api
 from tests.webhooks.receiver import Received, Receiver
 
 FAST = {"webhook_retry_base_ms": 30, "webhook_retry_max_ms": 200, "webhook_timeout_ms": 3000, "webhook_poll_ms": 50}

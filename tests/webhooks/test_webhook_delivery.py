@@ -9,11 +9,11 @@ import time
 from typing import Any
 
 import pytest
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from chatserver.client import Connection
 from chatserver.webhooks.signing import verify
 from tests.conftest import make_token
+from tests.rest import api
 from tests.webhooks.receiver import Hang, Receiver
 
 FAST = {
@@ -27,24 +27,6 @@ FAST = {
 @pytest.fixture
 def overrides() -> dict[str, Any]:
     return dict(FAST)
-
-
-async def api(base_url: str, method: str, path: str, token: str | None, body: Any = None) -> tuple[int, Any]:
-    client = AsyncHTTPClient(force_instance=True)
-    try:
-        response = await client.fetch(
-            HTTPRequest(
-                base_url + path,
-                method=method,
-                headers={"Authorization": f"Bearer {token}"} if token else {},
-                body=None if body is None else json.dumps(body),
-                allow_nonstandard_methods=True,
-            ),
-            raise_error=False,
-        )
-    finally:
-        client.close()
-    return response.code, json.loads(response.body) if response.body else None
 
 
 async def register(base_url: str, token: str, business: str, url: str, events: Any = None) -> dict[str, Any]:

@@ -4,7 +4,6 @@ events are delivered after a restart, and two workers on one database never send
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from chatserver.webhooks import events
 from chatserver.webhooks.service import WebhookService
 from chatserver.webhooks.worker import WebhookWorker
 from tests.conftest import SECRET
-from tests.processes import ServerProcess, arun_cli, astart, astop
+from tests.procs import ServerProcess, arun_cli
 from tests.services import PG_URL, postgres_schema, require_postgres, run_aside
 from tests.webhooks.receiver import Receiver
 
@@ -172,7 +171,6 @@ def test_events_of_a_killed_server_are_delivered_after_restart():
 
 async def _crash_and_restart(schema: str) -> None:
     env = {
-        **os.environ,
         "DATABASE_URL": PG_URL,
         "DATABASE_SCHEMA": schema,
         "JWT_SECRET": SECRET,
@@ -186,16 +184,16 @@ async def _crash_and_restart(schema: str) -> None:
     receiver.default = 503
     first = second = None
     try:
-        assert (await arun_cli(["migrate"], env)).returncode == 0
+        assert (await arun_cli("migrate", env=env)).returncode == 0
         store = make_store(Settings(database_url=PG_URL, database_schema=schema))
         business = (await store.create_business("Durable", now_ms())).id
         await store.close()
-        added = await arun_cli(["webhook", "add", "--business", business, "--url", receiver.url], env)
+        added = await arun_cli("webhook", "add", "--business", business, "--url", receiver.url, env=env)
         assert added.returncode == 0, added.stderr
         hook = json.loads(added.stdout)
         assert hook["secret"].startswith("whsec_")
 
-        first = await astart(ServerProcess(env))
+        first = await ServerProcess(env).astart()
         guest = await Connection.open(first.ws_url)
         await guest.handshake()
         room_id = (await guest.call("chat:join-room", {"businessId": business}))["room"]["_id"]
@@ -206,7 +204,7 @@ async def _crash_and_restart(schema: str) -> None:
         await guest.aclose()
 
         receiver.default = 200
-        second = await astart(ServerProcess(env))
+        second = await ServerProcess(env).astart()
         await receiver.wait_until(lambda: len({r.json["id"] for r in receiver.ok()}) == 6, timeout=30)
         delivered: list[tuple[str, int | None]] = []
         for request in receiver.ok():
@@ -217,16 +215,16 @@ async def _crash_and_restart(schema: str) -> None:
         assert delivered == [("room.created", None)] + [("message.created", s) for s in range(1, 6)]
 
         await _recorded(schema, business, delivered=6)
-        listed = await arun_cli(["webhook", "list", "--business", business], env)
+        listed = await arun_cli("webhook", "list", "--business", business, env=env)
         assert f"{hook['_id']}  {receiver.url}" in listed.stdout and "delivered=6" in listed.stdout, listed.stdout
-        shown = await arun_cli(["webhook", "deliveries", "--webhook", hook["_id"], "--status", "delivered"], env)
+        shown = await arun_cli("webhook", "deliveries", "--webhook", hook["_id"], "--status", "delivered", env=env)
         assert shown.stdout.count("delivered") == 6 and "error=HTTP 503" in shown.stdout, shown.stdout
         before = len(receiver.ok())
-        replayed = await arun_cli(["webhook", "replay", "--webhook", hook["_id"], "--status", "delivered"], env)
+        replayed = await arun_cli("webhook", "replay", "--webhook", hook["_id"], "--status", "delivered", env=env)
         assert replayed.stdout.strip() == "6 replayed"
         await receiver.wait_until(lambda: len(receiver.ok()) >= before + 6)
     finally:
         for server in (first, second):
             if server is not None:
-                await astop(server)
+                await server.astop()
         await receiver.close()
