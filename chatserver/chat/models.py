@@ -85,8 +85,7 @@ class Room:
     created_at: int
     extra: dict[str, Any] = field(default_factory=dict)
     # staff workflow and conversion (migration 0002)
-    # a RoomStatus value; typed ``str`` while the store still builds rooms from the bare column
-    status: str = RoomStatus.OPEN
+    status: RoomStatus = RoomStatus.OPEN
     closed_at: int | None = None
     assigned_to: str | None = None
     staff_read_seq: int = 0

@@ -16,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Dialect
 
+from chatserver.chat.models import RoomStatus
 from chatserver.store.models import MessageRow, RoomRow, WebhookEventRow
 from chatserver.store.outbox import has_webhook_column
 
@@ -30,7 +31,7 @@ FIND_BY_CLIENT_ID = select(MESSAGES).where(
     MESSAGES.c.sender_id == bindparam("sender_id"),
     MESSAGES.c.client_msg_id == bindparam("client_msg_id"),
 )
-REOPEN = update(ROOMS).where(ROOMS.c.id == bindparam("room_id")).values(status="open", closed_at=None)
+REOPEN = update(ROOMS).where(ROOMS.c.id == bindparam("room_id")).values(status=RoomStatus.OPEN.value, closed_at=None)
 
 
 def _allocate_seq(unread: str) -> Any:

@@ -15,15 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatserver.chat.bizmodels import Contact
-from chatserver.chat.models import Room
+from chatserver.chat.models import Room, RoomStatus
 from chatserver.store import rows
 from chatserver.store.business import Side
 from chatserver.store.models import STAFF_SIDE_SENDERS, VISITOR_SENDERS, ContactRow, MessageRow, RoomRow, new_id
 from chatserver.store.outbox import write_outbox
 from chatserver.store.sessions import SqlSessions
 from chatserver.webhooks.events import OutboxEvent, guest_converted, guest_updated, room_closed
-
-CLOSED = "closed"
 
 
 async def _locked_room(session: AsyncSession, room_id: str) -> RoomRow | None:
@@ -57,8 +55,8 @@ class WorkflowSql(SqlSessions):
                 return None
             if row.status != status:
                 row.status = status
-                row.closed_at = now if status == CLOSED else None
-                if status == CLOSED:
+                row.closed_at = now if status == RoomStatus.CLOSED else None
+                if status == RoomStatus.CLOSED:
                     await write_outbox(session, [room_closed(rows.room(row), by or {}, now)])
         return rows.room(row)
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from chatserver.chat.models import SenderType
+from chatserver.chat.models import RoomStatus, SenderType
 
 # ``messages.sender_type`` by side: staff have the visitors' messages to read, visitors the
 # staff's and the system's (the unread counters: the append and ``mark_read``)
@@ -71,7 +71,7 @@ class RoomRow(Base):
     activity_at: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)
     # staff workflow (0002): status is orthogonal to is_active, see protocol.md "Room status"
-    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    status: Mapped[str] = mapped_column(String(16), default=RoomStatus.OPEN.value, server_default=RoomStatus.OPEN.value)
     closed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     assigned_to: Mapped[str | None] = mapped_column(String(128), nullable=True)
     staff_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

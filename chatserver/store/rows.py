@@ -23,7 +23,7 @@ from sqlalchemy import JSON, Boolean, Table
 from sqlalchemy.types import TypeEngine
 
 from chatserver.chat.bizmodels import Contact, DayCounts, Faq, StaffAccount
-from chatserver.chat.models import Business, GuestSession, Message, Room, SenderType
+from chatserver.chat.models import Business, GuestSession, Message, Room, RoomStatus, SenderType
 from chatserver.store.models import MessageRow, RoomRow
 from chatserver.webhooks.models import Claim, Delivery, DeliveryStatus, Webhook
 
@@ -103,7 +103,7 @@ def _dict(value: Any) -> dict[str, Any]:
 
 business = Mapper(Business)
 guest = Mapper(GuestSession)
-room = Mapper(Room, {"tags": _tuple, "extra": _dict})
+room = Mapper(Room, {"tags": _tuple, "extra": _dict, "status": RoomStatus})
 message = Mapper(Message, {"sender_type": SenderType})
 faq = Mapper(Faq, {"keywords": _tuple})
 contact = Mapper(Contact)

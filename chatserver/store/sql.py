@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatserver.chat.bizmodels import RoomFilter
-from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room
+from chatserver.chat.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, RoomStatus
 from chatserver.store import rows
 from chatserver.store.append_plan import Refused
 from chatserver.store.append_sql import GET_ROOM
@@ -202,7 +202,7 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
             last_seq=0,
             activity_at=now,
             created_at=now,
-            status="open",
+            status=RoomStatus.OPEN.value,
             staff_read_seq=0,
             visitor_read_seq=0,
             unread_by_staff=0,

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from chatserver.chat.models import Message, SenderType
+from chatserver.chat.models import Message, RoomStatus, SenderType
 from chatserver.store import rows
 from chatserver.store.models import (
     BusinessRow,
@@ -67,9 +67,16 @@ def test_a_driver_row_maps_like_an_orm_row():
 
 def test_json_columns_arrive_as_text_from_a_driver_and_become_tuples_and_dicts():
     row = {field.name: None for field in fields(rows.room.cls)}
-    row.update(tags=json.dumps(["vip", "anonymous"]), extra=json.dumps({"plan": "pro"}), is_guest=0, is_active=1)
+    row.update(
+        tags=json.dumps(["vip", "anonymous"]),
+        extra=json.dumps({"plan": "pro"}),
+        is_guest=0,
+        is_active=1,
+        status="closed",
+    )
     room = rows.room_from_driver(row)
     assert room.tags == ("vip", "anonymous") and room.extra == {"plan": "pro"}
+    assert room.status is RoomStatus.CLOSED
     assert (room.is_guest, room.is_active) == (False, True)
 
 
