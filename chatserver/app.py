@@ -9,19 +9,27 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from chatserver.broker.base import Broker
 from chatserver.broker.memory import MemoryBroker
 from chatserver.chat.admin import BusinessAdmin
 from chatserver.chat.analytics import Reports
-from chatserver.chat.gateway import Gateway
+from chatserver.chat.autoresponse import Automation, AutomationConfig, load_config
+from chatserver.chat.bizcache import BusinessCache
+from chatserver.chat.clock import Clock, now_ms
+from chatserver.chat.contacts import Contacts
+from chatserver.chat.gateway import Gateway, GatewayLimits
 from chatserver.chat.hub import Hub
+from chatserver.chat.posting import Poster
 from chatserver.chat.presence import MemoryPresence, Presence
 from chatserver.chat.ratelimit import MemoryRateLimiter, RateLimiter
 from chatserver.chat.service import ChatService
 from chatserver.chat.staffauth import StaffAuth
+from chatserver.chat.staffops import Notifier, Workflow
 from chatserver.chat.sweeper import GuestSweeper
 from chatserver.chat.tokens import TokenVerifier
+from chatserver.chat.workflow_events import WorkflowEvents
 from chatserver.config import Settings
 from chatserver.metrics import Metrics
 from chatserver.store import migrate
@@ -41,11 +49,17 @@ class SchemaOutOfDate(RuntimeError):
 
 @dataclass
 class Runtime:
+    """The parts ``build_runtime`` made, for the server process, the HTTP routes and tests."""
+
     settings: Settings
     store: SqlStore
     broker: Broker
     hub: Hub
+    presence: Presence
     service: ChatService
+    workflow: Workflow
+    contacts: Contacts
+    automation_cache: BusinessCache[AutomationConfig]
     gateway: Gateway
     verifier: TokenVerifier
     staff_auth: StaffAuth
@@ -53,10 +67,9 @@ class Runtime:
     sweeper: GuestSweeper
     admin: BusinessAdmin
     webhooks: WebhookService
-    webhook_worker: WebhookWorker | None = None  # None when WEBHOOK_CONCURRENCY is 0
-    presence: Presence = field(default_factory=MemoryPresence)
-    metrics: Metrics = field(default_factory=Metrics)
-    instance_id: str = ""
+    webhook_worker: WebhookWorker | None  # None when WEBHOOK_CONCURRENCY is 0
+    metrics: Metrics
+    instance_id: str
     draining: bool = False  # set by the SIGTERM drain: /readyz answers 503 from then on
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -73,7 +86,8 @@ class Runtime:
         await self.store.close()
 
     async def readiness(self) -> dict[str, str]:
-        """``ok`` or why not, per dependency: the database and the broker (Redis)."""
+        """``ok`` or why not, per dependency (the database and the broker), and ``server:
+        draining`` once the drain began."""
         checks: dict[str, str] = {}
         for name, ping in (("database", self.store.ping), ("broker", self.broker.ping)):
             try:
@@ -82,6 +96,8 @@ class Runtime:
             except Exception as exc:  # any failure means not ready; the reason is reported
                 log.debug("readiness: %s unavailable", name, exc_info=True)
                 checks[name] = f"unavailable: {type(exc).__name__}"
+        if self.draining:
+            checks["server"] = "draining"
         return checks
 
 
@@ -173,6 +189,14 @@ async def start_webhook_worker(
     return worker
 
 
+def gateway_limits(settings: Settings) -> GatewayLimits:
+    return GatewayLimits(
+        max_frames_per_second=settings.max_frames_per_second,
+        frame_burst=settings.frame_burst,
+        max_rooms_per_connection=settings.max_rooms_per_connection,
+    )
+
+
 async def build_runtime(
     settings: Settings,
     *,
@@ -183,9 +207,11 @@ async def build_runtime(
     metrics: Metrics | None = None,
     webhook_sender: Sender | None = None,
 ) -> Runtime:
+    """Every part of a server instance, each given exactly what it uses."""
     store = store or make_store(settings)
     await prepare_schema(store, settings)
     metrics = metrics or Metrics()
+    clock: Clock = now_ms
     instance_id = new_instance_id()
     shared = make_shared(settings, metrics, instance_id)
     broker = broker or shared.broker
@@ -194,45 +220,77 @@ async def build_runtime(
     await hub.start()
     await presence.start()
     limiter = limiter or shared.limiter
+
+    # the domain: staff workflow, conversions, automation (issue 4) and the use cases over them
+    notifier = Notifier(hub, clock=clock)
+    workflow = Workflow(store=store, hub=hub, notifier=notifier, clock=clock)
+    contacts = Contacts(store=store, notifier=notifier, clock=clock)
+    poster = Poster(store=store, hub=hub, workflow=workflow, notifier=notifier, telemetry=metrics, clock=clock)
+    # what automation reads per visitor message, cached per business; BusinessAdmin invalidates
+    # an entry after each settings or FAQ write on this instance
+    automation_cache: BusinessCache[AutomationConfig] = BusinessCache(
+        load=partial(load_config, store), clock=clock, ttl_ms=settings.automation_cache_ttl
+    )
+    automation = Automation(
+        config=automation_cache.get,
+        presence=presence,
+        post=poster.append,
+        clock=clock,
+        default_threshold=settings.faq_match_threshold,
+    )
     service = ChatService(
         store=store,
-        hub=hub,
         limiter=limiter,
         settings=settings,
-        presence=presence,
-        telemetry=metrics,
+        clock=clock,
+        poster=poster,
+        notifier=notifier,
+        contacts=contacts,
+        automation=automation,
     )
+
     verifier = make_verifier(settings)
-    gateway = Gateway(service, verifier, on_error=metrics.error)
-    staff_auth = StaffAuth(store=store, limiter=limiter, settings=settings, clock=service.clock)
-    reports = Reports(store=store, clock=service.clock)
+    gateway = Gateway(
+        service=service,
+        hub=hub,
+        presence=presence,
+        verifier=verifier,
+        workflow=WorkflowEvents(room_for=service.room_for, workflow=workflow, clock=clock),
+        limits=gateway_limits(settings),
+        on_error=metrics.error,
+    )
+    staff_auth = StaffAuth(store=store, limiter=limiter, settings=settings, clock=clock)
+    reports = Reports(store=store, clock=clock)
     sweeper = GuestSweeper(
         store,
         timeout_ms=settings.guest_session_timeout,
         interval_s=settings.guest_sweep_interval,
-        clock=service.clock,
+        clock=clock,
     )
     sweeper.start()
-    admin = BusinessAdmin(store=store, clock=service.clock, on_change=service.automation_cache.invalidate)
+    admin = BusinessAdmin(store=store, clock=clock, on_change=automation_cache.invalidate)
     webhook_store = SqlWebhookStore(store.engine)
     webhooks = WebhookService(webhook_store, store)
     worker = await start_webhook_worker(settings, store, webhook_store, webhook_sender)
     log.info("instance %s: broker %s", instance_id, type(broker).__name__)
     return Runtime(
-        settings,
-        store,
-        broker,
-        hub,
-        service,
-        gateway,
-        verifier,
-        staff_auth,
-        reports,
-        sweeper,
-        admin,
-        webhooks,
-        worker,
+        settings=settings,
+        store=store,
+        broker=broker,
+        hub=hub,
         presence=presence,
+        service=service,
+        workflow=workflow,
+        contacts=contacts,
+        automation_cache=automation_cache,
+        gateway=gateway,
+        verifier=verifier,
+        staff_auth=staff_auth,
+        reports=reports,
+        sweeper=sweeper,
+        admin=admin,
+        webhooks=webhooks,
+        webhook_worker=worker,
         metrics=metrics,
         instance_id=instance_id,
         closers=shared.closers,

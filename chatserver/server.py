@@ -20,8 +20,9 @@ from typing import Any
 
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
+from tornado.web import Application
 
-from chatserver.app import build_runtime
+from chatserver.app import Runtime, build_runtime
 from chatserver.chat.tokens import key_length_warning
 from chatserver.config import Settings
 from chatserver.devsecret import with_local_secret
@@ -56,6 +57,26 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_GEN0_THRESHOLD, 20, 20)
+
+
+def web_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = None) -> Application:
+    """The HTTP and WebSocket routes over the parts of ``runtime``."""
+    return make_app(
+        settings=runtime.settings,
+        service=runtime.service,
+        gateway=runtime.gateway,
+        verifier=runtime.verifier,
+        workflow=runtime.workflow,
+        contacts=runtime.contacts,
+        staff_auth=runtime.staff_auth,
+        reports=runtime.reports,
+        admin=runtime.admin,
+        webhooks=runtime.webhooks,
+        metrics=runtime.metrics,
+        instance_id=runtime.instance_id,
+        readiness=runtime.readiness,
+        connections=connections,
+    )
 
 
 class StartupError(Exception):
@@ -106,7 +127,7 @@ async def serve(settings: Settings) -> int:
             sock.close()
         raise
     connections: set[RealtimeHandler] = set()
-    app = make_app(runtime, connections=connections)
+    app = web_app(runtime, connections=connections)
     server = HTTPServer(app, **http_server_options(settings))
     server.add_sockets(sockets)
     tune_gc()

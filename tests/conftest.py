@@ -17,7 +17,7 @@ from chatserver.app import Runtime, build_runtime, make_store
 from chatserver.chat.clock import now_ms
 from chatserver.chat.tokens import issue_token
 from chatserver.config import Settings
-from chatserver.http.app import make_app
+from chatserver.server import web_app
 from chatserver.store import migrate
 from tests.helpers import WsClient
 from tests.services import PG_URL, postgres_schema
@@ -66,7 +66,7 @@ def runtime(io_loop: IOLoop, settings: Settings) -> Iterator[Runtime]:
 
 @pytest.fixture
 def app(runtime: Runtime) -> tornado.web.Application:
-    return make_app(runtime)
+    return web_app(runtime)
 
 
 @pytest.fixture

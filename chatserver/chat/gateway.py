@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from chatserver.chat.background import Background
-from chatserver.chat.hub import Connection
+from chatserver.chat.hub import Connection, Hub
 from chatserver.chat.limits import FrameThrottle, Unlimited, Verdict, frame_throttle
 from chatserver.chat.models import Principal, Role
+from chatserver.chat.presence import Presence
 from chatserver.chat.service import ChatService
 from chatserver.chat.tokens import TokenVerifier
 from chatserver.chat.workflow_events import WorkflowEvents
@@ -60,20 +61,36 @@ class Client:
 Handler = Callable[[Client, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
+@dataclass(frozen=True, slots=True)
+class GatewayLimits:
+    """What the gateway reads from settings: ``MAX_FRAMES_PER_SECOND`` and ``FRAME_BURST``
+    (per-connection frame rate; rate 0: no limit), ``MAX_ROOMS_PER_CONNECTION`` (0: no limit)."""
+
+    max_frames_per_second: int
+    frame_burst: int
+    max_rooms_per_connection: int
+
+
 class Gateway:
     def __init__(
         self,
-        service: ChatService,
-        verifier: TokenVerifier,
         *,
+        service: ChatService,
+        hub: Hub,
+        presence: Presence,
+        verifier: TokenVerifier,
+        workflow: WorkflowEvents,
+        limits: GatewayLimits,
         on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.service = service
-        self.hub = service.hub
+        self.hub = hub
+        self.presence = presence
         self.verifier = verifier
+        self.workflow = workflow
+        self.limits = limits
         self._on_error = on_error
         self._closing = Background()
-        workflow = WorkflowEvents(service)
         self.draining = False
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -109,7 +126,7 @@ class Gateway:
             client = Client(conn, principal, credentials, throttle=self._throttle())
             if principal.role is Role.STAFF and principal.business_id:
                 await self.hub.follow_business(conn, principal.business_id)
-                await self.service.presence.connected(principal.business_id, principal.user_id)
+                await self.presence.connected(principal.business_id, principal.user_id)
             return client
         registration = await self.service.register_guest(
             credentials.session_id, credentials.user_agent, credentials.remote_ip
@@ -126,8 +143,7 @@ class Gateway:
         return Client(conn, principal, credentials, last_touch=guest.last_seen_at, throttle=self._throttle())
 
     def _throttle(self) -> FrameThrottle | Unlimited:
-        settings = self.service.settings
-        return frame_throttle(settings.max_frames_per_second, settings.frame_burst)
+        return frame_throttle(self.limits.max_frames_per_second, self.limits.frame_burst)
 
     async def close(self, client: Client) -> None:
         principal = client.principal
@@ -135,7 +151,7 @@ class Gateway:
             await self.hub.leave_all(client.conn)
         finally:
             if principal.role is Role.STAFF and principal.business_id:
-                await self.service.presence.disconnected(principal.business_id, principal.user_id)
+                await self.presence.disconnected(principal.business_id, principal.user_id)
 
     def close_soon(self, client: Client) -> None:
         """For transports whose close hook cannot await; the task is kept until it is done."""
@@ -212,7 +228,7 @@ class Gateway:
             ack, event = envelope.ack, envelope.event
         except FrameError as bad:
             ack, event = bad.ack, bad.event
-        rate = self.service.settings.max_frames_per_second
+        rate = self.limits.max_frames_per_second
         refusal = ChatError(
             ErrorCode.RATE_LIMITED, f"too many frames: at most {rate} a second", retry_after_ms=verdict.retry_after_ms
         )
@@ -282,7 +298,7 @@ class Gateway:
         return wire.left(room_id, left)
 
     def _check_room_quota(self, client: Client, room_id: str) -> None:
-        limit = self.service.settings.max_rooms_per_connection
+        limit = self.limits.max_rooms_per_connection
         if limit and room_id not in client.rooms and len(client.rooms) >= limit:
             raise ChatError(ErrorCode.LIMIT_REACHED, f"a connection may follow at most {limit} rooms")
 

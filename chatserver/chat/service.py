@@ -7,25 +7,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from functools import partial
 
-from chatserver.chat.autoresponse import Automation, AutomationConfig, load_config
+from chatserver.chat.autoresponse import Automation
 from chatserver.chat.background import Background
-from chatserver.chat.bizcache import BusinessCache
 from chatserver.chat.bizmodels import RoomFilter
-from chatserver.chat.clock import Clock, now_ms
+from chatserver.chat.clock import Clock
 from chatserver.chat.contacts import Contacts
-from chatserver.chat.hub import Hub
 from chatserver.chat.ids import hash_session_id, new_guest_id, new_session_id
 from chatserver.chat.models import GuestSession, Message, NewMessage, NewRoom, Principal, Role, Room, RoomStatus
-from chatserver.chat.presence import MemoryPresence, Presence
+from chatserver.chat.posting import Poster
 from chatserver.chat.ratelimit import RateLimiter
-from chatserver.chat.staffops import Notifier, Workflow
-from chatserver.chat.telemetry import NoTelemetry, Telemetry
+from chatserver.chat.staffops import Notifier
 from chatserver.config import Settings
 from chatserver.protocol import ChatError, ErrorCode
-from chatserver.store.base import AppendResult, Prepare, Prepared, RoomPage, RoomQuotaExceeded, StoreError
-from chatserver.store.business import ChatStore
+from chatserver.store.base import AppendResult, Prepared, RoomPage, RoomQuotaExceeded, Store, StoreError
 
 log = logging.getLogger("chatserver.chat")
 
@@ -44,37 +39,24 @@ class ChatService:
     def __init__(
         self,
         *,
-        store: ChatStore,
-        hub: Hub,
+        store: Store,
         limiter: RateLimiter,
         settings: Settings,
-        clock: Clock = now_ms,
-        presence: Presence | None = None,
-        telemetry: Telemetry | None = None,
+        clock: Clock,
+        poster: Poster,
+        notifier: Notifier,
+        contacts: Contacts,
+        automation: Automation,
     ) -> None:
         self.store = store
-        self.hub = hub
         self.limiter = limiter
         self.settings = settings
         self.clock = clock
-        # business features: staff workflow, conversions, automation (issue 4)
-        self.presence: Presence = presence if presence is not None else MemoryPresence()
-        self.notifier = Notifier(hub, clock=clock)
-        self.workflow = Workflow(store=store, hub=hub, notifier=self.notifier, clock=clock)
-        self.contacts = Contacts(store=store, notifier=self.notifier, clock=clock)
-        # what automation reads per visitor message, cached per business; BusinessAdmin (wired
-        # in app.py) invalidates an entry after each settings or FAQ write on this instance
-        self.automation_cache: BusinessCache[AutomationConfig] = BusinessCache(
-            load=partial(load_config, store), clock=clock, ttl_ms=settings.automation_cache_ttl
-        )
-        self.automation = Automation(
-            config=self.automation_cache.get,
-            presence=self.presence,
-            post=self.append,
-            clock=clock,
-            default_threshold=settings.faq_match_threshold,
-        )
-        self.telemetry: Telemetry = telemetry or NoTelemetry()
+        self.poster = poster  # persist, then publish: also what automation posts through
+        # business features: room notifications, conversions, automation (issue 4)
+        self.notifier = notifier
+        self.contacts = contacts
+        self.automation = automation
         self._background = Background()
 
     # guests
@@ -258,7 +240,7 @@ class ChatService:
                 return Prepared(replace(new, sender_name=room.user_name), reopen=room.status == RoomStatus.CLOSED)
             return Prepared(new, reopen=room.status == RoomStatus.CLOSED and principal.role is not Role.STAFF)
 
-        result = await self.append(new, prepare=prepare, actor=principal)
+        result = await self.poster.append(new, prepare=prepare, actor=principal)
         if result.created and principal.role is not Role.STAFF and result.room is not None:
             await self._automate(principal, result.room, result.message)
         return result
@@ -269,37 +251,6 @@ class ChatService:
             await self.automation.on_visitor_message(principal, room, message)
         except Exception:
             log.exception("automation failed for message %s", message.id)
-
-    async def append(
-        self, new: NewMessage, *, prepare: Prepare | None = None, actor: Principal | None = None
-    ) -> AppendResult:
-        """Persist and publish one message (also used for system messages). ``actor``: who
-        reopened the room, when ``prepare`` decided to."""
-        try:
-            result = await self.store.append_message(new, self.clock(), prepare=prepare)
-        except StoreError as exc:
-            if exc.uncertain:
-                log.warning("message may or may not be stored (commit failed): %s", exc)
-                raise ChatError(
-                    ErrorCode.INTERNAL, "the message may or may not be stored; retry with the same clientMsgId"
-                ) from None
-            log.warning("message not stored: %s", exc)
-            raise ChatError(
-                ErrorCode.UNAVAILABLE, "the message could not be stored; retry with the same clientMsgId"
-            ) from None
-        if result.created:
-            self.telemetry.message_stored()
-            if result.reopened and actor is not None:
-                # before the message: members see the room open again, then what reopened it
-                await self.workflow.announce_reopened(actor, new.room_id)
-            try:
-                await self.hub.publish_message(result.message)
-            except Exception:
-                # stored is what counts: members catch up from the store when the broker returns
-                log.exception("message %s stored but not published", result.message.id)
-            if result.room is not None:
-                await self.notifier.message_activity(result.room)
-        return result
 
 
 def may_access(principal: Principal, room: Room) -> bool:

@@ -4,28 +4,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from chatserver.chat.models import Role, RoomStatus
-from chatserver.chat.staffops import TYPING_INTERVAL_MS
+from chatserver.chat.clock import Clock
+from chatserver.chat.models import Principal, Role, Room, RoomStatus
+from chatserver.chat.staffops import TYPING_INTERVAL_MS, Workflow
 from chatserver.protocol import wire
 
 if TYPE_CHECKING:
     from chatserver.chat.gateway import Client
-    from chatserver.chat.service import ChatService
+
+RoomFor = Callable[[Principal, str], Awaitable[Room]]
+"""The room, if the principal may take part in it (``ChatService.room_for``)."""
 
 
 class WorkflowEvents:
-    def __init__(self, service: ChatService) -> None:
-        self.service = service
-        self.workflow = service.workflow
+    def __init__(self, *, room_for: RoomFor, workflow: Workflow, clock: Clock) -> None:
+        self.room_for = room_for
+        self.workflow = workflow
+        self.clock = clock  # the typing throttle's
 
     async def typing(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
         """Relayed to the room, never stored. ``isTyping: true`` is relayed at most once per
         ``TYPING_INTERVAL_MS`` per connection and room; a change to false always goes through."""
-        room = await self.service.room_for(client.principal, data["roomId"])
+        room = await self.room_for(client.principal, data["roomId"])
         is_typing = bool(data["isTyping"])
-        now = self.service.clock()
+        now = self.clock()
         last = client.typing_at.get(room.id)
         if is_typing and last is not None and now - last < TYPING_INTERVAL_MS:
             return wire.typing_relayed(room.id, False)
@@ -37,22 +42,22 @@ class WorkflowEvents:
         return wire.typing_relayed(room.id, True)
 
     async def read(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
-        room = await self.service.room_for(client.principal, data["roomId"])
+        room = await self.room_for(client.principal, data["roomId"])
         updated = await self.workflow.read(client.principal, room, data["seq"])
         if client.principal.role is Role.STAFF:
             return wire.read_position(room.id, updated.staff_read_seq, updated.unread_by_staff)
         return wire.read_position(room.id, updated.visitor_read_seq, updated.unread_by_visitor)
 
     async def close_room(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
-        room = await self.service.room_for(client.principal, data["roomId"])
+        room = await self.room_for(client.principal, data["roomId"])
         return wire.room_reply(await self.workflow.set_status(client.principal, room, RoomStatus.CLOSED))
 
     async def reopen_room(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
-        room = await self.service.room_for(client.principal, data["roomId"])
+        room = await self.room_for(client.principal, data["roomId"])
         return wire.room_reply(await self.workflow.set_status(client.principal, room, RoomStatus.OPEN))
 
     async def assign(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
-        room = await self.service.room_for(client.principal, data["roomId"])
+        room = await self.room_for(client.principal, data["roomId"])
         return wire.room_reply(await self.workflow.assign(client.principal, room, data["staffId"]))
 
     async def update_guest_info(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,16 @@ from urllib.parse import parse_qsl, urlencode
 
 import tornado.web
 
-from chatserver.app import Runtime
+from chatserver.chat.admin import BusinessAdmin
+from chatserver.chat.analytics import Reports
+from chatserver.chat.contacts import Contacts
+from chatserver.chat.gateway import Gateway
 from chatserver.chat.limits import ConnectionsPerAddress
+from chatserver.chat.service import ChatService
+from chatserver.chat.staffauth import StaffAuth
+from chatserver.chat.staffops import Workflow
+from chatserver.chat.tokens import TokenVerifier
+from chatserver.config import Settings
 from chatserver.http.dashboard import (
     AnalyticsHandler,
     ConvertGuestHandler,
@@ -20,7 +28,7 @@ from chatserver.http.dashboard import (
     SettingsHandler,
 )
 from chatserver.http.openapi import OpenApiHandler
-from chatserver.http.ops import HealthzHandler, MetricsHandler, ReadyzHandler
+from chatserver.http.ops import HealthzHandler, MetricsHandler, Readiness, ReadyzHandler
 from chatserver.http.realtime import RealtimeHandler
 from chatserver.http.rest import NotFoundHandler, RoomMessagesHandler, RoomsHandler
 from chatserver.http.static import static_routes
@@ -30,6 +38,8 @@ from chatserver.http.webhooks import (
     WebhookReplayHandler,
     WebhooksHandler,
 )
+from chatserver.metrics import Metrics
+from chatserver.webhooks.service import WebhookService
 
 access_log = logging.getLogger("chatserver.access")
 
@@ -60,19 +70,38 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
     )
 
 
-def make_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = None) -> tornado.web.Application:
-    settings = runtime.settings
-    api = {"service": runtime.service, "verifier": runtime.verifier}
-    dashboard = {**api, "runtime": runtime}
-    hooks = {**api, "webhooks": runtime.webhooks}
+def make_app(
+    *,
+    settings: Settings,
+    service: ChatService,
+    gateway: Gateway,
+    verifier: TokenVerifier,
+    workflow: Workflow,
+    contacts: Contacts,
+    staff_auth: StaffAuth,
+    reports: Reports,
+    admin: BusinessAdmin,
+    webhooks: WebhookService,
+    metrics: Metrics,
+    instance_id: str,
+    readiness: Readiness,
+    connections: set[RealtimeHandler] | None = None,
+) -> tornado.web.Application:
+    """The routes, each handler given what it uses. ``readiness``: the checks ``/readyz``
+    reports; ``connections``: the open WebSockets (the server closes them when it drains)."""
+    api = {"verifier": verifier, "service": service}
+    admin_api = {"verifier": verifier, "admin": admin}
+    hooks = {"verifier": verifier, "webhooks": webhooks}
     tracker = connections if connections is not None else set()
     realtime = {
-        "gateway": runtime.gateway,
-        "settings": settings,
+        "gateway": gateway,
         "tracker": tracker,
-        "runtime": runtime,
         "addresses": ConnectionsPerAddress(settings.max_connections_per_ip),
         "openings": asyncio.Semaphore(settings.max_opening_connections),
+        "allowed_origins": settings.allowed_origins,
+        "max_send_queue_bytes": settings.max_send_queue_bytes,
+        "metrics": metrics,
+        "instance_id": instance_id,
     }
     app = tornado.web.Application(
         [
@@ -80,23 +109,23 @@ def make_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = Non
             (r"/api/chat/rooms", RoomsHandler, api),
             (r"/api/chat/rooms/([^/]+)/messages", RoomMessagesHandler, api),
             # dashboard API (issue 4)
-            (r"/api/auth/login", LoginHandler, dashboard),
-            (r"/api/chat/rooms/([^/]+)", RoomHandler, dashboard),
-            (r"/api/chat/rooms/([^/]+)/convert-guest", ConvertGuestHandler, dashboard),
-            (r"/api/chat/analytics", AnalyticsHandler, dashboard),
-            (r"/api/businesses/([^/]+)/faqs", FaqsHandler, dashboard),
-            (r"/api/businesses/([^/]+)/faqs/([^/]+)", FaqHandler, dashboard),
-            (r"/api/businesses/([^/]+)/settings", SettingsHandler, dashboard),
+            (r"/api/auth/login", LoginHandler, {"staff_auth": staff_auth}),
+            (r"/api/chat/rooms/([^/]+)", RoomHandler, {**api, "workflow": workflow}),
+            (r"/api/chat/rooms/([^/]+)/convert-guest", ConvertGuestHandler, {**api, "contacts": contacts}),
+            (r"/api/chat/analytics", AnalyticsHandler, {"verifier": verifier, "reports": reports}),
+            (r"/api/businesses/([^/]+)/faqs", FaqsHandler, admin_api),
+            (r"/api/businesses/([^/]+)/faqs/([^/]+)", FaqHandler, admin_api),
+            (r"/api/businesses/([^/]+)/settings", SettingsHandler, admin_api),
             (r"/api/openapi.json", OpenApiHandler),
-            (r"/healthz", HealthzHandler, {"runtime": runtime}),
-            (r"/readyz", ReadyzHandler, {"runtime": runtime}),
-            (r"/metrics", MetricsHandler, {"runtime": runtime}),
+            (r"/healthz", HealthzHandler, {"instance_id": instance_id}),
+            (r"/readyz", ReadyzHandler, {"instance_id": instance_id, "readiness": readiness}),
+            (r"/metrics", MetricsHandler, {"instance_id": instance_id, "metrics": metrics}),
             *static_routes(settings.demo_business_id),
             (r"/api/webhooks", WebhooksHandler, hooks),
             (r"/api/webhooks/([^/]+)", WebhookHandler, hooks),
             (r"/api/webhooks/([^/]+)/deliveries", WebhookDeliveriesHandler, hooks),
             (r"/api/webhooks/([^/]+)/replay", WebhookReplayHandler, hooks),
-            (r"/api/.*", NotFoundHandler, api),
+            (r"/api/.*", NotFoundHandler),
         ],
         websocket_max_message_size=settings.max_frame_bytes,
         websocket_ping_interval=settings.ping_interval or None,

@@ -9,10 +9,13 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from chatserver.app import Runtime
+from chatserver.chat.admin import BusinessAdmin
+from chatserver.chat.analytics import Reports
+from chatserver.chat.contacts import Contacts
 from chatserver.chat.models import Principal, RoomStatus
 from chatserver.chat.service import ChatService
-from chatserver.chat.staffops import require_staff_for
+from chatserver.chat.staffauth import StaffAuth
+from chatserver.chat.staffops import Workflow, require_staff_for
 from chatserver.chat.tokens import TokenVerifier
 from chatserver.http.rest import ApiHandler
 from chatserver.protocol import ChatError, ErrorCode, wire
@@ -34,10 +37,6 @@ ROOM_PATCH = Draft202012Validator(ROOM_PATCH_SCHEMA)
 
 
 class DashboardHandler(ApiHandler):
-    def initialize(self, service: ChatService, verifier: TokenVerifier, runtime: Runtime) -> None:  # type: ignore[override]
-        super().initialize(service, verifier)
-        self.runtime = runtime
-
     def body(self) -> Any:
         """The JSON body; an empty body is ``{}``."""
         raw = self.request.body
@@ -62,13 +61,21 @@ class DashboardHandler(ApiHandler):
 
 
 class LoginHandler(DashboardHandler):
+    def initialize(self, staff_auth: StaffAuth) -> None:
+        self.staff_auth = staff_auth
+
     async def post(self) -> None:
         body = self.object_body()
-        login = await self.runtime.staff_auth.login(body.get("email"), body.get("password"))
+        login = await self.staff_auth.login(body.get("email"), body.get("password"))
         self.send_json(wire.staff_login(login.token, login.expires_in, login.account))
 
 
 class RoomHandler(DashboardHandler):
+    def initialize(self, verifier: TokenVerifier, service: ChatService, workflow: Workflow) -> None:
+        self.verifier = verifier
+        self.service = service
+        self.workflow = workflow
+
     async def get(self, room_id: str) -> None:
         room = await self.service.room_for(self.bearer(), room_id)
         self.send_json(wire.room_reply(room))
@@ -82,7 +89,7 @@ class RoomHandler(DashboardHandler):
         if error is not None:
             field = ".".join(str(p) for p in error.absolute_path) or "body"
             raise ChatError(ErrorCode.INVALID_PAYLOAD, f"{field}: {error.message[:200]}", field=field)
-        workflow = self.service.workflow
+        workflow = self.workflow
         if "status" in body:
             room = await workflow.set_status(principal, room, RoomStatus(body["status"]))
         if "assignedTo" in body:
@@ -93,20 +100,29 @@ class RoomHandler(DashboardHandler):
 
 
 class ConvertGuestHandler(DashboardHandler):
+    def initialize(self, verifier: TokenVerifier, service: ChatService, contacts: Contacts) -> None:
+        self.verifier = verifier
+        self.service = service
+        self.contacts = contacts
+
     async def post(self, room_id: str) -> None:
         principal = self.bearer()
         room = await self.service.room_for(principal, room_id)
         body = self.object_body()
-        conversion = await self.service.contacts.convert_guest(principal, room, body.get("email"), body.get("phone"))
+        conversion = await self.contacts.convert_guest(principal, room, body.get("email"), body.get("phone"))
         self.send_json(wire.conversion(conversion.room, conversion.contact, created=conversion.created))
 
 
 class AnalyticsHandler(DashboardHandler):
+    def initialize(self, verifier: TokenVerifier, reports: Reports) -> None:
+        self.verifier = verifier
+        self.reports = reports
+
     async def get(self) -> None:
         business_id = self.get_query_argument("businessId", "")
         if not business_id:
             raise ChatError(ErrorCode.INVALID_PAYLOAD, "businessId is required", field="businessId")
-        report = await self.runtime.reports.report(
+        report = await self.reports.report(
             self.principal(),
             business_id,
             self.get_query_argument("from", None),
@@ -116,41 +132,49 @@ class AnalyticsHandler(DashboardHandler):
         self.send_json({"businessId": business_id, **wire.analytics(report)})
 
 
-class FaqsHandler(DashboardHandler):
+class AdminHandler(DashboardHandler):
+    """FAQ entries and settings of a business, for its staff."""
+
+    def initialize(self, verifier: TokenVerifier, admin: BusinessAdmin) -> None:
+        self.verifier = verifier
+        self.admin = admin
+
+
+class FaqsHandler(AdminHandler):
     async def get(self, business_id: str) -> None:
         self.staff_of(business_id)
-        faqs = await self.runtime.admin.list_faqs(business_id)
+        faqs = await self.admin.list_faqs(business_id)
         self.send_json({"faqs": [wire.faq(faq) for faq in faqs]})
 
     async def post(self, business_id: str) -> None:
         self.staff_of(business_id)
-        faq = await self.runtime.admin.add_faq(business_id, self.body())
+        faq = await self.admin.add_faq(business_id, self.body())
         self.send_json(wire.faq(faq), 201)
 
 
-class FaqHandler(DashboardHandler):
+class FaqHandler(AdminHandler):
     async def get(self, business_id: str, faq_id: str) -> None:
         self.staff_of(business_id)
-        self.send_json(wire.faq(await self.runtime.admin.faq(business_id, faq_id)))
+        self.send_json(wire.faq(await self.admin.faq(business_id, faq_id)))
 
     async def patch(self, business_id: str, faq_id: str) -> None:
         self.staff_of(business_id)
-        faq = await self.runtime.admin.update_faq(business_id, faq_id, self.body())
+        faq = await self.admin.update_faq(business_id, faq_id, self.body())
         self.send_json(wire.faq(faq))
 
     async def delete(self, business_id: str, faq_id: str) -> None:
         self.staff_of(business_id)
-        await self.runtime.admin.delete_faq(business_id, faq_id)
+        await self.admin.delete_faq(business_id, faq_id)
         self.set_status(204)
         self.clear_header("Content-Type")
         self.finish()
 
 
-class SettingsHandler(DashboardHandler):
+class SettingsHandler(AdminHandler):
     async def get(self, business_id: str) -> None:
         self.staff_of(business_id)
-        self.send_json(wire.business_settings(await self.runtime.admin.settings(business_id)))
+        self.send_json(wire.business_settings(await self.admin.settings(business_id)))
 
     async def put(self, business_id: str) -> None:
         self.staff_of(business_id)
-        self.send_json(wire.business_settings(await self.runtime.admin.put_settings(business_id, self.body())))
+        self.send_json(wire.business_settings(await self.admin.put_settings(business_id, self.body())))

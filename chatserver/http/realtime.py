@@ -11,10 +11,8 @@ from typing import Any
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from chatserver.app import Runtime
 from chatserver.chat.gateway import Client, Credentials, Gateway
 from chatserver.chat.limits import ConnectionsPerAddress
-from chatserver.config import Settings
 from chatserver.http.ops import INSTANCE_HEADER
 from chatserver.metrics import Metrics
 from chatserver.protocol import ChatError, CloseCode, ErrorCode
@@ -50,30 +48,33 @@ class RealtimeHandler(WebSocketHandler):
     def initialize(
         self,
         gateway: Gateway,
-        settings: Settings,
         tracker: set[RealtimeHandler],
-        runtime: Runtime | None = None,
-        addresses: ConnectionsPerAddress | None = None,
-        openings: asyncio.Semaphore | None = None,
+        addresses: ConnectionsPerAddress,
+        openings: asyncio.Semaphore,
+        allowed_origins: tuple[str, ...],
+        max_send_queue_bytes: int,
+        metrics: Metrics | None = None,
+        instance_id: str | None = None,
     ) -> None:
         self.gateway = gateway
-        self.chat_settings = settings
         self.tracker = tracker
-        self.addresses = addresses if addresses is not None else ConnectionsPerAddress(0)
-        self.openings = openings if openings is not None else asyncio.Semaphore(settings.max_opening_connections)
+        self.addresses = addresses  # open connections per client address, shared by all handlers
+        self.openings = openings  # handshakes being answered at once, shared by all handlers
+        self.allowed_origins = allowed_origins
+        self.max_send_queue_bytes = max_send_queue_bytes
         self.address: str | None = None  # set while this connection counts against its address
         self.client: Client | None = None
         self.opening: asyncio.Future[None] | None = None
         self.disconnected = False
         self.pending_bytes = 0
-        self.metrics: Metrics | None = runtime.metrics if runtime is not None else None
+        self.metrics = metrics
         self.kind: str | None = None  # counted in the connections gauge while set
-        if runtime is not None:
-            self.set_header(INSTANCE_HEADER, runtime.instance_id)
+        if instance_id is not None:
+            self.set_header(INSTANCE_HEADER, instance_id)
 
     def check_origin(self, origin: str) -> bool:
         # the server's own pages (/dashboard/, /demo) may always connect; tornado's default is same-host
-        return origin_allowed(origin, self.chat_settings.allowed_origins) or super().check_origin(origin)
+        return origin_allowed(origin, self.allowed_origins) or super().check_origin(origin)
 
     def get_compression_options(self) -> dict[str, Any] | None:
         return None
@@ -159,7 +160,7 @@ class RealtimeHandler(WebSocketHandler):
         if self.ws_connection is None or self.ws_connection.is_closing():
             return
         size = len(frame)
-        if self.pending_bytes + size > self.chat_settings.max_send_queue_bytes:
+        if self.pending_bytes + size > self.max_send_queue_bytes:
             log.info("closing a slow consumer with %d bytes unsent", self.pending_bytes)
             self.close(CloseCode.SLOW_CONSUMER, "slow consumer")
             return

@@ -35,11 +35,12 @@ HTTP_STATUS: dict[ErrorCode, int] = {
 
 
 class ApiHandler(RequestHandler):
-    """JSON in, JSON out; a ``ChatError`` anywhere becomes the matching status and body."""
+    """JSON in, JSON out; a ``ChatError`` anywhere becomes the matching status and body.
 
-    def initialize(self, service: ChatService, verifier: TokenVerifier) -> None:
-        self.service = service
-        self.verifier = verifier
+    Each handler's ``initialize`` takes what it uses, given in the URL table (``make_app``);
+    handlers that authenticate a caller are given the ``verifier``."""
+
+    verifier: TokenVerifier
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")
@@ -107,6 +108,10 @@ class ApiHandler(RequestHandler):
 
 
 class RoomsHandler(ApiHandler):
+    def initialize(self, verifier: TokenVerifier, service: ChatService) -> None:
+        self.verifier = verifier
+        self.service = service
+
     async def get(self) -> None:
         business_id = self.get_query_argument("businessId", "")
         if not business_id:
@@ -149,6 +154,10 @@ class RoomsHandler(ApiHandler):
 
 
 class RoomMessagesHandler(ApiHandler):
+    def initialize(self, verifier: TokenVerifier, service: ChatService) -> None:
+        self.verifier = verifier
+        self.service = service
+
     async def get(self, room_id: str) -> None:
         principal = self.principal()
         if principal is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chatserver.chat.service import ChatService
 from chatserver.chat.tokens import TokenVerifier
 from chatserver.http.rest import ApiHandler
 from chatserver.protocol import ChatError, ErrorCode, webhook_payloads
@@ -13,8 +12,8 @@ from chatserver.webhooks.service import WebhookService
 
 
 class WebhookApiHandler(ApiHandler):
-    def initialize(self, service: ChatService, verifier: TokenVerifier, webhooks: WebhookService) -> None:  # type: ignore[override]
-        super().initialize(service, verifier)
+    def initialize(self, verifier: TokenVerifier, webhooks: WebhookService) -> None:
+        self.verifier = verifier
         self.webhooks = webhooks
 
     def json_body(self) -> dict[str, Any]:

@@ -30,13 +30,16 @@ class TouchStore:
 
 
 def _service(store: TouchStore, clock: list[int]) -> ChatService:
-    hub: Any = object()
+    unused: Any = object()  # activity marks post nothing and notify no one
     return ChatService(
         store=store,  # type: ignore[arg-type]
-        hub=hub,
         limiter=MemoryRateLimiter(),
         settings=Settings(),
         clock=lambda: clock[0],
+        poster=unused,
+        notifier=unused,
+        contacts=unused,
+        automation=unused,
     )
 
 

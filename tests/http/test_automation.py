@@ -113,7 +113,7 @@ async def test_away_message_when_no_staff_is_online_once_per_room(connect, runti
 
     # another guest while a staff member is connected: no away message
     staff = await connect(token=staff_token)
-    assert await runtime.service.presence.staff_online(business)
+    assert await runtime.presence.staff_online(business)
     other = await connect()
     other_room = await join(other, business, "Other")
     await other.call("chat:send-message", {"roomId": other_room, "content": "hi"})

@@ -75,4 +75,4 @@ async def test_a_write_from_elsewhere_waits_for_the_ttl(runtime, connect, busine
 async def test_ttl_zero_reads_the_configuration_for_every_message(runtime, connect, business, overrides):
     answer = await _write_behind_the_cache(runtime, business, connect)
     assert answer["senderId"] == "system:faq" and answer["content"] == "Yes."
-    assert len(runtime.service.automation_cache) == 0
+    assert len(runtime.automation_cache) == 0

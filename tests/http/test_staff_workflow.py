@@ -61,7 +61,7 @@ async def test_typing_is_relayed_throttled_and_not_stored(connect, runtime, busi
     staff = await connect(token=staff_token)
     await staff.call("chat:join-room", {"roomId": room_id})
     now = [1_000_000]
-    runtime.service.clock = lambda: now[0]
+    runtime.gateway.workflow.clock = lambda: now[0]  # the typing throttle's clock
     assert (await guest.call("chat:typing", {"roomId": room_id, "isTyping": True}))["relayed"] is True
     typing = (await staff.wait_for("chat:typing"))["data"]
     assert typing == {**typing, "roomId": room_id, "isTyping": True, "userType": "guest"}
