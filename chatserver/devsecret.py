@@ -15,8 +15,8 @@ import os
 import secrets
 from pathlib import Path
 
+from chatserver.adapters.sql.engine import is_sqlite, sqlite_file
 from chatserver.config import Settings
-from chatserver.store.engine import is_sqlite, sqlite_file
 
 SUFFIX = ".secret"
 

@@ -22,13 +22,13 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application
 
-from chatserver.app import Runtime, build_runtime
-from chatserver.chat.tokens import key_length_warning
+from chatserver.adapters.http.app import make_app
+from chatserver.adapters.http.realtime import RealtimeHandler
+from chatserver.composition import Runtime, build_runtime
 from chatserver.config import Settings
 from chatserver.devsecret import with_local_secret
-from chatserver.http.app import make_app
-from chatserver.http.realtime import RealtimeHandler
 from chatserver.protocol import CloseCode
+from chatserver.usecases.tokens import key_length_warning
 
 log = logging.getLogger("chatserver")
 

@@ -13,12 +13,12 @@ import tornado.web
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 
-from chatserver.app import Runtime, build_runtime, make_store
-from chatserver.chat.clock import now_ms
-from chatserver.chat.tokens import issue_token
+from chatserver.adapters.sql import migrate
+from chatserver.composition import Runtime, build_runtime, make_store
 from chatserver.config import Settings
+from chatserver.domain.clock import now_ms
 from chatserver.server import web_app
-from chatserver.store import migrate
+from chatserver.usecases.tokens import issue_token
 from tests.helpers import WsClient
 from tests.services import PG_URL, postgres_schema
 

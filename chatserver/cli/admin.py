@@ -13,13 +13,13 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
+from chatserver.adapters.sql.sql import SqlStore
 from chatserver.config import Settings
-from chatserver.store.sql import SqlStore
 
 
 @contextlib.asynccontextmanager
 async def _opened(settings: Settings) -> AsyncIterator[SqlStore]:
-    from chatserver.app import make_store, prepare_schema
+    from chatserver.composition import make_store, prepare_schema
 
     store = make_store(settings)
     try:
@@ -36,8 +36,8 @@ def _when(epoch_ms: int) -> str:
 
 
 async def migrate(settings: Settings) -> int:
-    from chatserver.app import make_store
-    from chatserver.store import migrate as migrations
+    from chatserver.adapters.sql import migrate as migrations
+    from chatserver.composition import make_store
 
     store = make_store(settings)
     try:
@@ -50,7 +50,7 @@ async def migrate(settings: Settings) -> int:
 
 
 async def business(settings: Settings, args: argparse.Namespace) -> int:
-    from chatserver.chat.clock import now_ms
+    from chatserver.domain.clock import now_ms
 
     async with _opened(settings) as store:
         if args.business_command == "add":
@@ -62,9 +62,9 @@ async def business(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def staff(settings: Settings, args: argparse.Namespace, password: str) -> int:
-    from chatserver.chat.clock import now_ms
-    from chatserver.chat.ratelimit import MemoryRateLimiter
-    from chatserver.chat.staffauth import StaffAuth
+    from chatserver.adapters.memory.limits import MemoryRateLimiter
+    from chatserver.domain.clock import now_ms
+    from chatserver.usecases.staffauth import StaffAuth
 
     async with _opened(settings) as store:
         if args.staff_command == "add":
@@ -85,9 +85,9 @@ def load_json(path: str) -> Any:
 
 
 async def faq(settings: Settings, args: argparse.Namespace, data: Any) -> int:
-    from chatserver.chat.admin import BusinessAdmin
-    from chatserver.chat.clock import now_ms
+    from chatserver.domain.clock import now_ms
     from chatserver.protocol import wire
+    from chatserver.usecases.admin import BusinessAdmin
 
     async with _opened(settings) as store:
         admin = BusinessAdmin(store=store, clock=now_ms)
@@ -109,8 +109,8 @@ async def faq(settings: Settings, args: argparse.Namespace, data: Any) -> int:
 async def token(settings: Settings, args: argparse.Namespace) -> int:
     """Signs whatever it is asked to, but says so when the business is unknown to this database
     (a typo, or another database than the server's): such a token opens nothing."""
-    from chatserver.chat.tokens import issue_token, key_length_warning
     from chatserver.devsecret import with_local_secret
+    from chatserver.usecases.tokens import issue_token, key_length_warning
 
     settings, _ = with_local_secret(settings)
     if note := key_length_warning(settings.effective_jwt_secret):

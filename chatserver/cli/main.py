@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _explain(exc: Exception, settings: Settings) -> str:
     """One line: what to do about a database that cannot be used, else the error's own first line."""
-    from chatserver.store.diagnose import explain_database_error
+    from chatserver.adapters.sql.diagnose import explain_database_error
 
     if advice := explain_database_error(exc, settings.database_url):
         return advice

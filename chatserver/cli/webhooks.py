@@ -7,15 +7,15 @@ import argparse
 import json
 
 from chatserver.config import Settings
+from chatserver.ports.webhooks import WebhookRegistry
 from chatserver.protocol import ChatError, webhook_payloads
 from chatserver.protocol.timestamps import iso_ms
-from chatserver.webhooks.models import WebhookRegistry
 from chatserver.webhooks.service import WebhookService, check_status
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    from chatserver.app import make_store, prepare_schema
-    from chatserver.store.webhooks import SqlWebhookStore
+    from chatserver.adapters.sql.webhooks import SqlWebhookStore
+    from chatserver.composition import make_store, prepare_schema
 
     store = make_store(settings)
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from chatserver.chat.models import Message
+from chatserver.domain.models import Message
 from chatserver.protocol import events, wire
 from chatserver.protocol.envelope import encode_frame
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatserver.chat.models import Principal
+from chatserver.domain.models import Principal
 from chatserver.protocol.timestamps import iso_ms
 from chatserver.protocol.version import PROTOCOL_VERSION
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chatserver.chat.bizmodels import Contact
-from chatserver.chat.models import Message, Room
+from chatserver.domain.business import Contact
+from chatserver.domain.models import Message, Room
+from chatserver.domain.webhooks import Delivery, DeliveryStatus, Webhook
 from chatserver.protocol import wire
 from chatserver.protocol.timestamps import iso_ms
-from chatserver.webhooks.models import Delivery, DeliveryStatus, Webhook
 
 # REST objects
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from chatserver.chat.bizmodels import (
+from chatserver.domain.business import (
     DAY_MS,
     DAYS,
     Analytics,
@@ -23,7 +23,7 @@ from chatserver.chat.bizmodels import (
     Faq,
     StaffAccount,
 )
-from chatserver.chat.models import Message, Principal, Room
+from chatserver.domain.models import Message, Principal, Room
 from chatserver.protocol.timestamps import iso_ms
 
 SENDER_TYPES = ("guest", "customer", "staff", "system")  # the keys of ``messagesBySenderType``

@@ -13,8 +13,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from chatserver.chat.bizmodels import Contact
-from chatserver.chat.models import Message, Room
+from chatserver.domain.business import Contact
+from chatserver.domain.models import Message, Room
 from chatserver.protocol import webhook_payloads as payloads
 
 

@@ -6,13 +6,14 @@ import secrets
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from chatserver.chat.clock import Clock, now_ms
-from chatserver.chat.models import Principal
-from chatserver.chat.service import require_staff_of
+from chatserver.domain.clock import Clock, now_ms
+from chatserver.domain.models import Principal
+from chatserver.domain.webhooks import DeliveryPage, DeliveryStatus, Webhook
+from chatserver.ports.store import BusinessStore
+from chatserver.ports.webhooks import WebhookRegistry
 from chatserver.protocol import ChatError, ErrorCode
-from chatserver.store.base import BusinessStore
+from chatserver.usecases.conversations import require_staff_of
 from chatserver.webhooks.events import ALL_EVENTS, EventType
-from chatserver.webhooks.models import DeliveryPage, DeliveryStatus, Webhook, WebhookRegistry
 from chatserver.webhooks.signing import new_secret
 
 MAX_WEBHOOKS_PER_BUSINESS = 20

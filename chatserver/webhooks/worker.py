@@ -1,7 +1,7 @@
 """The delivery worker: drains the outbox into deliveries, sends them, records the outcome.
 
 Every instance runs one; they share the work through leases in the database (see
-``chatserver.store.webhooks``), so there is no leader to elect and no event is sent by two
+``chatserver.adapters.sql.webhooks``), so there is no leader to elect and no event is sent by two
 instances at once (unless a lease expires mid-attempt: delivery is at-least-once). It wakes on
 local outbox writes and polls for the rest (other instances' events, retries coming due).
 """
@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from chatserver import __version__
-from chatserver.chat.clock import Clock, now_ms
-from chatserver.webhooks.models import AttemptResult, Claim, DeliveryQueue
+from chatserver.domain.clock import Clock, now_ms
+from chatserver.domain.webhooks import AttemptResult, Claim
+from chatserver.ports.webhooks import DeliveryQueue
 from chatserver.webhooks.retry import RetryPolicy
 from chatserver.webhooks.signing import SIGNATURE_HEADER, signature_header
 

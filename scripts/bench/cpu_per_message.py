@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for chatserver (repeatable)")
     args = parser.parse_args(argv)
-    from chatserver.chat.tokens import issue_token
+    from chatserver.usecases.tokens import issue_token
 
     out = Path(tempfile.mkdtemp(prefix="cpu-per-message-"))
     db = Database(args.backend, out, extra_businesses=args.pairs).create()

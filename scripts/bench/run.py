@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_workload(rec: Recorder, cfg: Config, workload: str, backend: str, servers: list[str], secret: str) -> None:
-    from chatserver.chat.tokens import issue_token
+    from chatserver.usecases.tokens import issue_token
 
     pairs_like = workload in ("pairs", "cluster")
     db = Database(backend, cfg.out, extra_businesses=cfg.pairs if pairs_like else 0).create()

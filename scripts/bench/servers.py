@@ -28,7 +28,7 @@ UNLIMITED_GUEST_RATE = "1000000000"  # the per-guest rate limit is a product rul
 
 def ours_has_redis_broker() -> bool:
     """chatserver fans out across instances only once its Redis broker exists (issue 3)."""
-    return importlib.util.find_spec("chatserver.broker.redis") is not None
+    return importlib.util.find_spec("chatserver.adapters.redis.broker") is not None
 
 
 @dataclass
@@ -65,10 +65,10 @@ class Database:
     async def _migrate_and_add_business(self) -> list[str]:
         """What ``chatserver migrate`` and ``chatserver business add`` do, without two more
         interpreter starts."""
-        from chatserver.app import make_store
-        from chatserver.chat.clock import now_ms
+        from chatserver.adapters.sql import migrate
+        from chatserver.composition import make_store
         from chatserver.config import load_settings
-        from chatserver.store import migrate
+        from chatserver.domain.clock import now_ms
 
         store = make_store(load_settings(self.env()))
         try:

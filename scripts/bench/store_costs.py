@@ -34,10 +34,10 @@ def _cpu() -> float:
 async def measure(url: str, schema: str, messages: int) -> dict[str, Any]:
     import aiosqlite.core
 
-    from chatserver.chat.models import NewMessage, NewRoom, SenderType
-    from chatserver.store import migrate
-    from chatserver.store.engine import create_engine
-    from chatserver.store.sql import SqlStore
+    from chatserver.adapters.sql import migrate
+    from chatserver.adapters.sql.engine import create_engine
+    from chatserver.adapters.sql.sql import SqlStore
+    from chatserver.domain.models import NewMessage, NewRoom, SenderType
 
     counts: Counter[str] = Counter()
     original = aiosqlite.core.Connection._execute

@@ -5,7 +5,10 @@ from __future__ import annotations
 from scripts.bench import profile
 
 LOOP = "thread (1): MainThread;run (asyncio/runners.py:118);BaseEventLoop.run_forever (asyncio/base_events.py:607)"
-RECEIVE = "RealtimeHandler.on_message (chatserver/http/realtime.py:68);Gateway.receive (chatserver/chat/gateway.py:132)"
+RECEIVE = (
+    "RealtimeHandler.on_message (chatserver/adapters/http/realtime.py:68);"
+    "Gateway.receive (chatserver/realtime/gateway.py:132)"
+)
 DRIVER = "thread (2): Thread-1 (_connection_worker_thread);Thread.run (threading.py:975)"
 
 
@@ -22,7 +25,7 @@ def test_samples_are_split_into_idle_components_and_own_functions(tmp_path, monk
                 f"{LOOP};EpollSelector.select (selectors.py:468) 100",
                 f"{LOOP};{RECEIVE};validate_payload (chatserver/protocol/schemas.py:80);"
                 "Validator.iter_errors (jsonschema/validators.py:300) 10",
-                f"{LOOP};{RECEIVE};SqlStore._append (chatserver/store/sql.py:258);"
+                f"{LOOP};{RECEIVE};SqlStore._append (chatserver/adapters/sql/sql.py:258);"
                 "Session.execute (sqlalchemy/orm/session.py:2300) 30",
                 f"{DRIVER};worker (aiosqlite/core.py:3) 120",
                 f"{DRIVER};worker (aiosqlite/core.py:4) 20",
@@ -36,9 +39,9 @@ def test_samples_are_split_into_idle_components_and_own_functions(tmp_path, monk
     assert result["busy"] == {"event loop": 40, "database driver thread": 20}
     assert result["components"] == {"jsonschema (payload validation)": 10, "SQLAlchemy": 30}
     functions = dict(result["functions"])
-    assert functions["chat/gateway.py:Gateway.receive"] == 40
+    assert functions["realtime/gateway.py:Gateway.receive"] == 40
     assert functions["protocol/schemas.py:validate_payload"] == 10
-    assert functions["store/sql.py:SqlStore._append"] == 30
+    assert functions["adapters/sql/sql.py:SqlStore._append"] == 30
     assert dict(result["driver_leaves"]) == {"aiosqlite/core.py:worker": 20}
 
 

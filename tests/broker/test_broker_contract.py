@@ -9,8 +9,8 @@ from contextlib import nullcontext
 import pytest
 from tornado.ioloop import IOLoop
 
-from chatserver.broker.base import Broker, Publication, Resync
-from chatserver.broker.memory import MemoryBroker
+from chatserver.adapters.memory.broker import MemoryBroker
+from chatserver.ports.broker import Broker, Publication, Resync
 from tests.services import REDIS_URL, redis_prefix
 
 
@@ -22,7 +22,7 @@ def _factory(kind: str, io_loop: IOLoop) -> Iterator[Callable[[], Awaitable[Brok
             if kind == "memory":
                 broker: Broker = MemoryBroker()
             else:
-                from chatserver.broker.redis import RedisBroker
+                from chatserver.adapters.redis.broker import RedisBroker
 
                 broker = RedisBroker(REDIS_URL, prefix=prefix)
             await broker.connect()

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from tornado.ioloop import IOLoop
 
-from chatserver.broker.base import Publication, Resync
-from chatserver.broker.redis import RedisBroker
+from chatserver.adapters.redis.broker import RedisBroker
+from chatserver.ports.broker import Publication, Resync
 from tests.services import PrivateRedis, require_redis
 
 

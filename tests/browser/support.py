@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from chatserver.app import make_store
-from chatserver.chat.clock import now_ms
-from chatserver.chat.models import NewMessage, NewRoom, SenderType
+from chatserver.adapters.sql import migrate
+from chatserver.composition import make_store
 from chatserver.config import Settings
-from chatserver.store import migrate
+from chatserver.domain.clock import now_ms
+from chatserver.domain.models import NewMessage, NewRoom, SenderType
 from tests.conftest import SECRET, make_token
 from tests.procs import ServerProcess, chatserver_cmd, start_together
 from tests.services import PG_URL, postgres_schema

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
-from chatserver.chat.clock import now_ms
+from chatserver.domain.clock import now_ms
 from tests.browser.pages import Dashboard, Widget
 from tests.browser.support import add_staff_account, staff_token_for
 from tests.rest import rest

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from chatserver.chat.autoresponse import Automation, AutomationConfig, load_config
-from chatserver.chat.bizcache import BusinessCache
-from chatserver.chat.bizmodels import Faq
-from chatserver.chat.models import Business, Message, NewMessage, Principal, Role, Room, SenderType
-from chatserver.chat.presence import MemoryPresence
-from chatserver.store.base import AppendResult
+from chatserver.adapters.memory.presence import MemoryPresence
+from chatserver.domain.business import Faq
+from chatserver.domain.models import Business, Message, NewMessage, Principal, Role, Room, SenderType
+from chatserver.ports.store import AppendResult
+from chatserver.usecases.automation import Automation, AutomationConfig, load_config
+from chatserver.usecases.bizcache import BusinessCache
 
 TTL = 5000
 

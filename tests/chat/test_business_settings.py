@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chatserver.chat.autoresponse import parse_settings
 from chatserver.protocol import ChatError, wire
+from chatserver.usecases.automation import parse_settings
 
 
 def ms(text: str, tz: str) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatserver.chat.bizmodels import Faq
-from chatserver.chat.faq import best_match, normalize
+from chatserver.domain.business import Faq
+from chatserver.domain.faq import best_match, normalize
 
 HOURS = Faq("f1", "b", "What are your opening hours?", "9 to 5", ("hours", "opening times"), True, 1, 1)
 SHIPPING = Faq("f2", "b", "Do you ship abroad?", "Yes, worldwide", ("shipping", "deliver"), True, 2, 2)

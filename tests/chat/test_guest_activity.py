@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from chatserver.chat.models import Principal, Role
-from chatserver.chat.ratelimit import MemoryRateLimiter
-from chatserver.chat.service import ChatService
+from chatserver.adapters.memory.limits import MemoryRateLimiter
 from chatserver.config import Settings
-from chatserver.store.base import StoreError
+from chatserver.domain.models import Principal, Role
+from chatserver.ports.store import StoreError
+from chatserver.usecases.conversations import ChatService
 
 GUEST = Principal(role=Role.GUEST, user_id="guest_1_abcdefgh", name="Guest")
 STAFF = Principal(role=Role.STAFF, user_id="staff-1", name="Alice", business_id="b1")

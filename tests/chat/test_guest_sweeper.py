@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from chatserver.chat.sweeper import GuestSweeper
+from chatserver.usecases.sweeper import GuestSweeper
 from tests.rest import api
 
 
@@ -33,7 +33,7 @@ async def test_idle_sessions_expire_and_their_rooms_stay_visible(runtime, connec
 
 
 def _hash(session_id):
-    from chatserver.chat.ids import hash_session_id
+    from chatserver.domain.ids import hash_session_id
 
     return hash_session_id(session_id)
 

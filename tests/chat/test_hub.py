@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from tornado.ioloop import IOLoop
 
-from chatserver.broker.base import Publication, Resync
-from chatserver.chat.hub import Hub, message_frame, pack
-from chatserver.chat.models import Message, Room, SenderType
+from chatserver.domain.models import Message, Room, SenderType
+from chatserver.fanout.hub import Hub, message_frame, pack
+from chatserver.ports.broker import Publication, Resync
 
 
 def message(room_id: str, seq: int) -> Message:

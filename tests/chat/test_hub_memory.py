@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-from chatserver.broker.base import Resync, room_channel
-from chatserver.broker.memory import MemoryBroker
-from chatserver.chat.hub import Hub, message_frame, pack
-from chatserver.chat.models import Message, Room, SenderType
+from chatserver.adapters.memory.broker import MemoryBroker
+from chatserver.domain.models import Message, Room, SenderType
+from chatserver.fanout.hub import Hub, message_frame, pack
+from chatserver.ports.broker import Resync, room_channel
 
 
 class Source:

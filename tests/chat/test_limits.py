@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatserver.chat.limits import ConnectionsPerAddress, FrameThrottle, TokenBucket, frame_throttle
+from chatserver.realtime.limits import ConnectionsPerAddress, FrameThrottle, TokenBucket, frame_throttle
 
 
 class FakeClock:

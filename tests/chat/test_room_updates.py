@@ -8,9 +8,9 @@ import asyncio
 from dataclasses import replace
 from typing import Any
 
-from chatserver.chat.models import Room
-from chatserver.chat.staffops import Notifier
+from chatserver.domain.models import Room
 from chatserver.protocol import events
+from chatserver.usecases.workflow import Notifier
 
 WINDOW_MS = 80
 ROOM = Room("r1", "b1", "Chat", "guest", None, "Visitor", True, "g1", None, None, None, (), True, None, None, 1, 0)

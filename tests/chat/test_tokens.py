@@ -13,9 +13,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from chatserver.chat.models import Role
-from chatserver.chat.tokens import TokenVerifier, issue_token
+from chatserver.domain.models import Role
 from chatserver.protocol import ChatError, ErrorCode
+from chatserver.usecases.tokens import TokenVerifier, issue_token
 
 CLAIMS = {"sub": "u1", "role": "staff", "businessId": "b1", "name": "Alice", "exp": int(time.time()) + 600}
 

@@ -59,7 +59,7 @@ def test_serve_help_lists_every_setting():
 
 
 def test_server_refuses_an_unmigrated_postgres_then_migrate_fixes_it():
-    from chatserver.store import migrate
+    from chatserver.adapters.sql import migrate
     from tests.services import PG_URL
 
     with postgres_schema() as schema:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from chatserver.chat.clock import now_ms
-from chatserver.store import migrate
-from chatserver.store.engine import create_engine
-from chatserver.store.sql import SqlStore
+from chatserver.adapters.sql import migrate
+from chatserver.adapters.sql.engine import create_engine
+from chatserver.adapters.sql.sql import SqlStore
+from chatserver.domain.clock import now_ms
 from tests.cluster.harness import START_WITHIN_S, instance
 from tests.conftest import SECRET
 from tests.procs import ServerProcess, astart_together

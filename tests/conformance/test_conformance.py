@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from chatserver.app import make_store
-from chatserver.chat.clock import now_ms
+from chatserver.composition import make_store
 from chatserver.config import Settings
 from chatserver.conformance.case import Need
 from chatserver.conformance.context import SuiteConfig
 from chatserver.conformance.runner import Outcome, all_cases, exit_code, run_suite
 from chatserver.conformance.tokens import TokenSource
+from chatserver.domain.clock import now_ms
 from tests.conftest import SECRET
 from tests.procs import ServerProcess, run_cli, start_together
 from tests.services import PG_URL, REDIS_URL, postgres_schema, redis_prefix, require_postgres, run_aside

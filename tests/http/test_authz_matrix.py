@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatserver.chat.bizmodels import FaqFields
-from chatserver.chat.clock import now_ms
+from chatserver.domain.business import FaqFields
+from chatserver.domain.clock import now_ms
 from chatserver.protocol import events
 from tests.conftest import make_token
 from tests.rest import api

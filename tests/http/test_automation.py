@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatserver.chat.bizmodels import FaqFields
+from chatserver.domain.business import FaqFields
 from tests.conftest import make_token
 
 HOURS = FaqFields("What are your opening hours?", "We are open 9 to 5.", ("hours", "open"), True)

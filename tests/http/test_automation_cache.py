@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatserver.chat.bizmodels import FaqFields
-from chatserver.chat.clock import now_ms
+from chatserver.domain.business import FaqFields
+from chatserver.domain.clock import now_ms
 from tests.rest import api
 
 SHIPPING = {"question": "Do you ship to Canada?", "answer": "Yes, in 5 to 7 days.", "keywords": ["canada"]}

@@ -7,7 +7,7 @@ import json
 import jwt
 import pytest
 
-from chatserver.store.base import StoreError
+from chatserver.ports.store import StoreError
 from tests.conftest import SECRET, make_token
 from tests.helpers import WsClient
 
@@ -196,7 +196,7 @@ async def test_guest_rate_limit_rejects_and_stores_nothing(connect, business, st
 
 
 async def test_max_rooms_per_guest_session(connect, runtime, io_loop):
-    from chatserver.chat.clock import now_ms
+    from chatserver.domain.clock import now_ms
 
     ids = [(await runtime.store.create_business(f"B{i}", now_ms())).id for i in range(3)]
     guest = await connect()

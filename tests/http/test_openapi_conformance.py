@@ -20,13 +20,13 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from chatserver.app import make_store
-from chatserver.chat.bizmodels import FaqFields
-from chatserver.chat.models import NewMessage, NewRoom, SenderType
+from chatserver.adapters.sql import migrate
+from chatserver.adapters.sql.webhooks import SqlWebhookStore
+from chatserver.composition import make_store
 from chatserver.config import Settings
-from chatserver.store import migrate
-from chatserver.store.webhooks import SqlWebhookStore
-from chatserver.webhooks.models import AttemptResult
+from chatserver.domain.business import FaqFields
+from chatserver.domain.models import NewMessage, NewRoom, SenderType
+from chatserver.domain.webhooks import AttemptResult
 from chatserver.webhooks.service import WebhookService
 from tests.conftest import SECRET, make_token
 from tests.procs import ServerProcess

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from tornado.web import RequestHandler
 
-from chatserver.http.openapi import openapi_document
+from chatserver.adapters.http.openapi import openapi_document
 
 NOT_REST = {
     r"/realtime": "the WebSocket endpoint, documented in protocol.md",

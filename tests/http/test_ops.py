@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPResponse
 
-from chatserver.chat.clock import now_ms
+from chatserver.domain.clock import now_ms
 from tests.helpers import Closed, WsClient
 
 

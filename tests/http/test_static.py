@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from chatserver.http.static import WEB_ROOT
+from chatserver.adapters.http.static import WEB_ROOT
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from chatserver.http.openapi import openapi_document
+from chatserver.adapters.http.openapi import openapi_document
 from chatserver.protocol import events
 
 DOC = (Path(__file__).resolve().parents[2] / "protocol.md").read_text()

@@ -24,10 +24,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from tornado.ioloop import IOLoop
 
-from chatserver.app import Runtime
-from chatserver.chat.gateway import Client, Credentials
+from chatserver.composition import Runtime
 from chatserver.protocol import ChatError, ErrorCode, FrameError, decode_frame
 from chatserver.protocol.schemas import SCHEMAS, validate_payload
+from chatserver.realtime.gateway import Client, Credentials
 from tests.conftest import make_token
 from tests.figures import record
 from tests.fuzzing import DOCUMENTED, FRAME_CODES, FUZZ, MEGABYTE, envelopes, payloads

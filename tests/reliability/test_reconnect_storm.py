@@ -21,10 +21,10 @@ from sqlalchemy import insert
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
-from chatserver.chat.clock import now_ms
-from chatserver.chat.ids import hash_session_id, new_guest_id, new_session_id
-from chatserver.store.engine import create_engine
-from chatserver.store.models import GuestRow, RoomRow
+from chatserver.adapters.sql.engine import create_engine
+from chatserver.adapters.sql.models import GuestRow, RoomRow
+from chatserver.domain.clock import now_ms
+from chatserver.domain.ids import hash_session_id, new_guest_id, new_session_id
 from tests.conftest import make_token
 from tests.figures import record
 from tests.helpers import WsClient

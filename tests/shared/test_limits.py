@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from tornado.ioloop import IOLoop
 
-from chatserver.chat.ratelimit import MemoryRateLimiter, RateLimiter
-from chatserver.shared.redis_limits import RedisRateLimiter
+from chatserver.adapters.memory.limits import MemoryRateLimiter
+from chatserver.adapters.redis.limits import RedisRateLimiter
+from chatserver.ports.ratelimit import RateLimiter
 from tests.procs import free_port
 from tests.services import REDIS_URL, redis_prefix
 
@@ -22,7 +23,7 @@ def redis_limiters(io_loop: IOLoop) -> Iterator[Factory]:
     with redis_prefix() as prefix:
 
         def make() -> RateLimiter:
-            limiter = RedisRateLimiter(REDIS_URL, prefix=prefix)
+            limiter = RedisRateLimiter(REDIS_URL, prefix=prefix, fallback=MemoryRateLimiter())
             made.append(limiter)
             return limiter
 
@@ -77,7 +78,7 @@ async def test_two_instances_share_one_limit(redis_limiters):
 
 
 async def test_falls_back_to_a_local_window_when_redis_is_down(io_loop):
-    limiter = RedisRateLimiter(f"redis://127.0.0.1:{free_port()}/0", prefix="t:")
+    limiter = RedisRateLimiter(f"redis://127.0.0.1:{free_port()}/0", prefix="t:", fallback=MemoryRateLimiter())
     try:
         assert await hits(limiter, "k", 4) == [True, True, True, False]
     finally:

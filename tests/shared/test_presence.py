@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from tornado.ioloop import IOLoop
 
-from chatserver.chat.presence import MemoryPresence, Presence
-from chatserver.shared.redis_presence import RedisPresence
+from chatserver.adapters.memory.presence import MemoryPresence
+from chatserver.adapters.redis.presence import RedisPresence
+from chatserver.ports.presence import Presence
 from tests.services import REDIS_URL, redis_prefix
 
 TTL_MS = 600

@@ -9,12 +9,12 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from chatserver.chat.clock import now_ms
-from chatserver.chat.models import NewMessage, SenderType
-from chatserver.store.models import MessageRow, WebhookEventRow
-from chatserver.store.sqlite_writer import SqliteWriter
-from chatserver.store.webhooks import SqlWebhookStore
-from chatserver.webhooks.models import Webhook
+from chatserver.adapters.sql.models import MessageRow, WebhookEventRow
+from chatserver.adapters.sql.sqlite_writer import SqliteWriter
+from chatserver.adapters.sql.webhooks import SqlWebhookStore
+from chatserver.domain.clock import now_ms
+from chatserver.domain.models import NewMessage, SenderType
+from chatserver.domain.webhooks import Webhook
 from tests.store.test_sql_store import _msg, _room
 
 
@@ -80,7 +80,7 @@ async def test_webhook_events_only_for_the_business_with_a_webhook(runtime, busi
 
 
 async def test_unknown_room_is_refused_and_nothing_stored(runtime):
-    from chatserver.store.base import StoreError
+    from chatserver.ports.store import StoreError
 
     with pytest.raises(StoreError):
         await runtime.store.append_message(_msg("no-such-room-000000000000", "x"), now_ms())
@@ -88,8 +88,8 @@ async def test_unknown_room_is_refused_and_nothing_stored(runtime):
 
 
 async def test_a_refused_append_stores_nothing_and_its_batch_neighbours_are_stored(runtime, business):
-    from chatserver.chat.models import Room
-    from chatserver.store.base import Prepared
+    from chatserver.domain.models import Room
+    from chatserver.ports.store import Prepared
 
     room = await runtime.store.create_room(_room(business), now_ms())
 
@@ -118,9 +118,9 @@ async def test_a_refused_append_stores_nothing_and_its_batch_neighbours_are_stor
 async def test_sqlite_checkpoints_run_beside_the_writer(tmp_path):
     """The writer's connection never checkpoints inside a commit; the checkpointer thread does,
     once a second after commits, so the WAL does not grow without bound."""
-    from chatserver.store import migrate
-    from chatserver.store.engine import create_engine
-    from chatserver.store.sql import SqlStore
+    from chatserver.adapters.sql import migrate
+    from chatserver.adapters.sql.engine import create_engine
+    from chatserver.adapters.sql.sql import SqlStore
 
     store = SqlStore(create_engine(f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}"))
     try:

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy.dialects import sqlite
 
-from chatserver.chat.models import NewMessage, Room, SenderType
-from chatserver.store.append_plan import Appended, AppendPlan, NoSuchRoom, Refused, Step
-from chatserver.store.append_sql import compile_statements
-from chatserver.store.base import Prepared
-from chatserver.store.models import MessageRow, RoomRow
+from chatserver.adapters.sql.append_plan import Appended, AppendPlan, NoSuchRoom, Refused, Step
+from chatserver.adapters.sql.append_sql import compile_statements
+from chatserver.adapters.sql.models import MessageRow, RoomRow
+from chatserver.domain.models import NewMessage, Room, SenderType
+from chatserver.ports.store import Prepared
 
 SQL = compile_statements(sqlite.dialect(paramstyle="named"), positional=False)
 

@@ -7,9 +7,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from chatserver.store import migrate
-from chatserver.store.engine import create_engine
-from chatserver.store.models import Base
+from chatserver.adapters.sql import migrate
+from chatserver.adapters.sql.engine import create_engine
+from chatserver.adapters.sql.models import Base
 
 
 async def test_0002_upgrades_existing_rooms_and_matches_the_models(settings):

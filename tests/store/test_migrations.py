@@ -9,9 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
-from chatserver.store import migrate
-from chatserver.store.engine import create_engine
-from chatserver.store.models import Base
+from chatserver.adapters.sql import migrate
+from chatserver.adapters.sql.engine import create_engine
+from chatserver.adapters.sql.models import Base
 from tests.procs import free_port, run_cli
 from tests.services import PG_URL, postgres_schema, run_aside
 

@@ -1,4 +1,4 @@
-"""The alembic migrations build exactly the schema ``chatserver/store/models.py`` declares."""
+"""The alembic migrations build exactly the schema ``chatserver/adapters/sql/models.py`` declares."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from chatserver.app import make_store
-from chatserver.store import migrate
-from chatserver.store.models import Base
+from chatserver.adapters.sql import migrate
+from chatserver.adapters.sql.models import Base
+from chatserver.composition import make_store
 
 
 async def test_migrated_schema_matches_the_models(settings):

@@ -9,9 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from chatserver.chat.models import Message, RoomStatus, SenderType
-from chatserver.store import rows
-from chatserver.store.models import (
+from chatserver.adapters.sql import rows
+from chatserver.adapters.sql.models import (
     BusinessRow,
     ContactRow,
     FaqRow,
@@ -22,6 +21,7 @@ from chatserver.store.models import (
     WebhookDeliveryRow,
     WebhookRow,
 )
+from chatserver.domain.models import Message, RoomStatus, SenderType
 
 
 @pytest.mark.parametrize(

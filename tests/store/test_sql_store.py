@@ -7,9 +7,9 @@ import asyncio
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from chatserver.chat.clock import now_ms
-from chatserver.chat.models import NewMessage, NewRoom, SenderType
-from chatserver.store.models import MessageRow
+from chatserver.adapters.sql.models import MessageRow
+from chatserver.domain.clock import now_ms
+from chatserver.domain.models import NewMessage, NewRoom, SenderType
 
 
 def _room(business_id: str, guest_id: str = "guest_1_abcdefgh") -> NewRoom:

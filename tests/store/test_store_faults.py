@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from chatserver.chat.clock import now_ms
-from chatserver.store.base import StoreError
-from chatserver.store.sqlite_writer import SqliteWriter
+from chatserver.adapters.sql.sqlite_writer import SqliteWriter
+from chatserver.domain.clock import now_ms
+from chatserver.ports.store import StoreError
 from tests.conftest import make_token
 from tests.store.test_sql_store import _msg, _room
 

@@ -21,10 +21,10 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select, update
 
-import chatserver.store.business_sql as business_sql
-from chatserver.http.openapi import openapi_document
-from chatserver.http.openapi_webhooks import event_schema_name
-from chatserver.store.models import RoomRow, WebhookEventRow
+import chatserver.adapters.sql.business_sql as business_sql
+from chatserver.adapters.http.openapi import openapi_document
+from chatserver.adapters.http.openapi_webhooks import event_schema_name
+from chatserver.adapters.sql.models import RoomRow, WebhookEventRow
 from chatserver.webhooks.events import EventType
 from chatserver.webhooks.signing import verify
 from tests.conftest import make_token

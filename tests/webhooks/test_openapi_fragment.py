@@ -10,8 +10,8 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from chatserver.http.openapi import openapi_document
-from chatserver.http.openapi_webhooks import event_schema_name, webhook_deliveries, webhook_paths
+from chatserver.adapters.http.openapi import openapi_document
+from chatserver.adapters.http.openapi_webhooks import event_schema_name, webhook_deliveries, webhook_paths
 from chatserver.webhooks.events import EventType
 
 

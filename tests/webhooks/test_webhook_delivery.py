@@ -224,7 +224,7 @@ async def test_filters_and_businesses_are_respected(base_url, ws_url, business, 
 async def test_no_outbox_rows_without_webhooks(runtime, ws_url, business):
     from sqlalchemy import func, select
 
-    from chatserver.store.models import WebhookEventRow
+    from chatserver.adapters.sql.models import WebhookEventRow
 
     guest, _ = await guest_chat(ws_url, business, 2)
     async with runtime.store.engine.connect() as conn:

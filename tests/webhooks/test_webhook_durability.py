@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from chatserver.app import make_store, worker_settings
-from chatserver.chat.bizmodels import Contact
-from chatserver.chat.clock import now_ms
-from chatserver.chat.models import Room
+from chatserver.adapters.http.outgoing import TornadoSender
+from chatserver.adapters.sql.models import WebhookEventRow
+from chatserver.adapters.sql.outbox import write_outbox
+from chatserver.adapters.sql.webhooks import SqlWebhookStore
 from chatserver.client import Connection
+from chatserver.composition import make_store, worker_settings
 from chatserver.config import Settings
-from chatserver.http.outgoing import TornadoSender
-from chatserver.store.models import WebhookEventRow
-from chatserver.store.outbox import write_outbox
-from chatserver.store.webhooks import SqlWebhookStore
+from chatserver.domain.business import Contact
+from chatserver.domain.clock import now_ms
+from chatserver.domain.models import Room
 from chatserver.webhooks import events
 from chatserver.webhooks.service import WebhookService
 from chatserver.webhooks.worker import WebhookWorker

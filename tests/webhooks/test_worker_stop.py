@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from chatserver.webhooks.models import AttemptResult, Claim
+from chatserver.domain.webhooks import AttemptResult, Claim
 from chatserver.webhooks.worker import WebhookWorker, WorkerSettings
 from tests.services import run_aside
 

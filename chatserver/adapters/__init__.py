@@ -1,0 +1,3 @@
+"""Implementations of the ports and the transports: SQL, Redis, in-process, HTTP/WebSocket
+(tornado), Prometheus metrics.
+"""

@@ -1,0 +1,137 @@
+"""The tornado Application: routes and transport settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import parse_qsl, urlencode
+
+import tornado.web
+
+from chatserver.adapters.http.dashboard import (
+    AnalyticsHandler,
+    ConvertGuestHandler,
+    FaqHandler,
+    FaqsHandler,
+    LoginHandler,
+    RoomHandler,
+    SettingsHandler,
+)
+from chatserver.adapters.http.openapi import OpenApiHandler
+from chatserver.adapters.http.ops import HealthzHandler, MetricsHandler, Readiness, ReadyzHandler
+from chatserver.adapters.http.realtime import RealtimeHandler
+from chatserver.adapters.http.rest import NotFoundHandler, RoomMessagesHandler, RoomsHandler
+from chatserver.adapters.http.static import static_routes
+from chatserver.adapters.http.webhooks import (
+    WebhookDeliveriesHandler,
+    WebhookHandler,
+    WebhookReplayHandler,
+    WebhooksHandler,
+)
+from chatserver.adapters.metrics import Metrics
+from chatserver.config import Settings
+from chatserver.realtime.gateway import Gateway
+from chatserver.realtime.limits import ConnectionsPerAddress
+from chatserver.usecases.admin import BusinessAdmin
+from chatserver.usecases.analytics import Reports
+from chatserver.usecases.contacts import Contacts
+from chatserver.usecases.conversations import ChatService
+from chatserver.usecases.staffauth import StaffAuth
+from chatserver.usecases.tokens import TokenVerifier
+from chatserver.usecases.workflow import Workflow
+from chatserver.webhooks.service import WebhookService
+
+access_log = logging.getLogger("chatserver.access")
+
+SECRET_PARAMS = {"sessionid", "token", "access_token"}
+
+
+def redact_uri(path: str, query: str) -> str:
+    """The request line for logs, with credentials in the query string replaced."""
+    if not query:
+        return path
+    pairs = [
+        (k, "[redacted]" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(query, keep_blank_values=True)
+    ]
+    return f"{path}?{urlencode(pairs)}"
+
+
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    request = handler.request
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    access_log.log(
+        level,
+        "%d %s %s %.1fms",
+        status,
+        request.method,
+        redact_uri(request.path, request.query),
+        1000.0 * request.request_time(),
+    )
+
+
+def make_app(
+    *,
+    settings: Settings,
+    service: ChatService,
+    gateway: Gateway,
+    verifier: TokenVerifier,
+    workflow: Workflow,
+    contacts: Contacts,
+    staff_auth: StaffAuth,
+    reports: Reports,
+    admin: BusinessAdmin,
+    webhooks: WebhookService,
+    metrics: Metrics,
+    instance_id: str,
+    readiness: Readiness,
+    connections: set[RealtimeHandler] | None = None,
+) -> tornado.web.Application:
+    """The routes, each handler given what it uses. ``readiness``: the checks ``/readyz``
+    reports; ``connections``: the open WebSockets (the server closes them when it drains)."""
+    api = {"verifier": verifier, "service": service}
+    admin_api = {"verifier": verifier, "admin": admin}
+    hooks = {"verifier": verifier, "webhooks": webhooks}
+    tracker = connections if connections is not None else set()
+    realtime = {
+        "gateway": gateway,
+        "tracker": tracker,
+        "addresses": ConnectionsPerAddress(settings.max_connections_per_ip),
+        "openings": asyncio.Semaphore(settings.max_opening_connections),
+        "allowed_origins": settings.allowed_origins,
+        "max_send_queue_bytes": settings.max_send_queue_bytes,
+        "metrics": metrics,
+        "instance_id": instance_id,
+    }
+    app = tornado.web.Application(
+        [
+            (r"/realtime", RealtimeHandler, realtime),
+            (r"/api/chat/rooms", RoomsHandler, api),
+            (r"/api/chat/rooms/([^/]+)/messages", RoomMessagesHandler, api),
+            # dashboard API (issue 4)
+            (r"/api/auth/login", LoginHandler, {"staff_auth": staff_auth}),
+            (r"/api/chat/rooms/([^/]+)", RoomHandler, {**api, "workflow": workflow}),
+            (r"/api/chat/rooms/([^/]+)/convert-guest", ConvertGuestHandler, {**api, "contacts": contacts}),
+            (r"/api/chat/analytics", AnalyticsHandler, {"verifier": verifier, "reports": reports}),
+            (r"/api/businesses/([^/]+)/faqs", FaqsHandler, admin_api),
+            (r"/api/businesses/([^/]+)/faqs/([^/]+)", FaqHandler, admin_api),
+            (r"/api/businesses/([^/]+)/settings", SettingsHandler, admin_api),
+            (r"/api/openapi.json", OpenApiHandler),
+            (r"/healthz", HealthzHandler, {"instance_id": instance_id}),
+            (r"/readyz", ReadyzHandler, {"instance_id": instance_id, "readiness": readiness}),
+            (r"/metrics", MetricsHandler, {"instance_id": instance_id, "metrics": metrics}),
+            *static_routes(settings.demo_business_id),
+            (r"/api/webhooks", WebhooksHandler, hooks),
+            (r"/api/webhooks/([^/]+)", WebhookHandler, hooks),
+            (r"/api/webhooks/([^/]+)/deliveries", WebhookDeliveriesHandler, hooks),
+            (r"/api/webhooks/([^/]+)/replay", WebhookReplayHandler, hooks),
+            (r"/api/.*", NotFoundHandler),
+        ],
+        websocket_max_message_size=settings.max_frame_bytes,
+        websocket_ping_interval=settings.ping_interval or None,
+        websocket_ping_timeout=(settings.ping_interval * 2) or None,
+        log_function=log_request,
+        compress_response=True,  # gzip: the widget script shrinks to a quarter on every host page
+    )
+    app.settings["connections"] = tracker
+    return app

@@ -1,0 +1,180 @@
+"""``/realtime``: the WebSocket endpoint. Authenticates, feeds frames to the gateway, writes."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from asyncio import Future
+from typing import Any
+
+from tornado.iostream import StreamClosedError
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from chatserver.adapters.http.ops import INSTANCE_HEADER
+from chatserver.adapters.metrics import Metrics
+from chatserver.protocol import ChatError, CloseCode, ErrorCode
+from chatserver.protocol.envelope import error_frame
+from chatserver.realtime.gateway import Client, Credentials, Gateway
+from chatserver.realtime.limits import ConnectionsPerAddress
+
+log = logging.getLogger("chatserver.realtime")
+
+# an error while opening a connection closes it with this code (see protocol.md §7)
+OPEN_CLOSE_CODES: dict[ErrorCode, CloseCode] = {
+    ErrorCode.AUTH_INVALID: CloseCode.AUTH_INVALID,
+    ErrorCode.RATE_LIMITED: CloseCode.POLICY,
+}
+
+
+def origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
+    return "*" in allowed or origin.rstrip("/").lower() in allowed
+
+
+def printable(text: str, limit: int) -> str:
+    """Header text fit to store: control characters (NUL included) dropped, length bounded."""
+    return "".join(ch for ch in text[: limit * 2] if ch.isprintable())[:limit]
+
+
+def bearer_token(header: str | None) -> str | None:
+    if header and header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None
+
+
+class RealtimeHandler(WebSocketHandler):
+    """One instance per connection; all state lives on the instance, none on the class."""
+
+    def initialize(
+        self,
+        gateway: Gateway,
+        tracker: set[RealtimeHandler],
+        addresses: ConnectionsPerAddress,
+        openings: asyncio.Semaphore,
+        allowed_origins: tuple[str, ...],
+        max_send_queue_bytes: int,
+        metrics: Metrics | None = None,
+        instance_id: str | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.tracker = tracker
+        self.addresses = addresses  # open connections per client address, shared by all handlers
+        self.openings = openings  # handshakes being answered at once, shared by all handlers
+        self.allowed_origins = allowed_origins
+        self.max_send_queue_bytes = max_send_queue_bytes
+        self.address: str | None = None  # set while this connection counts against its address
+        self.client: Client | None = None
+        self.opening: asyncio.Future[None] | None = None
+        self.disconnected = False
+        self.pending_bytes = 0
+        self.metrics = metrics
+        self.kind: str | None = None  # counted in the connections gauge while set
+        if instance_id is not None:
+            self.set_header(INSTANCE_HEADER, instance_id)
+
+    def check_origin(self, origin: str) -> bool:
+        # the server's own pages (/dashboard/, /demo) may always connect; tornado's default is same-host
+        return origin_allowed(origin, self.allowed_origins) or super().check_origin(origin)
+
+    def get_compression_options(self) -> dict[str, Any] | None:
+        return None
+
+    async def open(self, *args: str, **kwargs: str) -> None:
+        self.tracker.add(self)
+        # chat frames are small and latency-bound: Nagle + delayed ACKs would hold them ~40 ms
+        self.set_nodelay(True)
+        remote_ip = self.request.remote_ip or ""
+        if not self.addresses.acquire(remote_ip):
+            log.info("refusing a connection: too many from one address")
+            refusal = ChatError(ErrorCode.RATE_LIMITED, "too many connections from this address; retry later")
+            self.send_text(error_frame(refusal, None))
+            self.close(CloseCode.POLICY, "too many connections")
+            return
+        self.address = remote_ip
+        credentials = Credentials(
+            session_id=self.get_query_argument("sessionId", None) or None,
+            token=self.get_query_argument("token", None) or bearer_token(self.request.headers.get("Authorization")),
+            user_agent=printable(self.request.headers.get("User-Agent", ""), 512),
+            remote_ip=remote_ip,
+        )
+        # Registration runs beside tornado's frame loop, not inside ``open``: tornado reads no
+        # frame (pongs included) until ``open`` returns, so a client waiting its turn below
+        # would be closed for a missed ping. Frames that arrive meanwhile wait in ``on_message``.
+        self.opening = asyncio.ensure_future(self._open_client(credentials))
+
+    async def _open_client(self, credentials: Credentials) -> None:
+        try:
+            # a reconnect storm waits here in turn instead of queueing every handshake's queries
+            # in the database pool ahead of the requests of clients already connected
+            async with self.openings:
+                if self._gone():
+                    return  # gave up while waiting
+                client = await self.gateway.open(self, credentials)
+        except ChatError as err:
+            if self.metrics is not None:
+                self.metrics.error(err.code.value)
+            self.send_text(error_frame(err, None))
+            self.close(OPEN_CLOSE_CODES.get(err.code, CloseCode.INTERNAL), err.message[:100])
+            return
+        except Exception:
+            log.exception("could not open a connection")
+            self.close(CloseCode.INTERNAL, "internal error")
+            return
+        if self._gone():
+            self.gateway.close_soon(client)  # closed while it was being registered
+            return
+        self.client = client
+        if self.metrics is not None:
+            self.kind = client.principal.role.value
+            self.metrics.connection_opened(self.kind)
+
+    def _gone(self) -> bool:
+        return self.disconnected or self.ws_connection is None or self.ws_connection.is_closing()
+
+    async def on_message(self, message: str | bytes) -> None:
+        if self.metrics is not None:
+            self.metrics.frame_in()
+        if self.opening is not None and not self.opening.done():
+            await self.opening
+        # frames still arriving after the server closed (4408, 4429, 1001) are not processed
+        if self.client is not None and not self._gone():
+            await self.gateway.receive(self.client, message)
+
+    def on_close(self) -> None:
+        self.disconnected = True
+        self.tracker.discard(self)
+        if self.metrics is not None and self.kind is not None:
+            self.metrics.connection_closed(self.kind)
+            self.kind = None
+        if self.address is not None:
+            address, self.address = self.address, None
+            self.addresses.release(address)
+        if self.client is not None:
+            client, self.client = self.client, None
+            self.gateway.close_soon(client)
+
+    # Connection protocol for the hub and gateway
+
+    def send_text(self, frame: str) -> None:
+        """Write without waiting; a client that lets too much pile up is closed (4408)."""
+        if self.ws_connection is None or self.ws_connection.is_closing():
+            return
+        size = len(frame)
+        if self.pending_bytes + size > self.max_send_queue_bytes:
+            log.info("closing a slow consumer with %d bytes unsent", self.pending_bytes)
+            self.close(CloseCode.SLOW_CONSUMER, "slow consumer")
+            return
+        self.pending_bytes += size
+        try:
+            future = self.write_message(frame)
+        except WebSocketClosedError:
+            return
+        if self.metrics is not None:
+            self.metrics.frame_out()
+        future.add_done_callback(functools.partial(self._written, size))
+
+    def _written(self, size: int, future: Future[None]) -> None:
+        self.pending_bytes -= size
+        exc = future.exception()
+        if exc is not None and not isinstance(exc, StreamClosedError | WebSocketClosedError):
+            log.debug("write failed: %r", exc)

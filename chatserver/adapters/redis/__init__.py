@@ -1,0 +1,1 @@
+"""Redis adapters (the only modules importing redis): broker, shared rate limits, staff presence."""

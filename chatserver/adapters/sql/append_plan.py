@@ -1,0 +1,128 @@
+"""The message append, written once, as a plan without I/O.
+
+    prepare → existing clientMsgId → reopen → allocate seq → insert message → outbox row
+
+``AppendPlan.append`` is a generator: it yields each ``Step`` (a statement's SQL, its parameters
+bound for the driver, whether its row is wanted), is sent the driver's row back (``None`` when
+the statement returned none or none was wanted), and returns what was ``Appended``. SQLite's
+writer thread (``sqlite_writer.py``) drives it with ``conn.execute(...).fetchone()``, asyncpg
+(``pg_append.py``) with ``await conn.fetchrow(...)`` / ``execute(...)``. The drivers keep only
+what is theirs: transactions, savepoints and group commit, pools, the translation of their
+errors into ``StoreError``, and the race of two retries on the unique index (``existing``).
+
+Nothing here runs SQLAlchemy: the statements were compiled once (``append_sql.py``), and the
+rows are the drivers' own (``rows.room_from_driver``). One generator step per statement is
+all the plan adds to the send path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import NamedTuple
+
+from chatserver.adapters.sql import rows
+from chatserver.adapters.sql.append_sql import AppendStatements, Params
+from chatserver.adapters.sql.models import VISITOR_SENDERS
+from chatserver.adapters.sql.outbox import outbox_row
+from chatserver.domain.models import Message, NewMessage, Room
+from chatserver.ports.store import AppendResult, Prepare, Prepared
+from chatserver.webhooks.events import message_created
+
+
+class Step(NamedTuple):
+    """One statement for the driver to run in the append's transaction."""
+
+    sql: str
+    params: Params
+    fetch: bool  # send the (first) row back; otherwise the plan is sent ``None``
+
+
+class Appended(NamedTuple):
+    result: AppendResult
+    wrote_outbox: bool  # a webhook event was written: wake the worker once it committed
+
+
+class Refused(Exception):
+    """``prepare`` refused the append; ``cause`` is what it raised, for the caller."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class NoSuchRoom(Exception):
+    """The room to append to does not exist (allocating its next seq updated no row)."""
+
+
+class AppendPlan:
+    """The append's statements and decisions for one driver's compiled ``statements``."""
+
+    def __init__(self, statements: AppendStatements, *, new_id: Callable[[], str], preview_chars: int) -> None:
+        self._sql = statements
+        self._new_id = new_id
+        self._preview_chars = preview_chars
+
+    def append(
+        self, new: NewMessage, now: int, prepare: Prepare | None
+    ) -> Generator[Step, rows.DriverRow | None, Appended]:
+        """Store ``new`` with the room's next seq, or find it stored by an earlier try.
+
+        Raises ``Refused`` (``prepare`` refused it) and ``NoSuchRoom``; the driver rolls back."""
+        sql = self._sql
+        reopen = False
+        if prepare is not None:
+            get_room = sql.get_room
+            current = yield Step(get_room.sql, get_room.bind({"room_id": new.room_id}), True)
+            decided = _prepared(prepare, new, None if current is None else rows.room_from_driver(current))
+            new, reopen = decided.message, decided.reopen
+        existing = yield from self.existing(new)
+        if existing is not None:
+            return Appended(existing, wrote_outbox=False)
+        if reopen:
+            yield Step(sql.reopen.sql, sql.reopen.bind({"room_id": new.room_id}), False)
+        # a visitor's message is one more unread for staff, anyone else's for the visitor
+        allocate = sql.allocate_for_staff if new.sender_type.value in VISITOR_SENDERS else sql.allocate_for_visitor
+        preview = new.content[: self._preview_chars]
+        updated = yield Step(
+            allocate.sql, allocate.bind({"room_id": new.room_id, "preview": preview, "now": now}), True
+        )
+        if updated is None:
+            raise NoSuchRoom(new.room_id)
+        message = Message(
+            id=self._new_id(),
+            room_id=new.room_id,
+            seq=updated["last_seq"],
+            sender_id=new.sender_id,
+            sender_type=new.sender_type,
+            sender_name=new.sender_name,
+            is_guest=new.is_guest,
+            content=new.content,
+            created_at=now,
+            client_msg_id=new.client_msg_id,
+            faq_id=new.faq_id,
+        )
+        yield Step(sql.insert_message.sql, sql.insert_message.bind(rows.message_values(message)), False)
+        hooked = bool(updated["hooked"])  # the business has a webhook (read by the UPDATE)
+        if hooked:
+            event = outbox_row(message_created(message, updated["business_id"], now))
+            yield Step(sql.insert_outbox.sql, sql.insert_outbox.bind(event), False)
+        room = rows.room_from_driver(updated)
+        return Appended(AppendResult(message, created=True, room=room, reopened=reopen), hooked)
+
+    def existing(self, new: NewMessage) -> Generator[Step, rows.DriverRow | None, AppendResult | None]:
+        """The message an earlier send with ``new``'s clientMsgId stored, if any (no statement
+        without a clientMsgId)."""
+        if new.client_msg_id is None:
+            return None
+        find = self._sql.find_by_client_id
+        params = {"room_id": new.room_id, "sender_id": new.sender_id, "client_msg_id": new.client_msg_id}
+        row = yield Step(find.sql, find.bind(params), True)
+        return None if row is None else AppendResult(rows.message_from_driver(row), created=False)
+
+
+def _prepared(prepare: Prepare, new: NewMessage, room: Room | None) -> Prepared:
+    """Run ``prepare`` on the room read inside the transaction."""
+    try:
+        return prepare(room)
+    except Exception as exc:
+        raise Refused(exc) from exc

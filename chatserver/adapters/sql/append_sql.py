@@ -1,0 +1,113 @@
+"""The send path's statements: built with SQLAlchemy from the tables, compiled once per driver.
+
+Why not SQLAlchemy at run time: on the send path SQLAlchemy's per-execution work (cache keys,
+result metadata, ``Row`` objects, greenlet switches, and on SQLite aiosqlite's thread hops) cost
+more than the database itself. The statements are still built from the same tables as
+everything else, so they cannot drift from the schema; only their execution bypasses it
+(``append_plan.py`` decides which to run, the drivers run them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.engine import Dialect
+
+from chatserver.adapters.sql.models import MessageRow, RoomRow, WebhookEventRow
+from chatserver.adapters.sql.outbox import has_webhook_column
+from chatserver.domain.models import RoomStatus
+
+ROOMS = cast(Table, RoomRow.__table__)
+MESSAGES = cast(Table, MessageRow.__table__)
+WEBHOOK_EVENTS = cast(Table, WebhookEventRow.__table__)
+
+# the send path's statements, built once (building one costs more Python than running it on SQLite)
+GET_ROOM = select(ROOMS).where(ROOMS.c.id == bindparam("room_id"))
+FIND_BY_CLIENT_ID = select(MESSAGES).where(
+    MESSAGES.c.room_id == bindparam("room_id"),
+    MESSAGES.c.sender_id == bindparam("sender_id"),
+    MESSAGES.c.client_msg_id == bindparam("client_msg_id"),
+)
+REOPEN = update(ROOMS).where(ROOMS.c.id == bindparam("room_id")).values(status=RoomStatus.OPEN.value, closed_at=None)
+
+
+def _allocate_seq(unread: str) -> Any:
+    """``UPDATE rooms … RETURNING``: the next seq, the preview, one more unread on ``unread``'s
+    side, and whether the business has a webhook (read in the statement that allocates the seq)."""
+    return (
+        update(ROOMS)
+        .where(ROOMS.c.id == bindparam("room_id"))
+        .values(
+            {
+                "last_seq": ROOMS.c.last_seq + 1,
+                "last_message": bindparam("preview"),
+                "last_message_at": bindparam("now"),
+                "activity_at": bindparam("now"),
+                unread: ROOMS.c[unread] + 1,
+            }
+        )
+        .returning(*ROOMS.c, has_webhook_column())
+    )
+
+
+# unread counters per side: staff have unread visitor messages, visitors staff and system ones
+ALLOCATE_FOR_STAFF = _allocate_seq("unread_by_staff")
+ALLOCATE_FOR_VISITOR = _allocate_seq("unread_by_visitor")
+
+# what a driver takes: arguments in ``$n`` order (asyncpg) or a mapping of names (sqlite3)
+Params = tuple[Any, ...] | dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """One statement for one driver: its SQL text and how its parameters are passed."""
+
+    sql: str
+    order: tuple[str, ...] | None  # positional drivers: the parameter names in ``$n`` order
+    literals: Mapping[str, Any]  # the statement's own values (``last_seq + 1``'s 1)
+
+    def bind(self, params: dict[str, Any]) -> Params:
+        """``params`` (by name) as the driver takes them, with the statement's own values."""
+        if self.order is not None:
+            literals = self.literals
+            return tuple(params[name] if name in params else literals[name] for name in self.order)
+        return {**self.literals, **params} if self.literals else params
+
+
+@dataclass(frozen=True, slots=True)
+class AppendStatements:
+    get_room: Compiled  # FOR UPDATE where the dialect has it: the append will update the row anyway
+    reopen: Compiled
+    find_by_client_id: Compiled
+    allocate_for_staff: Compiled  # a visitor's message: one more unread for staff
+    allocate_for_visitor: Compiled
+    insert_message: Compiled
+    insert_outbox: Compiled
+
+
+def compile_statements(dialect: Dialect, *, positional: bool) -> AppendStatements:
+    """``positional``: the driver takes ``$1``-style arguments in order (asyncpg); otherwise
+    named parameters in a mapping (sqlite3)."""
+
+    def one(statement: Any) -> Compiled:
+        compiled = statement.compile(dialect=dialect)
+        order = tuple(compiled.positiontup or ()) if positional else None
+        literals = {name: bind.value for name, bind in compiled.binds.items() if not bind.required and "%(" not in name}
+        return Compiled(str(compiled), order, literals)
+
+    def insert_all(table: Table) -> Any:
+        columns = [c for c in table.c if not (c.primary_key and c.autoincrement is True)]
+        return insert(table).values({column.name: bindparam(column.name) for column in columns})
+
+    return AppendStatements(
+        get_room=one(GET_ROOM.with_for_update()),
+        reopen=one(REOPEN),
+        find_by_client_id=one(FIND_BY_CLIENT_ID),
+        allocate_for_staff=one(ALLOCATE_FOR_STAFF),
+        allocate_for_visitor=one(ALLOCATE_FOR_VISITOR),
+        insert_message=one(insert_all(MESSAGES)),
+        insert_outbox=one(insert_all(WEBHOOK_EVENTS)),
+    )

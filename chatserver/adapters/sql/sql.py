@@ -1,0 +1,289 @@
+"""``Store`` on SQLAlchemy 2 async: one short transaction per operation."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, cast, exists, func, literal, or_, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from chatserver.adapters.sql import rows
+from chatserver.adapters.sql.append_plan import Refused
+from chatserver.adapters.sql.append_sql import GET_ROOM
+from chatserver.adapters.sql.business_sql import ContactSql, WorkflowSql
+from chatserver.adapters.sql.faq_sql import FaqSql
+from chatserver.adapters.sql.models import BusinessRow, GuestRow, MessageRow, RoomRow, new_id
+from chatserver.adapters.sql.outbox import write_outbox
+from chatserver.adapters.sql.sqlite_writer import SqliteWriter
+from chatserver.adapters.sql.staff_sql import StaffSql
+from chatserver.domain.business import RoomFilter
+from chatserver.domain.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, RoomStatus
+from chatserver.ports.store import AppendResult, Prepare, RoomPage, RoomQuotaExceeded, StoreError
+from chatserver.webhooks.events import room_created
+
+if TYPE_CHECKING:
+    from chatserver.adapters.sql.pg_append import PgAppender
+
+PREVIEW_CHARS = 200
+
+
+def encode_cursor(activity_at: int, room_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{activity_at}:{room_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    """Raises ValueError for anything that is not a cursor this store issued."""
+    padded = cursor + "=" * (-len(cursor) % 4)
+    at, _, room_id = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+    if not room_id:
+        raise ValueError("bad cursor")
+    return int(at), room_id
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def room_filter_clauses(filters: RoomFilter, dialect: str) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the dashboard's room filters; JSON tags need each dialect's own test."""
+    clauses: list[ColumnElement[bool]] = []
+    if filters.is_guest is not None:
+        clauses.append(RoomRow.is_guest.is_(filters.is_guest))
+    if filters.status is not None:
+        clauses.append(RoomRow.status == filters.status)
+    if filters.assigned_to is not None:
+        clauses.append(RoomRow.assigned_to == filters.assigned_to)
+    if filters.tag is not None:
+        if dialect == "postgresql":
+            clauses.append(cast(RoomRow.tags, JSONB).has_key(filters.tag))
+        else:
+            each = func.json_each(RoomRow.tags).table_valued("value")
+            clauses.append(exists(select(literal(1)).select_from(each).where(each.c.value == filters.tag)))
+    if filters.text:
+        pattern = f"%{_like_escape(filters.text.lower())}%"
+        clauses.append(
+            func.lower(RoomRow.user_name).like(pattern, escape="\\")
+            | func.lower(func.coalesce(RoomRow.email, "")).like(pattern, escape="\\")
+        )
+    return clauses
+
+
+class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
+    """The production ``Store``. Driver exceptions become ``StoreError`` at this boundary
+    (``sessions.py``).
+
+    Conversations are here; the business features are parts it is assembled from: FAQs and
+    settings (``faq_sql.py``), the room workflow and contacts (``business_sql.py``), staff
+    accounts and analytics (``staff_sql.py``)."""
+
+    def __init__(self, engine: AsyncEngine, *, on_outbox: Callable[[], None] | None = None) -> None:
+        super().__init__(engine, on_outbox=on_outbox)
+        # the send path bypasses SQLAlchemy at run time (append_plan.py): on a SQLite file a
+        # writer thread with group commit, on PostgreSQL asyncpg directly
+        self._appender: SqliteWriter | PgAppender = _appender(engine, self._outbox_written)
+
+    def _outbox_written(self) -> None:
+        if self.on_outbox is not None:
+            self.on_outbox()
+
+    async def ping(self) -> None:
+        async with self._tx() as session:
+            await session.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        await self._appender.close()
+        await self.engine.dispose()
+
+    # businesses
+
+    async def create_business(self, name: str, now: int) -> Business:
+        row = BusinessRow(id=new_id(), name=name, created_at=now)
+        async with self._tx() as session:
+            session.add(row)
+        return rows.business(row)
+
+    async def get_business(self, business_id: str) -> Business | None:
+        async with self._tx() as session:
+            row = await session.get(BusinessRow, business_id)
+        return None if row is None else rows.business(row)
+
+    async def list_businesses(self) -> list[Business]:
+        """Oldest first (the operator's ``business list``)."""
+        async with self._tx() as session:
+            found = await session.execute(select(BusinessRow).order_by(BusinessRow.created_at, BusinessRow.id))
+            return [rows.business(row) for row in found.scalars()]
+
+    # guests
+
+    async def create_guest(self, guest_id: str, session_hash: str, user_agent: str, now: int) -> GuestSession:
+        row = GuestRow(
+            guest_id=guest_id,
+            session_hash=session_hash,
+            user_agent=user_agent[:512],
+            created_at=now,
+            last_seen_at=now,
+            expired=False,
+        )
+        async with self._tx() as session:
+            session.add(row)
+        return rows.guest(row)
+
+    async def find_guest(self, session_hash: str) -> GuestSession | None:
+        async with self._tx() as session:
+            row = (
+                await session.execute(select(GuestRow).where(GuestRow.session_hash == session_hash))
+            ).scalar_one_or_none()
+        return None if row is None else rows.guest(row)
+
+    async def touch_guest(self, guest_id: str, now: int) -> None:
+        async with self._tx() as session:
+            await session.execute(update(GuestRow).where(GuestRow.guest_id == guest_id).values(last_seen_at=now))
+
+    async def expire_guest(self, guest_id: str) -> None:
+        async with self._tx() as session:
+            await session.execute(update(GuestRow).where(GuestRow.guest_id == guest_id).values(expired=True))
+
+    # rooms
+
+    async def get_room(self, room_id: str) -> Room | None:
+        """On every send (the access check): a Core SELECT, no ORM session."""
+        async with self._core_tx() as conn:
+            row = (await conn.execute(GET_ROOM, {"room_id": room_id})).one_or_none()
+        return None if row is None else rows.room(row)
+
+    async def find_active_room(self, business_id: str, *, guest_id: str | None, user_id: str | None) -> Room | None:
+        owner_key = f"guest:{guest_id}" if guest_id else f"user:{user_id}"
+        async with self._tx() as session:
+            row = (
+                await session.execute(
+                    select(RoomRow).where(
+                        RoomRow.business_id == business_id,
+                        RoomRow.owner_key == owner_key,
+                        RoomRow.is_active.is_(True),
+                    )
+                )
+            ).scalar_one_or_none()
+        return None if row is None else rows.room(row)
+
+    async def count_guest_rooms(self, guest_id: str) -> int:
+        async with self._tx() as session:
+            count = await session.scalar(select(func.count()).select_from(RoomRow).where(RoomRow.guest_id == guest_id))
+        return int(count or 0)
+
+    async def create_room(self, new: NewRoom, now: int, *, max_guest_rooms: int | None = None) -> Room:
+        """Create, or return the active room another request created first (unique index).
+
+        With ``max_guest_rooms`` the guest's row is locked (``FOR UPDATE``; SQLite serializes
+        writers anyway) while its rooms are counted and the new one inserted, so two instances
+        creating rooms for one guest at once cannot both take the last slot.
+        """
+        row = RoomRow(
+            id=new_id(),
+            business_id=new.business_id,
+            room_name=new.room_name,
+            user_type=new.user_type,
+            user_id=new.user_id,
+            user_name=new.user_name,
+            is_guest=new.is_guest,
+            guest_id=new.guest_id,
+            owner_key=f"guest:{new.guest_id}" if new.guest_id else f"user:{new.user_id}",
+            user_agent=new.user_agent,
+            email=new.email,
+            phone=None,
+            tags=list(new.tags),
+            extra={},
+            is_active=True,
+            last_message=None,
+            last_message_at=None,
+            last_seq=0,
+            activity_at=now,
+            created_at=now,
+            status=RoomStatus.OPEN.value,
+            staff_read_seq=0,
+            visitor_read_seq=0,
+            unread_by_staff=0,
+            unread_by_visitor=0,
+        )
+        try:
+            async with self._tx() as session:
+                if new.guest_id is not None and max_guest_rooms is not None:
+                    await session.execute(
+                        select(GuestRow.guest_id).where(GuestRow.guest_id == new.guest_id).with_for_update()
+                    )
+                    count = await session.scalar(
+                        select(func.count()).select_from(RoomRow).where(RoomRow.guest_id == new.guest_id)
+                    )
+                    if int(count or 0) >= max_guest_rooms:
+                        raise RoomQuotaExceeded(new.guest_id)
+                session.add(row)
+                await write_outbox(session, [room_created(rows.room(row), now)])
+        except IntegrityError as exc:
+            existing = await self.find_active_room(new.business_id, guest_id=new.guest_id, user_id=new.user_id)
+            if existing is None:
+                raise StoreError("room could not be created") from exc
+            return existing
+        return rows.room(row)
+
+    async def list_rooms(
+        self, business_id: str, *, limit: int, cursor: str | None, filters: RoomFilter | None = None
+    ) -> RoomPage:
+        query = select(RoomRow).where(RoomRow.business_id == business_id)
+        if filters is not None:
+            query = query.where(*room_filter_clauses(filters, self.engine.dialect.name))
+        if cursor:
+            at, room_id = decode_cursor(cursor)
+            query = query.where(or_(RoomRow.activity_at < at, (RoomRow.activity_at == at) & (RoomRow.id < room_id)))
+        query = query.order_by(RoomRow.activity_at.desc(), RoomRow.id.desc()).limit(limit + 1)
+        async with self._tx() as session:
+            found: Sequence[RoomRow] = (await session.execute(query)).scalars().all()
+        page = found[:limit]
+        next_cursor = encode_cursor(page[-1].activity_at, page[-1].id) if len(found) > limit else None
+        return RoomPage(rooms=[rows.room(row) for row in page], next_cursor=next_cursor)
+
+    # messages
+
+    async def append_message(self, new: NewMessage, now: int, *, prepare: Prepare | None = None) -> AppendResult:
+        """Allocate the next ``seq`` and insert in one transaction (the room row lock orders writers).
+
+        A repeated ``clientMsgId`` from the same sender returns the stored message, found either
+        before inserting or through the unique index when two retries race. Run on the driver
+        directly (``append_plan.py``): SQLite's writer thread or PostgreSQL's asyncpg pool.
+        """
+        try:
+            return await self._appender.append(new, now, prepare)
+        except Refused as refused:
+            raise refused.cause from None
+
+    async def list_messages(
+        self, room_id: str, *, before_seq: int | None, after_seq: int | None, limit: int
+    ) -> list[Message]:
+        """After ``after_seq``: the oldest ``limit`` following it. Otherwise the newest ``limit``
+        (before ``before_seq`` if given). Always returned oldest first."""
+        query = select(MessageRow).where(MessageRow.room_id == room_id)
+        if before_seq is not None:
+            query = query.where(MessageRow.seq < before_seq)
+        if after_seq is not None:
+            query = query.where(MessageRow.seq > after_seq).order_by(MessageRow.seq.asc())
+        else:
+            query = query.order_by(MessageRow.seq.desc())
+        async with self._tx() as session:
+            found = (await session.execute(query.limit(limit))).scalars().all()
+        messages = [rows.message(row) for row in found]
+        if after_seq is None:
+            messages.reverse()
+        return messages
+
+
+def _appender(engine: AsyncEngine, on_outbox: Callable[[], None]) -> SqliteWriter | PgAppender:
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise ValueError("SQLite needs a database file (the writer thread opens its own connection)")
+        return SqliteWriter(url.database, new_id=new_id, preview_chars=PREVIEW_CHARS, on_outbox=on_outbox)
+    from chatserver.adapters.sql.pg_append import PgAppender  # asyncpg is the postgres extra
+
+    return PgAppender.for_engine(engine, new_id=new_id, preview_chars=PREVIEW_CHARS, on_outbox=on_outbox)

@@ -1,0 +1,309 @@
+"""SQLite's message writer: one thread with its own connection, and group commit.
+
+Why: through aiosqlite and SQLAlchemy one append cost ~19 hops between the event loop and the
+driver's thread and ~1,400 Python calls on the loop, and with ``synchronous=FULL`` every commit
+is an fsync. Here the event loop only queues the append; the writer thread takes every append
+that is waiting, stores them in one transaction (one fsync), and wakes the loop once for the
+whole batch. Appends arriving while a batch commits wait for the next one, so the batch grows
+with the load. Each append is answered only after the transaction holding it committed:
+*stored before acknowledged* is unchanged.
+
+Each append runs inside its own ``SAVEPOINT``, so one failing append (a racing retry hitting
+the unique index) does not undo the others in its batch. What an append does is the plan shared
+with PostgreSQL (``append_plan.py``); this module only runs its statements.
+
+The writer is a second connection to the database file; the engine's connection and other
+processes serialize with it through SQLite's lock and ``busy_timeout``.
+
+Checkpoints (copying the WAL back into the database file, with an fsync of the file) do not run
+inside the writer's commits, where SQLite's automatic checkpoint would hold every waiting
+acknowledgement for its duration (the benchmark's p99): a checkpointer thread with its own
+connection runs a ``PASSIVE`` checkpoint (it never blocks the writer) once a second while
+messages are being written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
+
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+from chatserver.adapters.sql.append_plan import AppendPlan, NoSuchRoom, Refused, Step
+from chatserver.adapters.sql.append_sql import AppendStatements, compile_statements
+from chatserver.domain.models import NewMessage
+from chatserver.ports.store import AppendResult, Prepare, StoreError
+
+log = logging.getLogger("chatserver.adapters.sql.sqlite_writer")
+T = TypeVar("T")
+
+
+@functools.cache
+def statements() -> AppendStatements:
+    return compile_statements(sqlite_dialect.dialect(paramstyle="named"), positional=False)
+
+
+MAX_BATCH = 512
+CHECKPOINT_EVERY_S = 1.0
+
+
+@dataclass(slots=True)
+class _Append:
+    new: NewMessage
+    now: int
+    prepare: Prepare | None
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[AppendResult]
+    outcome: AppendResult | BaseException | None = None
+    hooked: bool = False
+
+
+@dataclass
+class _Batch:
+    appends: list[_Append] = field(default_factory=list)
+    stop: bool = False
+
+
+class SqliteWriter:
+    """Appends messages to a SQLite file from its own thread. Started on first use."""
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        new_id: Callable[[], str],
+        preview_chars: int,
+        busy_timeout_ms: int = 10_000,
+        on_outbox: Callable[[], None] | None = None,
+    ) -> None:
+        self._path = path
+        self._plan = AppendPlan(statements(), new_id=new_id, preview_chars=preview_chars)
+        self._busy_timeout_ms = busy_timeout_ms
+        self.on_outbox = on_outbox
+        self._queue: queue.SimpleQueue[_Append | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self.checkpoints = 0
+        self.batches = 0  # transactions committed (for the benchmark's group-commit figure)
+        self.appended = 0
+
+    async def append(self, new: NewMessage, now: int, prepare: Prepare | None = None) -> AppendResult:
+        """``prepare`` runs on the writer thread, inside the transaction (it must only compute)."""
+        self._ensure_started()
+        loop = asyncio.get_running_loop()
+        job = _Append(new, now, prepare, loop, loop.create_future())
+        self._queue.put(job)
+        return await job.future
+
+    async def close(self) -> None:
+        thread = self._thread
+        if thread is None:
+            return
+        self._queue.put(None)
+        self._stopping.set()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, thread.join)
+        if self._checkpointer is not None:
+            await loop.run_in_executor(None, self._checkpointer.join)
+        self._thread = self._checkpointer = None
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None:
+            return
+        with self._lock:
+            if self._thread is None:
+                thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
+                checkpointer = threading.Thread(target=self._checkpoint_loop, name="sqlite-checkpoint", daemon=True)
+                thread.start()
+                checkpointer.start()
+                self._thread, self._checkpointer = thread, checkpointer
+
+    # the writer thread
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
+        return conn
+
+    def _checkpoint_loop(self) -> None:
+        conn: sqlite3.Connection | None = None
+        done = 0
+        try:
+            while not self._stopping.wait(CHECKPOINT_EVERY_S):
+                if self.batches == done:
+                    continue
+                done = self.batches
+                try:
+                    conn = conn or sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    self.checkpoints += 1
+                except sqlite3.Error:
+                    log.warning("WAL checkpoint failed; retrying in %.0f s", CHECKPOINT_EVERY_S, exc_info=True)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            while True:
+                batch = self._take()
+                if batch.appends:
+                    if conn is None:
+                        conn = self._open_or_fail(batch)
+                    if conn is not None:
+                        self._store_or_fail(conn, batch.appends)
+                    self._answer(batch.appends)
+                if batch.stop:
+                    return
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _take(self) -> _Batch:
+        """Block for one append, then take every other one already waiting."""
+        batch = _Batch()
+        first = self._queue.get()
+        if first is None:
+            batch.stop = True
+            return batch
+        batch.appends.append(first)
+        while len(batch.appends) < MAX_BATCH:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                batch.stop = True
+                break
+            batch.appends.append(job)
+        return batch
+
+    def _open_or_fail(self, batch: _Batch) -> sqlite3.Connection | None:
+        try:
+            return self._connect()
+        except sqlite3.Error as exc:
+            for job in batch.appends:
+                job.outcome = StoreError(f"database unavailable: {type(exc).__name__}")
+            return None
+
+    def _store_or_fail(self, conn: sqlite3.Connection, appends: list[_Append]) -> None:
+        """Whatever happens, every append gets an outcome and the thread lives on."""
+        try:
+            self._store(conn, appends)
+        except Exception as exc:
+            log.exception("a batch of %d appends failed", len(appends))
+            _rollback(conn)
+            for job in appends:
+                job.outcome = StoreError(f"message could not be stored: {type(exc).__name__}", uncertain=True)
+
+    def _store(self, conn: sqlite3.Connection, appends: list[_Append]) -> None:
+        try:
+            self._execute(conn, "BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            for job in appends:
+                job.outcome = StoreError(f"database unavailable: {type(exc).__name__}")
+            return
+        for job in appends:
+            self._append_one(conn, job)
+        try:
+            self._commit(conn)
+        except sqlite3.Error as exc:
+            _rollback(conn)
+            for job in appends:
+                if isinstance(job.outcome, AppendResult) and job.outcome.created:
+                    job.outcome = StoreError(f"database unavailable: {type(exc).__name__}", uncertain=True)
+            return
+        self.batches += 1
+        self.appended += len(appends)
+
+    def _append_one(self, conn: sqlite3.Connection, job: _Append) -> None:
+        self._execute(conn, "SAVEPOINT append")
+        try:
+            appended = self._drive(conn, self._plan.append(job.new, job.now, job.prepare))
+            job.outcome, job.hooked = appended.result, appended.wrote_outbox
+        except Refused as refused:
+            self._execute(conn, "ROLLBACK TO append")
+            job.outcome = refused
+        except (sqlite3.IntegrityError, NoSuchRoom):
+            # a racing retry stored this clientMsgId first (or the room does not exist)
+            self._execute(conn, "ROLLBACK TO append")
+            existing = self._drive(conn, self._plan.existing(job.new))
+            job.outcome = existing or StoreError("message could not be stored")
+        except sqlite3.Error as exc:
+            self._execute(conn, "ROLLBACK TO append")
+            job.outcome = StoreError(f"database unavailable: {type(exc).__name__}")
+        except Exception as exc:  # a bug: this append fails, the thread and the batch go on
+            log.exception("append failed")
+            self._execute(conn, "ROLLBACK TO append")
+            job.outcome = exc
+        self._execute(conn, "RELEASE append")
+
+    def _drive(self, conn: sqlite3.Connection, plan: Generator[Step, Any, T]) -> T:
+        """Run a plan's statements in the current transaction; its result."""
+        row = None
+        while True:
+            try:
+                step = plan.send(row)
+            except StopIteration as done:
+                return cast(T, done.value)
+            cursor = self._execute(conn, step.sql, step.params)
+            row = cursor.fetchone() if step.fetch else None
+
+    # seams: the fault tests replace these to fail a statement or the commit
+
+    def _execute(
+        self, conn: sqlite3.Connection, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None
+    ) -> sqlite3.Cursor:
+        return conn.execute(sql, params or {})
+
+    def _commit(self, conn: sqlite3.Connection) -> None:
+        conn.execute("COMMIT")
+
+    # back to the event loop
+
+    def _answer(self, appends: list[_Append]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Append]] = {}
+        for job in appends:
+            by_loop.setdefault(job.loop, []).append(job)
+        for loop, jobs in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(self._settle, jobs)
+            except RuntimeError:  # that loop is closed: nobody is waiting any more
+                log.debug("dropping %d answers for a closed event loop", len(jobs))
+
+    def _settle(self, jobs: list[_Append]) -> None:
+        """On the event loop: one call per batch."""
+        wrote = False
+        for job in jobs:
+            wrote = wrote or job.hooked
+            if job.future.done():
+                continue
+            outcome = job.outcome
+            if isinstance(outcome, AppendResult):
+                job.future.set_result(outcome)
+            else:
+                job.future.set_exception(outcome or StoreError("message could not be stored"))
+        if wrote and self.on_outbox is not None:
+            self.on_outbox()
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        log.debug("rollback after a failed commit failed too", exc_info=True)

@@ -1,1 +1,0 @@
-"""Tornado handlers: the /realtime WebSocket, the REST API, health. The only package importing tornado."""

@@ -1,0 +1,1 @@
+"""The realtime protocol adapter: the gateway's dispatch table, per-connection limits."""

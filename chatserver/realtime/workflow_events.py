@@ -1,0 +1,67 @@
+"""Realtime handlers of the staff workflow events, registered in the gateway's dispatch table:
+``chat:typing``, ``chat:read``, ``chat:close-room``, ``chat:reopen-room``, ``chat:assign``,
+``chat:update-guest-info``. Rules live in ``staffops.Workflow``; this only maps frames to it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from chatserver.domain.clock import Clock
+from chatserver.domain.models import Principal, Role, Room, RoomStatus
+from chatserver.protocol import wire
+from chatserver.usecases.workflow import TYPING_INTERVAL_MS, Workflow
+
+if TYPE_CHECKING:
+    from chatserver.realtime.gateway import Client
+
+RoomFor = Callable[[Principal, str], Awaitable[Room]]
+"""The room, if the principal may take part in it (``ChatService.room_for``)."""
+
+
+class WorkflowEvents:
+    def __init__(self, *, room_for: RoomFor, workflow: Workflow, clock: Clock) -> None:
+        self.room_for = room_for
+        self.workflow = workflow
+        self.clock = clock  # the typing throttle's
+
+    async def typing(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        """Relayed to the room, never stored. ``isTyping: true`` is relayed at most once per
+        ``TYPING_INTERVAL_MS`` per connection and room; a change to false always goes through."""
+        room = await self.room_for(client.principal, data["roomId"])
+        is_typing = bool(data["isTyping"])
+        now = self.clock()
+        last = client.typing_at.get(room.id)
+        if is_typing and last is not None and now - last < TYPING_INTERVAL_MS:
+            return wire.typing_relayed(room.id, False)
+        if is_typing:
+            client.typing_at[room.id] = now
+        else:
+            client.typing_at.pop(room.id, None)
+        await self.workflow.typing(client.principal, room, is_typing)
+        return wire.typing_relayed(room.id, True)
+
+    async def read(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        room = await self.room_for(client.principal, data["roomId"])
+        updated = await self.workflow.read(client.principal, room, data["seq"])
+        if client.principal.role is Role.STAFF:
+            return wire.read_position(room.id, updated.staff_read_seq, updated.unread_by_staff)
+        return wire.read_position(room.id, updated.visitor_read_seq, updated.unread_by_visitor)
+
+    async def close_room(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        room = await self.room_for(client.principal, data["roomId"])
+        return wire.room_reply(await self.workflow.set_status(client.principal, room, RoomStatus.CLOSED))
+
+    async def reopen_room(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        room = await self.room_for(client.principal, data["roomId"])
+        return wire.room_reply(await self.workflow.set_status(client.principal, room, RoomStatus.OPEN))
+
+    async def assign(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        room = await self.room_for(client.principal, data["roomId"])
+        return wire.room_reply(await self.workflow.assign(client.principal, room, data["staffId"]))
+
+    async def update_guest_info(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        rooms = await self.workflow.update_visitor_info(
+            client.principal, email=data.get("email"), phone=data.get("phone"), user_name=data.get("userName")
+        )
+        return wire.rooms_reply(rooms)

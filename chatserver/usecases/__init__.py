@@ -1,0 +1,1 @@
+"""One module per feature: what a guest, customer or staff member can do, through narrow ports."""
