@@ -15,7 +15,7 @@ from chatserver.adapters.sql.webhooks import SqlWebhookStore
 from chatserver.domain.clock import now_ms
 from chatserver.domain.models import NewMessage, SenderType
 from chatserver.domain.webhooks import Webhook
-from tests.store.test_sql_store import _msg, _room
+from tests.adapters.sql.test_sql_store import _msg, _room
 
 
 async def _count(runtime, query) -> int:

@@ -12,7 +12,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from chatserver.adapters.http.static import WEB_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

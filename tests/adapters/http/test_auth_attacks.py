@@ -2,7 +2,7 @@
 
 Each forged or unacceptable token gets ``auth_invalid`` and close 4401 (WebSocket) or 401
 (REST), never a silent downgrade to a guest; a valid token never reaches beyond its role and
-business. tests/chat/test_tokens.py checks the verifier alone; this checks the wiring.
+business. tests/usecases/test_tokens.py checks the verifier alone; this checks the wiring.
 """
 
 from __future__ import annotations

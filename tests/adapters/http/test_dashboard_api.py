@@ -144,7 +144,7 @@ async def test_faq_crud(base_url, business, other_business, staff_token):
 
 def documented_new_business_settings() -> dict:
     """The document protocol.md §10 shows for a new business."""
-    doc = (Path(__file__).resolve().parents[2] / "protocol.md").read_text()
+    doc = (Path(__file__).resolve().parents[3] / "protocol.md").read_text()
     section = doc[doc.index("A new business has every auto-response") :]
     block = section[section.index("```text\n") + len("```text\n") :]
     return json.loads(block[: block.index("```")])

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from chatserver.adapters.sql.sqlite_writer import SqliteWriter
 from chatserver.domain.clock import now_ms
 from chatserver.ports.store import StoreError
+from tests.adapters.sql.test_sql_store import _msg, _room
 from tests.conftest import make_token
-from tests.store.test_sql_store import _msg, _room
 
 
 def _lost(exc_text: str) -> OperationalError:
