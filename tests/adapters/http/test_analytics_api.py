@@ -3,31 +3,34 @@
 
 from __future__ import annotations
 
-from chatserver.domain.models import NewMessage, SenderType
+from chatserver.domain.models import NewMessage, NewRoom, SenderType
 from tests.conftest import make_token
 from tests.rest import api
 
 
+def visitor_room(business_id: str, n: int, guest: bool, email: str | None = None) -> NewRoom:
+    """The n-th visitor's room: a guest's, or a customer's (user-n)."""
+    return NewRoom(
+        business_id=business_id,
+        room_name=f"Chat with v{n}",
+        user_type="guest" if guest else "customer",
+        user_id=None if guest else f"user-{n}",
+        user_name=f"v{n}",
+        is_guest=guest,
+        guest_id=f"guest_{n}" if guest else None,
+        user_agent="ua",
+        email=email,
+        tags=(),
+    )
+
+
 async def test_analytics_counts_and_median_first_response(runtime, base_url, business, other_business, staff_token):
     store = runtime.store
-    from chatserver.domain.models import NewRoom
 
     counter = iter(range(1000))
 
     def new_room(business_id, guest, email=None):
-        n = next(counter)
-        return NewRoom(
-            business_id=business_id,
-            room_name=f"Chat with v{n}",
-            user_type="guest" if guest else "customer",
-            user_id=None if guest else f"user-{n}",
-            user_name=f"v{n}",
-            is_guest=guest,
-            guest_id=f"guest_{n}" if guest else None,
-            user_agent="ua",
-            email=email,
-            tags=(),
-        )
+        return visitor_room(business_id, next(counter), guest, email)
 
     day = 86_400_000
     t0 = 1_767_225_600_000  # 2026-01-01
@@ -84,29 +87,13 @@ async def test_analytics_counts_and_median_first_response(runtime, base_url, bus
 
 
 async def test_analytics_series_per_day_covers_every_day_of_the_window(runtime, base_url, business, staff_token):
-    from chatserver.domain.models import NewRoom
 
     store = runtime.store
     day = 86_400_000
     t0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
     async def room(at: int, guest: bool = True, email: str | None = None):
-        n = at % 100_000
-        return await store.create_room(
-            NewRoom(
-                business_id=business,
-                room_name=f"Chat with v{n}",
-                user_type="guest" if guest else "customer",
-                user_id=None if guest else f"user-{n}",
-                user_name=f"v{n}",
-                is_guest=guest,
-                guest_id=f"guest_{n}" if guest else None,
-                user_agent="ua",
-                email=email,
-                tags=(),
-            ),
-            at,
-        )
+        return await store.create_room(visitor_room(business, at % 100_000, guest, email), at)
 
     converted = await room(t0 + 1, email="a@x.io")
     await room(t0 + 2)
