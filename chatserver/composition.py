@@ -33,11 +33,13 @@ from chatserver.usecases.automation import Automation, AutomationConfig, load_co
 from chatserver.usecases.bizcache import BusinessCache
 from chatserver.usecases.contacts import Contacts
 from chatserver.usecases.conversations import ChatService
+from chatserver.usecases.dispatch import Dispatcher
+from chatserver.usecases.notifier import Notifier
 from chatserver.usecases.posting import Poster
 from chatserver.usecases.staffauth import StaffAuth
 from chatserver.usecases.sweeper import GuestSweeper
 from chatserver.usecases.tokens import TokenVerifier
-from chatserver.usecases.workflow import Notifier, Workflow
+from chatserver.usecases.workflow import Workflow
 from chatserver.webhooks.retry import RetryPolicy
 from chatserver.webhooks.service import WebhookService
 from chatserver.webhooks.worker import Sender, WebhookWorker, WorkerSettings
@@ -224,10 +226,12 @@ async def build_runtime(
     limiter = limiter or shared.limiter
 
     # the domain: staff workflow, conversions, automation (issue 4) and the use cases over them
-    notifier = Notifier(hub, clock=clock)
-    workflow = Workflow(store=store, hub=hub, notifier=notifier, clock=clock)
-    contacts = Contacts(store=store, notifier=notifier, clock=clock)
-    poster = Poster(store=store, hub=hub, workflow=workflow, notifier=notifier, telemetry=metrics, clock=clock)
+    # every business event's realtime pushes go through the dispatcher (its webhook rows too,
+    # written by the store with ``dispatch.webhook_events``)
+    dispatcher = Dispatcher(hub=hub, notifier=Notifier(hub, clock=clock))
+    workflow = Workflow(store=store, hub=hub, dispatcher=dispatcher, clock=clock)
+    contacts = Contacts(store=store, dispatcher=dispatcher, clock=clock)
+    poster = Poster(store=store, dispatcher=dispatcher, telemetry=metrics, clock=clock)
     # what automation reads per visitor message, cached per business; BusinessAdmin invalidates
     # an entry after each settings or FAQ write on this instance
     automation_cache: BusinessCache[AutomationConfig] = BusinessCache(
@@ -246,7 +250,7 @@ async def build_runtime(
         settings=settings,
         clock=clock,
         poster=poster,
-        notifier=notifier,
+        dispatcher=dispatcher,
         contacts=contacts,
         automation=automation,
     )

@@ -4,13 +4,12 @@ room workflow, analytics, guest expiry). ``SqlStore`` implements it from its par
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from chatserver.domain.business import Analytics, Contact, DayCounts, Faq, FaqFields, StaffAccount
-from chatserver.domain.models import Room
+from chatserver.domain.events import Side as Side  # re-exported: the store's callers name the side
+from chatserver.domain.models import Principal, Room
 from chatserver.ports.store import Store
-
-Side = Literal["staff", "visitor"]
 
 
 class FaqStore(Protocol):
@@ -28,7 +27,7 @@ class SettingsStore(Protocol):
 
 class WorkflowStore(Protocol):
     async def set_room_status(
-        self, room_id: str, status: str, now: int, *, by: dict[str, Any] | None = None
+        self, room_id: str, status: str, now: int, *, by: Principal | None = None
     ) -> Room | None: ...
     async def assign_room(self, room_id: str, staff_id: str | None) -> Room | None: ...
     async def mark_read(self, room_id: str, side: Side, seq: int) -> Room | None: ...

@@ -9,6 +9,7 @@ uses it alone). The encoders, imported by name, read the domain's plain value ob
 - ``handshake``: the first frame of a connection;
 - ``broker_codec``: publications between instances;
 - ``webhook_payloads``: webhook REST objects and event bodies;
+- ``webhook_events``: the webhook event types and the outbox events carrying those bodies;
 - ``timestamps``: epoch milliseconds as ISO 8601.
 """
 

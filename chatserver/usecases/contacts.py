@@ -14,10 +14,12 @@ from typing import Any, Protocol
 
 from chatserver.domain.business import Contact
 from chatserver.domain.clock import Clock
+from chatserver.domain.events import GuestConverted, GuestUpdated
 from chatserver.domain.models import Principal, Room
 from chatserver.ports.business_store import ContactStore
 from chatserver.protocol import ChatError, ErrorCode
-from chatserver.usecases.workflow import Notifier, normalize_email, normalize_phone, require_staff_for
+from chatserver.usecases.dispatch import Dispatcher
+from chatserver.usecases.workflow import normalize_email, normalize_phone, require_staff_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +34,9 @@ class ContactSource(ContactStore, Protocol):
 
 
 class Contacts:
-    def __init__(self, *, store: ContactSource, notifier: Notifier, clock: Clock) -> None:
+    def __init__(self, *, store: ContactSource, dispatcher: Dispatcher, clock: Clock) -> None:
         self.store = store
-        self.notifier = notifier
+        self.dispatcher = dispatcher
         self.clock = clock
 
     async def convert_guest(self, principal: Principal, room: Room, email: Any, phone: Any) -> Conversion:
@@ -53,8 +55,10 @@ class Contacts:
         linked = await self.store.link_contact(room.id, contact, now)
         if linked is None:
             raise ChatError(ErrorCode.NOT_FOUND, "no such room", field="roomId")
-        if linked != room:
-            await self.notifier.room_updated(linked)
+        if linked.customer_id != room.customer_id:
+            await self.dispatcher.publish(GuestConverted(linked, contact))
+        elif linked != room:
+            await self.dispatcher.publish(GuestUpdated(linked))
         return Conversion(linked, contact, created)
 
     async def link_returning_guest(self, room: Room) -> Room:

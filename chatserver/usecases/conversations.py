@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from chatserver.config import Settings
 from chatserver.domain.business import RoomFilter
 from chatserver.domain.clock import Clock
+from chatserver.domain.events import RoomCreated
 from chatserver.domain.ids import hash_session_id, new_guest_id, new_session_id
 from chatserver.domain.models import GuestSession, Message, NewMessage, NewRoom, Principal, Role, Room, RoomStatus
 from chatserver.ports.ratelimit import RateLimiter
@@ -19,8 +20,8 @@ from chatserver.protocol import ChatError, ErrorCode
 from chatserver.usecases.automation import Automation
 from chatserver.usecases.background import Background
 from chatserver.usecases.contacts import Contacts
+from chatserver.usecases.dispatch import Dispatcher
 from chatserver.usecases.posting import Poster
-from chatserver.usecases.workflow import Notifier
 
 log = logging.getLogger("chatserver.chat")
 
@@ -44,7 +45,7 @@ class ChatService:
         settings: Settings,
         clock: Clock,
         poster: Poster,
-        notifier: Notifier,
+        dispatcher: Dispatcher,
         contacts: Contacts,
         automation: Automation,
     ) -> None:
@@ -54,7 +55,7 @@ class ChatService:
         self.clock = clock
         self.poster = poster  # persist, then publish: also what automation posts through
         # business features: room notifications, conversions, automation (issue 4)
-        self.notifier = notifier
+        self.dispatcher = dispatcher
         self.contacts = contacts
         self.automation = automation
         self._background = Background()
@@ -162,7 +163,7 @@ class ChatService:
             raise ChatError(ErrorCode.LIMIT_REACHED, f"a guest session may open at most {quota} rooms") from None
         if room.created_at == now and room.last_seq == 0:  # not one a concurrent join created first
             room = await self.contacts.link_returning_guest(room)
-            await self.notifier.room_created(room)
+            await self.dispatcher.publish(RoomCreated(room))
         return room
 
     async def page(

@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 
 from chatserver.domain.clock import Clock
+from chatserver.domain.events import MessagePosted
 from chatserver.domain.models import NewMessage, Principal
-from chatserver.fanout.hub import Hub
 from chatserver.ports.store import AppendResult, MessageStore, Prepare, StoreError
 from chatserver.ports.telemetry import Telemetry
 from chatserver.protocol import ChatError, ErrorCode
-from chatserver.usecases.workflow import Notifier, Workflow
+from chatserver.usecases.dispatch import Dispatcher
 
 log = logging.getLogger("chatserver.chat")
 
@@ -21,16 +21,12 @@ class Poster:
         self,
         *,
         store: MessageStore,
-        hub: Hub,
-        workflow: Workflow,
-        notifier: Notifier,
+        dispatcher: Dispatcher,
         telemetry: Telemetry,
         clock: Clock,
     ) -> None:
         self.store = store
-        self.hub = hub
-        self.workflow = workflow
-        self.notifier = notifier
+        self.dispatcher = dispatcher
         self.telemetry = telemetry
         self.clock = clock
 
@@ -53,14 +49,6 @@ class Poster:
             ) from None
         if result.created:
             self.telemetry.message_stored()
-            if result.reopened and actor is not None:
-                # before the message: members see the room open again, then what reopened it
-                await self.workflow.announce_reopened(actor, new.room_id)
-            try:
-                await self.hub.publish_message(result.message)
-            except Exception:
-                # stored is what counts: members catch up from the store when the broker returns
-                log.exception("message %s stored but not published", result.message.id)
-            if result.room is not None:
-                await self.notifier.message_activity(result.room)
+            reopened_by = actor if result.reopened else None
+            await self.dispatcher.publish(MessagePosted(result.message, result.room, reopened_by))
         return result

@@ -12,8 +12,8 @@ from chatserver.domain.webhooks import DeliveryPage, DeliveryStatus, Webhook
 from chatserver.ports.store import BusinessStore
 from chatserver.ports.webhooks import WebhookRegistry
 from chatserver.protocol import ChatError, ErrorCode
+from chatserver.protocol.webhook_events import ALL_EVENTS, EventType
 from chatserver.usecases.conversations import require_staff_of
-from chatserver.webhooks.events import ALL_EVENTS, EventType
 from chatserver.webhooks.signing import new_secret
 
 MAX_WEBHOOKS_PER_BUSINESS = 20

@@ -37,7 +37,7 @@ def _service(store: TouchStore, clock: list[int]) -> ChatService:
         settings=Settings(),
         clock=lambda: clock[0],
         poster=unused,
-        notifier=unused,
+        dispatcher=unused,
         contacts=unused,
         automation=unused,
     )

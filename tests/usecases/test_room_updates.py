@@ -10,7 +10,7 @@ from typing import Any
 
 from chatserver.domain.models import Room
 from chatserver.protocol import events
-from chatserver.usecases.workflow import Notifier
+from chatserver.usecases.notifier import Notifier
 
 WINDOW_MS = 80
 ROOM = Room("r1", "b1", "Chat", "guest", None, "Visitor", True, "g1", None, None, None, (), True, None, None, 1, 0)

@@ -25,7 +25,7 @@ import chatserver.adapters.sql.business_sql as business_sql
 from chatserver.adapters.http.openapi import openapi_document
 from chatserver.adapters.http.openapi_webhooks import event_schema_name
 from chatserver.adapters.sql.models import RoomRow, WebhookEventRow
-from chatserver.webhooks.events import EventType
+from chatserver.protocol.webhook_events import EventType
 from chatserver.webhooks.signing import verify
 from tests.conftest import make_token
 from tests.rest import api

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 
 from chatserver.adapters.http.openapi import openapi_document
 from chatserver.adapters.http.openapi_webhooks import event_schema_name, webhook_deliveries, webhook_paths
-from chatserver.webhooks.events import EventType
+from chatserver.protocol.webhook_events import EventType
 
 
 def test_every_webhook_route_is_described(app):

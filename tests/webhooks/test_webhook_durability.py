@@ -19,7 +19,7 @@ from chatserver.config import Settings
 from chatserver.domain.business import Contact
 from chatserver.domain.clock import now_ms
 from chatserver.domain.models import Room
-from chatserver.webhooks import events
+from chatserver.protocol import webhook_events as events
 from chatserver.webhooks.service import WebhookService
 from chatserver.webhooks.worker import WebhookWorker
 from tests.conftest import SECRET

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatserver.webhooks.events import ALL_EVENTS, EventType
+from chatserver.protocol.webhook_events import ALL_EVENTS, EventType
 
 
 def _ref(name: str) -> dict[str, str]:

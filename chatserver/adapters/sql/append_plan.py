@@ -24,9 +24,10 @@ from chatserver.adapters.sql import rows
 from chatserver.adapters.sql.append_sql import AppendStatements, Params
 from chatserver.adapters.sql.models import VISITOR_SENDERS
 from chatserver.adapters.sql.outbox import outbox_row
+from chatserver.domain.events import MessagePosted
 from chatserver.domain.models import Message, NewMessage, Room
 from chatserver.ports.store import AppendResult, Prepare, Prepared
-from chatserver.webhooks.events import message_created
+from chatserver.usecases.dispatch import webhook_events
 
 
 class Step(NamedTuple):
@@ -102,11 +103,11 @@ class AppendPlan:
             faq_id=new.faq_id,
         )
         yield Step(sql.insert_message.sql, sql.insert_message.bind(rows.message_values(message)), False)
-        hooked = bool(updated["hooked"])  # the business has a webhook (read by the UPDATE)
-        if hooked:
-            event = outbox_row(message_created(message, updated["business_id"], now))
-            yield Step(sql.insert_outbox.sql, sql.insert_outbox.bind(event), False)
         room = rows.room_from_driver(updated)
+        hooked = bool(updated["hooked"])  # the business has a webhook (read by the UPDATE)
+        if hooked:  # only then: a business without webhooks pays for no event at all
+            for event in webhook_events(MessagePosted(message, room), now):
+                yield Step(sql.insert_outbox.sql, sql.insert_outbox.bind(outbox_row(event)), False)
         return Appended(AppendResult(message, created=True, room=room, reopened=reopen), hooked)
 
     def existing(self, new: NewMessage) -> Generator[Step, rows.DriverRow | None, AppendResult | None]:

@@ -1,9 +1,11 @@
 """The room workflow and contacts on SQLAlchemy (``WorkflowStore``, ``ContactStore``), part of
 ``SqlStore``: the business features whose changes webhooks report.
 
-A room closed, a visitor's details changed, a guest converted: each writes its events to the
-outbox in the transaction that makes the change (``write_outbox``), and only when something
-actually changed: repeating a close or a conversion sends nothing.
+A room closed, a visitor's details changed, a guest converted: each describes the change as a
+business event (``chatserver.domain.events``) and writes the webhook events the dispatcher makes
+of it (``dispatch.webhook_events``) to the outbox in the transaction that makes the change
+(``write_outbox``), and only when something actually changed: repeating a close or a
+conversion sends nothing.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from chatserver.adapters.sql.models import STAFF_SIDE_SENDERS, VISITOR_SENDERS, 
 from chatserver.adapters.sql.outbox import write_outbox
 from chatserver.adapters.sql.sessions import SqlSessions
 from chatserver.domain.business import Contact
-from chatserver.domain.models import Room, RoomStatus
+from chatserver.domain.events import GuestConverted, GuestUpdated, RoomClosed
+from chatserver.domain.models import Principal, Room, RoomStatus
 from chatserver.ports.business_store import Side
-from chatserver.webhooks.events import OutboxEvent, guest_converted, guest_updated, room_closed
+from chatserver.protocol.webhook_events import OutboxEvent
+from chatserver.usecases.dispatch import webhook_events
 
 
 async def _locked_room(session: AsyncSession, room_id: str) -> RoomRow | None:
@@ -44,9 +48,7 @@ class WorkflowSql(SqlSessions):
             ).scalar_one_or_none()
         return None if row is None else rows.room(row)
 
-    async def set_room_status(
-        self, room_id: str, status: str, now: int, *, by: dict[str, Any] | None = None
-    ) -> Room | None:
+    async def set_room_status(self, room_id: str, status: str, now: int, *, by: Principal | None = None) -> Room | None:
         """Set ``status``; closing writes ``room.closed`` (closed by ``by``) with it. The current
         status again changes nothing and writes no event."""
         async with self._tx() as session:
@@ -57,7 +59,7 @@ class WorkflowSql(SqlSessions):
                 row.status = status
                 row.closed_at = now if status == RoomStatus.CLOSED else None
                 if status == RoomStatus.CLOSED:
-                    await write_outbox(session, [room_closed(rows.room(row), by or {}, now)])
+                    await write_outbox(session, webhook_events(RoomClosed(rows.room(row), by), now))
         return rows.room(row)
 
     async def assign_room(self, room_id: str, staff_id: str | None) -> Room | None:
@@ -116,7 +118,7 @@ class WorkflowSql(SqlSessions):
                     continue
                 for key, value in values.items():
                     setattr(row, key, value)
-                events.append(guest_updated(rows.room(row), now))
+                events += webhook_events(GuestUpdated(rows.room(row)), now)
             await write_outbox(session, events)
         return [rows.room(row) for row in owned]
 
@@ -190,9 +192,9 @@ class ContactSql(SqlSessions):
                 row.phone = contact.phone
             room = rows.room(row)
             if before[0] != contact.id:
-                await write_outbox(session, [guest_converted(room, contact, now)])
+                await write_outbox(session, webhook_events(GuestConverted(room, contact), now))
             elif before[1:] != (row.email, row.phone):
-                await write_outbox(session, [guest_updated(room, now)])
+                await write_outbox(session, webhook_events(GuestUpdated(room), now))
         return room
 
     async def guest_contact_id(self, business_id: str, guest_id: str) -> str | None:

@@ -2,7 +2,7 @@
 
 This is the hook for every change that produces a webhook event: inside ``SqlStore._tx()``,
 after making the change, call ``await write_outbox(session, [event])`` with an event built by
-``chatserver.webhooks.events`` from the state just written. The event commits or rolls back
+``chatserver.protocol.webhook_events`` from the state just written. The event commits or rolls back
 with the change; ``SqlStore`` wakes the webhook worker after the commit.
 
 Events only go to businesses that have a webhook when the change commits. Finding that out is a
@@ -20,7 +20,7 @@ from sqlalchemy import Boolean, ColumnElement, insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatserver.adapters.sql.models import WebhookEventRow, WebhookRow
-from chatserver.webhooks.events import OutboxEvent
+from chatserver.protocol.webhook_events import OutboxEvent
 
 WROTE = "chatserver.outbox.wrote"  # session.info flag: the transaction added outbox rows
 

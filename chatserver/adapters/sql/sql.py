@@ -21,9 +21,10 @@ from chatserver.adapters.sql.outbox import write_outbox
 from chatserver.adapters.sql.sqlite_writer import SqliteWriter
 from chatserver.adapters.sql.staff_sql import StaffSql
 from chatserver.domain.business import RoomFilter
+from chatserver.domain.events import RoomCreated
 from chatserver.domain.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, RoomStatus
 from chatserver.ports.store import AppendResult, Prepare, RoomPage, RoomQuotaExceeded, StoreError
-from chatserver.webhooks.events import room_created
+from chatserver.usecases.dispatch import webhook_events
 
 if TYPE_CHECKING:
     from chatserver.adapters.sql.pg_append import PgAppender
@@ -220,7 +221,7 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
                     if int(count or 0) >= max_guest_rooms:
                         raise RoomQuotaExceeded(new.guest_id)
                 session.add(row)
-                await write_outbox(session, [room_created(rows.room(row), now)])
+                await write_outbox(session, webhook_events(RoomCreated(rows.room(row)), now))
         except IntegrityError as exc:
             existing = await self.find_active_room(new.business_id, guest_id=new.guest_id, user_id=new.user_id)
             if existing is None:

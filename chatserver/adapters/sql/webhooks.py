@@ -24,7 +24,7 @@ from chatserver.adapters.sql import rows
 from chatserver.adapters.sql.models import WebhookDeliveryRow, WebhookEventRow, WebhookRow
 from chatserver.domain.webhooks import AttemptResult, Claim, DeliveryPage, DeliveryStatus, Webhook
 from chatserver.ports.store import StoreError
-from chatserver.webhooks.events import ALL_EVENTS
+from chatserver.protocol.webhook_events import ALL_EVENTS
 
 PENDING = DeliveryStatus.PENDING.value
 FINISHED = (DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value)

@@ -1,7 +1,8 @@
 """Webhook event types and their payloads (documented in protocol.md §13).
 
 An ``OutboxEvent`` is built inside the store's transaction from the state it just wrote, so the
-payload is exactly what was committed. The body is serialized once, here (in the encoding of
+payload is exactly what was committed; which business change becomes which event is decided in
+one place, ``chatserver.usecases.dispatch.webhook_events``. The body is serialized once, here (in the encoding of
 ``chatserver.protocol.webhook_payloads``): every attempt sends the same bytes, and the
 signature covers them.
 """
