@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from chatserver.adapters.sql import rows
 from chatserver.adapters.sql.append_plan import Refused
 from chatserver.adapters.sql.append_sql import GET_ROOM
 from chatserver.adapters.sql.business_sql import ContactSql, WorkflowSql
+from chatserver.adapters.sql.cursors import decode_cursor, encode_cursor
 from chatserver.adapters.sql.faq_sql import FaqSql
 from chatserver.adapters.sql.models import BusinessRow, GuestRow, MessageRow, RoomRow, new_id
 from chatserver.adapters.sql.outbox import write_outbox
@@ -30,19 +30,6 @@ if TYPE_CHECKING:
     from chatserver.adapters.sql.pg_append import PgAppender
 
 PREVIEW_CHARS = 200
-
-
-def encode_cursor(activity_at: int, room_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{activity_at}:{room_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[int, str]:
-    """Raises ValueError for anything that is not a cursor this store issued."""
-    padded = cursor + "=" * (-len(cursor) % 4)
-    at, _, room_id = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-    if not room_id:
-        raise ValueError("bad cursor")
-    return int(at), room_id
 
 
 def _like_escape(text: str) -> str:

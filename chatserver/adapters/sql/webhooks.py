@@ -9,21 +9,18 @@ of the same webhook and room is still pending: a room's events reach a receiver 
 
 from __future__ import annotations
 
-import base64
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, delete, exists, func, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import aliased
 
 from chatserver.adapters.sql import rows
+from chatserver.adapters.sql.cursors import decode_cursor, encode_cursor
 from chatserver.adapters.sql.models import WebhookDeliveryRow, WebhookEventRow, WebhookRow
+from chatserver.adapters.sql.sessions import SqlSessions
 from chatserver.domain.webhooks import AttemptResult, Claim, DeliveryPage, DeliveryStatus, Webhook
-from chatserver.ports.store import StoreError
 from chatserver.protocol.webhook_events import ALL_EVENTS
 
 PENDING = DeliveryStatus.PENDING.value
@@ -34,37 +31,16 @@ def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
-def _encode_cursor(created_at: int, delivery_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{created_at}:{delivery_id}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[int, str]:
-    padded = cursor + "=" * (-len(cursor) % 4)
-    at, _, delivery_id = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-    if not delivery_id:
-        raise ValueError("bad cursor")
-    return int(at), delivery_id
-
-
 def subscribed(events: list[str] | tuple[str, ...], event_type: str) -> bool:
     return ALL_EVENTS in events or event_type in events
 
 
-class SqlWebhookStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._skip_locked = engine.dialect.name == "postgresql"
+class SqlWebhookStore(SqlSessions):
+    """The webhook registry and delivery queue; transactions and error mapping are ``SqlSessions``'s."""
 
-    @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[AsyncSession]:
-        try:
-            async with self._sessions() as session, session.begin():
-                yield session
-        except IntegrityError:
-            raise
-        except (OperationalError, InterfaceError, DBAPIError, OSError) as exc:
-            raise StoreError(f"database unavailable: {type(exc).__name__}") from exc
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self._skip_locked = engine.dialect.name == "postgresql"
 
     # registry
 
@@ -127,7 +103,7 @@ class SqlWebhookStore:
         if status is not None:
             query = query.where(WebhookDeliveryRow.status == status.value)
         if cursor:
-            at, last_id = _decode_cursor(cursor)
+            at, last_id = decode_cursor(cursor)
             query = query.where(
                 or_(
                     WebhookDeliveryRow.created_at < at,
@@ -138,7 +114,7 @@ class SqlWebhookStore:
         async with self._tx() as session:
             found = (await session.execute(query)).scalars().all()
         page = found[:limit]
-        next_cursor = _encode_cursor(page[-1].created_at, page[-1].id) if len(found) > limit else None
+        next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if len(found) > limit else None
         return DeliveryPage([rows.delivery(row) for row in page], next_cursor)
 
     async def replay(self, webhook_id: str, *, delivery_id: str | None, status: DeliveryStatus | None, now: int) -> int:
