@@ -7,8 +7,6 @@
 
 import { RoomControls } from './controls.js';
 
-const TYPING_REFRESH_MS = 3000;
-const TYPING_IDLE_MS = 4000;
 const TYPING_SHOWN_MS = 6000;
 const PAGE_SIZE = 30;
 
@@ -24,7 +22,7 @@ export class Conversation {
     this.typingShown = new Map(); // roomId -> {text, timer}
     this.readByVisitor = new Map(); // roomId -> seq
     this.readSent = new Map();
-    this.typing = { sent: false, lastSentAt: 0, idleTimer: null };
+    this.typing = new TypingSignal(this.conn, () => this.roomId);
     this.notice = null;
     this.build();
     this.controls = new RoomControls({
@@ -181,21 +179,11 @@ export class Conversation {
 
   onInput() {
     if (!this.sync || !this.sync.synced) return;
-    const now = Date.now();
-    if (!this.typing.sent || now - this.typing.lastSentAt > TYPING_REFRESH_MS) {
-      this.conn.send('chat:typing', { roomId: this.roomId, isTyping: true });
-      this.typing.sent = true;
-      this.typing.lastSentAt = now;
-    }
-    clearTimeout(this.typing.idleTimer);
-    this.typing.idleTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+    this.typing.typed();
   }
 
   stopTyping() {
-    clearTimeout(this.typing.idleTimer);
-    if (!this.typing.sent) return;
-    this.typing.sent = false;
-    if (this.roomId) this.conn.send('chat:typing', { roomId: this.roomId, isTyping: false });
+    this.typing.stop();
   }
 
   markReadSoon() {

@@ -267,3 +267,40 @@ class RoomSync {
     this.retryTimer = setTimeout(() => this.flush(), Math.max(0, delayMs));
   }
 }
+
+/**
+ * This side's own typing indicator, for the widget and the dashboard alike: while keys are
+ * pressed, chat:typing {isTyping: true} at most every refreshMs; {isTyping: false} once idle
+ * for idleMs, or at once on stop() (sent, blurred, another room opened). roomIdOf() names the
+ * room at the moment of sending.
+ */
+class TypingSignal {
+  constructor(conn, roomIdOf, { refreshMs = 3000, idleMs = 4000 } = {}) {
+    this.conn = conn;
+    this.roomIdOf = roomIdOf;
+    this.refreshMs = refreshMs;
+    this.idleMs = idleMs;
+    this.sent = false;
+    this.lastSentAt = 0;
+    this.idleTimer = null;
+  }
+
+  typed() {
+    const now = Date.now();
+    if (!this.sent || now - this.lastSentAt > this.refreshMs) {
+      this.conn.send('chat:typing', { roomId: this.roomIdOf(), isTyping: true });
+      this.sent = true;
+      this.lastSentAt = now;
+    }
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.stop(), this.idleMs);
+  }
+
+  stop() {
+    clearTimeout(this.idleTimer);
+    if (!this.sent) return;
+    this.sent = false;
+    const roomId = this.roomIdOf();
+    if (roomId) this.conn.send('chat:typing', { roomId, isTyping: false });
+  }
+}

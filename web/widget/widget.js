@@ -12,8 +12,6 @@
  * load so staff replies show up as an unread count on the launcher.
  */
 
-const TYPING_REFRESH_MS = 3000;
-const TYPING_IDLE_MS = 4000;
 const TYPING_SHOWN_MS = 6000;
 
 const ICON_CHAT = 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z';
@@ -37,7 +35,7 @@ class ChatWidget {
     this.isOpen = false;
     this.fatal = null;
     this.roomStatus = 'open';
-    this.typing = { sent: false, lastSentAt: 0, idleTimer: null, shownTimer: null };
+    this.typingShownTimer = null;
     this.readByStaff = 0;
     this.lastReadSent = 0;
 
@@ -54,6 +52,7 @@ class ChatWidget {
       saveOutbox: (outbox) => this.storage.save({ outbox }),
     });
     if (this.room.hasPending) this.wantsRoom = true;
+    this.typing = new TypingSignal(this.conn, () => this.room.roomId);
 
     this.build(data.accentColor);
     this.listen();
@@ -225,21 +224,11 @@ class ChatWidget {
 
   onInput() {
     if (!this.room.synced) return;
-    const now = Date.now();
-    if (!this.typing.sent || now - this.typing.lastSentAt > TYPING_REFRESH_MS) {
-      this.conn.send('chat:typing', { roomId: this.room.roomId, isTyping: true });
-      this.typing.sent = true;
-      this.typing.lastSentAt = now;
-    }
-    clearTimeout(this.typing.idleTimer);
-    this.typing.idleTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+    this.typing.typed();
   }
 
   stopTyping() {
-    clearTimeout(this.typing.idleTimer);
-    if (!this.typing.sent) return;
-    this.typing.sent = false;
-    if (this.room.roomId) this.conn.send('chat:typing', { roomId: this.room.roomId, isTyping: false });
+    this.typing.stop();
   }
 
   // pushes
@@ -247,10 +236,10 @@ class ChatWidget {
   /** chat:typing {roomId, isTyping, userId, userType, name}: staff typing (our own frames come back too). */
   onTyping(data) {
     if (!data || data.roomId !== this.room.roomId || data.userType !== 'staff') return;
-    clearTimeout(this.typing.shownTimer);
+    clearTimeout(this.typingShownTimer);
     if (data.isTyping) {
       setText(this.typingLine, `${data.name || 'Support'} is typing…`);
-      this.typing.shownTimer = setTimeout(() => setText(this.typingLine, ''), TYPING_SHOWN_MS);
+      this.typingShownTimer = setTimeout(() => setText(this.typingLine, ''), TYPING_SHOWN_MS);
     } else {
       setText(this.typingLine, '');
     }
