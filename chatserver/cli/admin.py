@@ -18,7 +18,8 @@ from chatserver.config import Settings
 
 
 @contextlib.asynccontextmanager
-async def _opened(settings: Settings) -> AsyncIterator[SqlStore]:
+async def opened_store(settings: Settings) -> AsyncIterator[SqlStore]:
+    """The store with its schema checked (SQLite migrated), closed on the way out."""
     from chatserver.composition import make_store, prepare_schema
 
     store = make_store(settings)
@@ -52,7 +53,7 @@ async def migrate(settings: Settings) -> int:
 async def business(settings: Settings, args: argparse.Namespace) -> int:
     from chatserver.domain.clock import now_ms
 
-    async with _opened(settings) as store:
+    async with opened_store(settings) as store:
         if args.business_command == "add":
             print((await store.create_business(args.name, now_ms())).id)
             return 0
@@ -66,7 +67,7 @@ async def staff(settings: Settings, args: argparse.Namespace, password: str) -> 
     from chatserver.domain.clock import now_ms
     from chatserver.usecases.staffauth import StaffAuth
 
-    async with _opened(settings) as store:
+    async with opened_store(settings) as store:
         if args.staff_command == "add":
             auth = StaffAuth(store=store, limiter=MemoryRateLimiter(), settings=settings, clock=now_ms)
             print((await auth.add_staff(args.business, args.email, args.name, password)).id)
@@ -89,7 +90,7 @@ async def faq(settings: Settings, args: argparse.Namespace, data: Any) -> int:
     from chatserver.protocol import wire
     from chatserver.usecases.admin import BusinessAdmin
 
-    async with _opened(settings) as store:
+    async with opened_store(settings) as store:
         admin = BusinessAdmin(store=store, clock=now_ms)
         if args.faq_command == "add":
             keywords = [k.strip() for k in args.keywords.split(",") if k.strip()]
@@ -116,7 +117,7 @@ async def token(settings: Settings, args: argparse.Namespace) -> int:
     if note := key_length_warning(settings.effective_jwt_secret):
         print(f"chatserver: warning: JWT_SECRET {note}", file=sys.stderr)
     if args.business:
-        async with _opened(settings) as store:
+        async with opened_store(settings) as store:
             if await store.get_business(args.business) is None:
                 print(
                     f"chatserver: warning: no business {args.business} in this database; the token is signed anyway",

@@ -15,11 +15,9 @@ from chatserver.webhooks.service import WebhookService, check_status
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     from chatserver.adapters.sql.webhooks import SqlWebhookStore
-    from chatserver.composition import make_store, prepare_schema
+    from chatserver.cli.admin import opened_store
 
-    store = make_store(settings)
-    try:
-        await prepare_schema(store, settings)
+    async with opened_store(settings) as store:
         registry = SqlWebhookStore(store.engine)
         service = WebhookService(registry, store)
         try:
@@ -27,8 +25,6 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         except ChatError as err:
             print(f"chatserver: {err.code.value}: {err.message}")
             return 1
-    finally:
-        await store.close()
 
 
 async def _dispatch(service: WebhookService, registry: WebhookRegistry, args: argparse.Namespace) -> int:
