@@ -9,7 +9,6 @@ from typing import Any, Protocol
 from chatserver.domain.business import Analytics, Contact, DayCounts, Faq, FaqFields, StaffAccount
 from chatserver.domain.events import Side as Side  # re-exported: the store's callers name the side
 from chatserver.domain.models import Principal, Room
-from chatserver.ports.store import Store
 
 
 class FaqStore(Protocol):
@@ -58,11 +57,3 @@ class AnalyticsStore(Protocol):
     async def analytics(self, business_id: str, from_ms: int, to_ms: int) -> Analytics: ...
     async def analytics_by_day(self, business_id: str, from_ms: int, to_ms: int) -> list[DayCounts]: ...
     async def expire_idle_guests(self, cutoff: int) -> int: ...
-
-
-class FeatureStore(FaqStore, SettingsStore, WorkflowStore, ContactStore, StaffStore, AnalyticsStore, Protocol):
-    """Everything the business features persist."""
-
-
-class ChatStore(Store, FeatureStore, Protocol):
-    """The whole store: conversations and business features (what ``SqlStore`` implements)."""
