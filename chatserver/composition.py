@@ -232,11 +232,8 @@ async def build_runtime(
     workflow = Workflow(store=store, hub=hub, dispatcher=dispatcher, clock=clock)
     contacts = Contacts(store=store, dispatcher=dispatcher, clock=clock)
     poster = Poster(store=store, dispatcher=dispatcher, telemetry=metrics, clock=clock)
-    # what automation reads per visitor message, cached per business; BusinessAdmin invalidates
-    # an entry after each settings or FAQ write on this instance
-    automation_cache: BusinessCache[AutomationConfig] = BusinessCache(
-        load=partial(load_config, store), clock=clock, ttl_ms=settings.automation_cache_ttl
-    )
+    # what automation reads per visitor message, cached per business and configuration version
+    automation_cache: BusinessCache[AutomationConfig] = BusinessCache(load=partial(load_config, store))
     automation = Automation(
         config=automation_cache.get,
         presence=presence,
@@ -274,7 +271,7 @@ async def build_runtime(
         clock=clock,
     )
     sweeper.start()
-    admin = BusinessAdmin(store=store, clock=clock, on_change=automation_cache.invalidate)
+    admin = BusinessAdmin(store=store, clock=clock)
     webhook_store = SqlWebhookStore(store.engine)
     webhooks = WebhookService(webhook_store, store)
     worker = await start_webhook_worker(settings, store, webhook_store, webhook_sender)

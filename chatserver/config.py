@@ -170,13 +170,6 @@ class Settings:
     faq_match_threshold: int = automation(
         "FAQ_MATCH_THRESHOLD", 80, "FAQ match score needed to answer, 0-100", _percent
     )
-    automation_cache_ttl: int = automation(
-        "AUTOMATION_CACHE_TTL",
-        5000,
-        "ms this instance keeps a business's settings and FAQs before reading them again "
-        "(changes made through another instance apply within it); 0: read them for every message",
-        _non_negative_int,
-    )
     guest_sweep_interval: int = guests(
         "GUEST_SWEEP_INTERVAL",
         60,

@@ -36,6 +36,9 @@ class AppendResult:
     created: bool  # False when an earlier send with the same clientMsgId was found
     room: Room | None = None  # the room as updated by this append (when created)
     reopened: bool = False  # the append reopened the closed room (``Prepared.reopen``)
+    # the business's configuration version (settings, FAQs) read in the append's transaction:
+    # a cached copy of another version is out of date, whichever instance made the change
+    config_version: int = 0
 
 
 @dataclass(frozen=True, slots=True)

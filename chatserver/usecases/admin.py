@@ -1,16 +1,13 @@
 """Business administration used by the dashboard API and the CLI: FAQ entries and settings.
 
 Callers check who may do it (staff of the business, or an operator at the CLI); this checks
-what is done: valid fields, entries that belong to the business. After each write commits it
-calls ``on_change(business_id)``: the server drops that business from its automation cache, so
-the change applies to the very next visitor message on this instance. It is called after a
-failed write too: a commit that failed may still have been applied, and a needless reload is
-cheap.
+what is done: valid fields, entries that belong to the business. The store bumps the
+business's configuration version in each write's transaction, which is how every instance's
+automation cache learns of the change (``bizcache.py``): nothing here has to tell anyone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from chatserver.domain.business import BusinessSettings, Faq
@@ -27,10 +24,9 @@ class AdminSource(FaqStore, SettingsStore, BusinessStore, Protocol):
 
 
 class BusinessAdmin:
-    def __init__(self, *, store: AdminSource, clock: Clock, on_change: Callable[[str], None] | None = None) -> None:
+    def __init__(self, *, store: AdminSource, clock: Clock) -> None:
         self.store = store
         self.clock = clock
-        self.on_change = on_change or _ignore
 
     async def _require_business(self, business_id: str) -> None:
         if await self.store.get_business(business_id) is None:
@@ -49,37 +45,25 @@ class BusinessAdmin:
     async def add_faq(self, business_id: str, body: Any) -> Faq:
         fields = faq_fields(body, partial=False)
         await self._require_business(business_id)
-        try:
-            return await self.store.create_faq(business_id, fields, self.clock())
-        finally:
-            self.on_change(business_id)
+        return await self.store.create_faq(business_id, fields, self.clock())
 
     async def update_faq(self, business_id: str, faq_id: str, body: Any) -> Faq:
         fields = faq_fields(body, partial=True)
         await self.faq(business_id, faq_id)
-        try:
-            updated = await self.store.update_faq(faq_id, fields, self.clock())
-        finally:
-            self.on_change(business_id)
+        updated = await self.store.update_faq(faq_id, fields, self.clock())
         if updated is None:
             raise ChatError(ErrorCode.NOT_FOUND, "no such FAQ", field="faqId")
         return updated
 
     async def delete_faq(self, business_id: str, faq_id: str) -> None:
         await self.faq(business_id, faq_id)
-        try:
-            await self.store.delete_faq(faq_id)
-        finally:
-            self.on_change(business_id)
+        await self.store.delete_faq(faq_id)
 
     async def import_faqs(self, business_id: str, data: Any) -> list[Faq]:
         """All entries are validated before any is stored."""
         entries = import_entries(data)
         await self._require_business(business_id)
-        try:
-            return [await self.store.create_faq(business_id, fields, self.clock()) for fields in entries]
-        finally:
-            self.on_change(business_id)
+        return [await self.store.create_faq(business_id, fields, self.clock()) for fields in entries]
 
     async def settings(self, business_id: str) -> BusinessSettings:
         await self._require_business(business_id)
@@ -89,13 +73,6 @@ class BusinessAdmin:
         """Replace the whole document (what is left out returns to its default)."""
         settings = parse_settings(body)
         await self._require_business(business_id)
-        try:
-            # the store keeps the settings as the document the API exchanges, defaults filled in
-            await self.store.put_business_settings(business_id, wire.business_settings(settings), self.clock())
-        finally:
-            self.on_change(business_id)
+        # the store keeps the settings as the document the API exchanges, defaults filled in
+        await self.store.put_business_settings(business_id, wire.business_settings(settings), self.clock())
         return settings
-
-
-def _ignore(business_id: str) -> None:
-    """No cache to tell (the CLI: running servers see its changes within AUTOMATION_CACHE_TTL)."""

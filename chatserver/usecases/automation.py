@@ -146,7 +146,8 @@ class AutomationConfig:
 
 
 async def load_config(store: SettingsSource, business_id: str) -> AutomationConfig:
-    """Three reads; the server calls this through a ``BusinessCache``, not per message."""
+    """Three reads; the server calls this through a ``BusinessCache``, once per configuration
+    version, not per message."""
     settings = parse_settings(await store.get_business_settings(business_id))
     business = await store.get_business(business_id)
     faqs = await store.list_faqs(business_id, enabled_only=True)
@@ -154,7 +155,8 @@ async def load_config(store: SettingsSource, business_id: str) -> AutomationConf
 
 
 Post = Callable[[NewMessage], Awaitable[AppendResult]]
-ConfigSource = Callable[[str], Awaitable[AutomationConfig]]
+# (business id, its configuration version as the message's append read it) → its configuration
+ConfigSource = Callable[[str, int], Awaitable[AutomationConfig]]
 
 
 class Automation:
@@ -175,9 +177,12 @@ class Automation:
         self.clock = clock
         self.default_threshold = default_threshold
 
-    async def on_visitor_message(self, principal: Principal, room: Room, message: Message) -> list[Message]:
-        """Post what the business configured in answer to ``message``; returns what was stored."""
-        config = await self.config(room.business_id)
+    async def on_visitor_message(
+        self, principal: Principal, room: Room, message: Message, config_version: int
+    ) -> list[Message]:
+        """Post what the business configured in answer to ``message``; returns what was stored.
+        ``config_version``: the business's, read with the message (``AppendResult``)."""
+        config = await self.config(room.business_id, config_version)
         settings, name = config.settings, config.name
         posted: list[Message] = []
 

@@ -243,13 +243,13 @@ class ChatService:
 
         result = await self.poster.append(new, prepare=prepare, actor=principal)
         if result.created and principal.role is not Role.STAFF and result.room is not None:
-            await self._automate(principal, result.room, result.message)
+            await self._automate(principal, result.room, result.message, result.config_version)
         return result
 
-    async def _automate(self, principal: Principal, room: Room, message: Message) -> None:
+    async def _automate(self, principal: Principal, room: Room, message: Message, config_version: int) -> None:
         """FAQ answers and auto-responses; the visitor's message is stored whatever happens here."""
         try:
-            await self.automation.on_visitor_message(principal, room, message)
+            await self.automation.on_visitor_message(principal, room, message, config_version)
         except Exception:
             log.exception("automation failed for message %s", message.id)
 

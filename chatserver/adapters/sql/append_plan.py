@@ -108,7 +108,8 @@ class AppendPlan:
         if hooked:  # only then: a business without webhooks pays for no event at all
             for event in webhook_events(MessagePosted(message, room), now):
                 yield Step(sql.insert_outbox.sql, sql.insert_outbox.bind(outbox_row(event)), False)
-        return Appended(AppendResult(message, created=True, room=room, reopened=reopen), hooked)
+        version = updated["config_version"]  # the business's configuration (automation's cache)
+        return Appended(AppendResult(message, True, room, reopen, config_version=version), hooked)
 
     def existing(self, new: NewMessage) -> Generator[Step, rows.DriverRow | None, AppendResult | None]:
         """The message an earlier send with ``new``'s clientMsgId stored, if any (no statement

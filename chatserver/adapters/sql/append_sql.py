@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Integer, Table, bindparam, insert, literal_column, select, update
 from sqlalchemy.engine import Dialect
 
 from chatserver.adapters.sql.models import MessageRow, RoomRow, WebhookEventRow
@@ -34,9 +34,16 @@ FIND_BY_CLIENT_ID = select(MESSAGES).where(
 REOPEN = update(ROOMS).where(ROOMS.c.id == bindparam("room_id")).values(status=RoomStatus.OPEN.value, closed_at=None)
 
 
+# written out for the reason ``has_webhook_column`` gives
+CONFIG_VERSION = literal_column(
+    "(SELECT businesses.config_version FROM businesses WHERE businesses.id = rooms.business_id)", Integer
+).label("config_version")
+
+
 def _allocate_seq(unread: str) -> Any:
     """``UPDATE rooms … RETURNING``: the next seq, the preview, one more unread on ``unread``'s
-    side, and whether the business has a webhook (read in the statement that allocates the seq)."""
+    side, whether the business has a webhook and its configuration version (both read in the
+    statement that allocates the seq)."""
     return (
         update(ROOMS)
         .where(ROOMS.c.id == bindparam("room_id"))
@@ -49,7 +56,7 @@ def _allocate_seq(unread: str) -> Any:
                 unread: ROOMS.c[unread] + 1,
             }
         )
-        .returning(*ROOMS.c, has_webhook_column())
+        .returning(*ROOMS.c, has_webhook_column(), CONFIG_VERSION)
     )
 
 

@@ -1,15 +1,25 @@
-"""FAQs and business settings on SQLAlchemy (``FaqStore``, ``SettingsStore``), part of ``SqlStore``."""
+"""FAQs and business settings on SQLAlchemy (``FaqStore``, ``SettingsStore``), part of ``SqlStore``.
+
+Every write also bumps the business's ``config_version`` in its transaction: the message path
+reads it with each append, which is how every instance's automation cache sees the change
+(``usecases/bizcache.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatserver.adapters.sql import rows
-from chatserver.adapters.sql.models import BusinessSettingsRow, FaqRow, new_id
+from chatserver.adapters.sql.models import BusinessRow, BusinessSettingsRow, FaqRow, new_id
 from chatserver.adapters.sql.sessions import SqlSessions
 from chatserver.domain.business import Faq, FaqFields
+
+
+async def _bump_config_version(session: AsyncSession, business_id: str) -> None:
+    bump = BusinessRow.config_version + 1
+    await session.execute(update(BusinessRow).where(BusinessRow.id == business_id).values(config_version=bump))
 
 
 class FaqSql(SqlSessions):
@@ -41,6 +51,7 @@ class FaqSql(SqlSessions):
         )
         async with self._tx() as session:
             session.add(row)
+            await _bump_config_version(session, business_id)
         return rows.faq(row)
 
     async def update_faq(self, faq_id: str, fields: FaqFields, now: int) -> Faq | None:
@@ -59,6 +70,7 @@ class FaqSql(SqlSessions):
                 return None
             for key, value in values.items():
                 setattr(row, key, value)
+            await _bump_config_version(session, row.business_id)
         return rows.faq(row)
 
     async def delete_faq(self, faq_id: str) -> bool:
@@ -67,6 +79,7 @@ class FaqSql(SqlSessions):
             if row is None:
                 return False
             await session.delete(row)
+            await _bump_config_version(session, row.business_id)
         return True
 
     # settings
@@ -84,3 +97,4 @@ class FaqSql(SqlSessions):
             else:
                 row.settings = settings
                 row.updated_at = now
+            await _bump_config_version(session, business_id)

@@ -31,6 +31,9 @@ class BusinessRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # bumped in the transaction of every settings or FAQ write: the message's own UPDATE reads
+    # it, so every instance's automation cache knows at once when its copy is out of date
+    config_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class GuestRow(Base):

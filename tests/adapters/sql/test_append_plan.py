@@ -45,6 +45,7 @@ def _room_row(**changes: Any) -> dict[str, Any]:
         unread_by_staff=1,
         unread_by_visitor=0,
         hooked=0,
+        config_version=0,
     )
     row.update(changes)
     return row
