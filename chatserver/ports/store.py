@@ -30,6 +30,17 @@ class RoomQuotaExceeded(Exception):
     """The guest already has the maximum number of rooms; nothing was created."""
 
 
+class NoSuchBusiness(Exception):
+    """A room was asked for in a business that does not exist; nothing was created."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedRoom:
+    room: Room
+    created: bool  # False: the active room of that guest or customer, found
+    had_rooms: bool  # the guest had rooms before this one (only then can it have a contact)
+
+
 @dataclass(frozen=True, slots=True)
 class AppendResult:
     message: Message
@@ -73,6 +84,10 @@ class GuestStore(Protocol):
     async def find_guest(self, session_hash: str) -> GuestSession | None: ...
     async def touch_guest(self, guest_id: str, now: int) -> None: ...
     async def expire_guest(self, guest_id: str) -> None: ...
+    async def resume_guest(self, session_hash: str, now: int, timeout_ms: int) -> GuestSession | None:
+        """The guest behind ``session_hash``, marked seen at ``now``, unless it is expired or idle
+        longer than ``timeout_ms`` (then marked expired): ``None``. One transaction."""
+        ...
 
 
 class RoomStore(Protocol):
@@ -82,6 +97,11 @@ class RoomStore(Protocol):
     async def create_room(self, new: NewRoom, now: int, *, max_guest_rooms: int | None = None) -> Room:
         """Create the room; with ``max_guest_rooms``, atomically refuse (``RoomQuotaExceeded``)
         when the guest already has that many."""
+        ...
+
+    async def open_room(self, new: NewRoom, now: int, *, max_guest_rooms: int | None = None) -> OpenedRoom:
+        """The active room of ``new``'s guest or customer with its business, created (as
+        ``create_room``) when there is none, in one transaction. Raises ``NoSuchBusiness``."""
         ...
 
     async def list_rooms(

@@ -262,7 +262,9 @@ class Gateway:
         await self.hub.join(client.conn, room.id)
         client.rooms.add(room.id)
         after_seq = data.get("afterSeq")
-        messages, has_more = await self.service.page(room.id, after_seq=after_seq, limit=data.get("limit"))
+        messages, has_more = await self.service.page(
+            room.id, after_seq=after_seq, limit=data.get("limit"), last_seq=room.last_seq
+        )
         # what the reply carries is what the client has: live delivery continues after it
         upto = messages[-1].seq if messages else (after_seq if after_seq is not None else 0)
         if after_seq is None and not has_more:

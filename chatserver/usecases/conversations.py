@@ -15,7 +15,15 @@ from chatserver.domain.events import RoomCreated
 from chatserver.domain.ids import hash_session_id, new_guest_id, new_session_id
 from chatserver.domain.models import GuestSession, Message, NewMessage, NewRoom, Principal, Role, Room, RoomStatus
 from chatserver.ports.ratelimit import RateLimiter
-from chatserver.ports.store import AppendResult, Prepared, RoomPage, RoomQuotaExceeded, Store, StoreError
+from chatserver.ports.store import (
+    AppendResult,
+    NoSuchBusiness,
+    Prepared,
+    RoomPage,
+    RoomQuotaExceeded,
+    Store,
+    StoreError,
+)
 from chatserver.protocol import ChatError, ErrorCode
 from chatserver.usecases.automation import Automation
 from chatserver.usecases.background import Background
@@ -68,12 +76,10 @@ class ChatService:
         ``GUEST_REGISTRATIONS_PER_IP_PER_MINUTE`` per address (``rate_limited`` beyond)."""
         now = self.clock()
         if session_id:
-            guest = await self.store.find_guest(hash_session_id(session_id))
-            if guest is not None and not guest.expired:
-                if now - guest.last_seen_at <= self.settings.guest_session_timeout:
-                    await self.store.touch_guest(guest.guest_id, now)
-                    return Registration(_touched(guest, now), session_id, resumed=True)
-                await self.store.expire_guest(guest.guest_id)
+            timeout = self.settings.guest_session_timeout
+            guest = await self.store.resume_guest(hash_session_id(session_id), now, timeout)
+            if guest is not None:
+                return Registration(guest, session_id, resumed=True)
         await self._limit_registrations(remote_ip)
         secret = new_session_id()
         guest = await self.store.create_guest(new_guest_id(now), hash_session_id(secret), user_agent, now)
@@ -133,13 +139,8 @@ class ChatService:
         """The active room of this guest or customer with the business, created on first contact."""
         if principal.role is Role.STAFF:
             raise ChatError(ErrorCode.INVALID_PAYLOAD, "staff join rooms by roomId", field="roomId")
-        if await self.store.get_business(business_id) is None:
-            raise ChatError(ErrorCode.NOT_FOUND, "no such business", field="businessId")
         guest_id = principal.user_id if principal.is_guest else None
         user_id = None if principal.is_guest else principal.user_id
-        room = await self.store.find_active_room(business_id, guest_id=guest_id, user_id=user_id)
-        if room is not None:
-            return room
         name = (user_name or principal.name).strip()[:100] or principal.name
         new = NewRoom(
             business_id=business_id,
@@ -153,23 +154,36 @@ class ChatService:
             email=email or None,
             tags=("anonymous",) if principal.is_guest else (),
         )
-        # the rooms-per-guest quota is checked inside the creating transaction, with the guest's
-        # row locked, so concurrent joins on different instances cannot exceed it
+        # found or created in one transaction; the rooms-per-guest quota is checked inside it,
+        # with the guest's row locked, so concurrent joins on different instances cannot exceed it
         quota = self.settings.guest_max_rooms_per_session if principal.is_guest else None
-        now = self.clock()
         try:
-            room = await self.store.create_room(new, now, max_guest_rooms=quota)
+            opened = await self.store.open_room(new, self.clock(), max_guest_rooms=quota)
+        except NoSuchBusiness:
+            raise ChatError(ErrorCode.NOT_FOUND, "no such business", field="businessId") from None
         except RoomQuotaExceeded:
             raise ChatError(ErrorCode.LIMIT_REACHED, f"a guest session may open at most {quota} rooms") from None
-        if room.created_at == now and room.last_seq == 0:  # not one a concurrent join created first
-            room = await self.contacts.link_returning_guest(room)
+        room = opened.room
+        if opened.created:  # not one found, nor one a concurrent join created first
+            if opened.had_rooms:  # a guest converted in an earlier room joins the same contact
+                room = await self.contacts.link_returning_guest(room)
             await self.dispatcher.publish(RoomCreated(room))
         return room
 
     async def page(
-        self, room_id: str, *, after_seq: int | None = None, before_seq: int | None = None, limit: int | None = None
+        self,
+        room_id: str,
+        *,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        limit: int | None = None,
+        last_seq: int | None = None,
     ) -> tuple[list[Message], bool]:
-        """A page of history, oldest first, and whether more lies in the paging direction."""
+        """A page of history, oldest first, and whether more lies in the paging direction.
+        ``last_seq``: the room's, when the caller just read it: a page that would start after it
+        (an empty room, a client that has everything) is known empty without reading it."""
+        if last_seq is not None and before_seq is None and (after_seq if after_seq is not None else 0) >= last_seq:
+            return [], False
         size = limit or self.settings.history_page
         messages = await self.store.list_messages(room_id, before_seq=before_seq, after_seq=after_seq, limit=size + 1)
         has_more = len(messages) > size
@@ -267,7 +281,3 @@ def require_staff_of(principal: Principal | None, business_id: str) -> None:
         raise ChatError(ErrorCode.AUTH_INVALID, "a staff bearer token is required")
     if principal.role is not Role.STAFF or principal.business_id != business_id:
         raise ChatError(ErrorCode.FORBIDDEN, "only staff of this business may do that")
-
-
-def _touched(guest: GuestSession, now: int) -> GuestSession:
-    return GuestSession(guest.guest_id, guest.user_agent, guest.created_at, now, guest.expired)

@@ -1,14 +1,9 @@
-"""The message append, written once, as a plan without I/O.
+"""The message append, written once, as a plan (``plan.py``) without I/O.
 
     prepare → existing clientMsgId → reopen → allocate seq → insert message → outbox row
 
-``AppendPlan.append`` is a generator: it yields each ``Step`` (a statement's SQL, its parameters
-bound for the driver, whether its row is wanted), is sent the driver's row back (``None`` when
-the statement returned none or none was wanted), and returns what was ``Appended``. SQLite's
-writer thread (``sqlite_writer.py``) drives it with ``conn.execute(...).fetchone()``, asyncpg
-(``pg_append.py``) with ``await conn.fetchrow(...)`` / ``execute(...)``. The drivers keep only
-what is theirs: transactions, savepoints and group commit, pools, the translation of their
-errors into ``StoreError``, and the race of two retries on the unique index (``existing``).
+``AppendPlan.append`` returns the ``AppendResult``; when two retries race on the unique index
+the driver runs ``existing`` instead (its ``on_conflict``).
 
 Nothing here runs SQLAlchemy: the statements were compiled once (``append_sql.py``), and the
 rows are the drivers' own (``rows.room_from_driver``). One generator step per statement is
@@ -17,41 +12,20 @@ all the plan adds to the send path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
-from typing import NamedTuple
+from collections.abc import Callable
 
 from chatserver.adapters.sql import rows
-from chatserver.adapters.sql.append_sql import AppendStatements, Params
+from chatserver.adapters.sql.append_sql import AppendStatements
 from chatserver.adapters.sql.models import VISITOR_SENDERS
 from chatserver.adapters.sql.outbox import outbox_row
+from chatserver.adapters.sql.plan import Conflict, Plan, Refused, Step
 from chatserver.domain.events import MessagePosted
 from chatserver.domain.models import Message, NewMessage, Room
 from chatserver.ports.store import AppendResult, Prepare, Prepared
 from chatserver.usecases.dispatch import webhook_events
 
 
-class Step(NamedTuple):
-    """One statement for the driver to run in the append's transaction."""
-
-    sql: str
-    params: Params
-    fetch: bool  # send the (first) row back; otherwise the plan is sent ``None``
-
-
-class Appended(NamedTuple):
-    result: AppendResult
-    wrote_outbox: bool  # a webhook event was written: wake the worker once it committed
-
-
-class Refused(Exception):
-    """``prepare`` refused the append; ``cause`` is what it raised, for the caller."""
-
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-
-
-class NoSuchRoom(Exception):
+class NoSuchRoom(Conflict):
     """The room to append to does not exist (allocating its next seq updated no row)."""
 
 
@@ -63,9 +37,7 @@ class AppendPlan:
         self._new_id = new_id
         self._preview_chars = preview_chars
 
-    def append(
-        self, new: NewMessage, now: int, prepare: Prepare | None
-    ) -> Generator[Step, rows.DriverRow | None, Appended]:
+    def append(self, new: NewMessage, now: int, prepare: Prepare | None) -> Plan[AppendResult]:
         """Store ``new`` with the room's next seq, or find it stored by an earlier try.
 
         Raises ``Refused`` (``prepare`` refused it) and ``NoSuchRoom``; the driver rolls back."""
@@ -78,7 +50,7 @@ class AppendPlan:
             new, reopen = decided.message, decided.reopen
         existing = yield from self.existing(new)
         if existing is not None:
-            return Appended(existing, wrote_outbox=False)
+            return existing
         if reopen:
             yield Step(sql.reopen.sql, sql.reopen.bind({"room_id": new.room_id}), False)
         # a visitor's message is one more unread for staff, anyone else's for the visitor
@@ -104,14 +76,15 @@ class AppendPlan:
         )
         yield Step(sql.insert_message.sql, sql.insert_message.bind(rows.message_values(message)), False)
         room = rows.room_from_driver(updated)
-        hooked = bool(updated["hooked"])  # the business has a webhook (read by the UPDATE)
-        if hooked:  # only then: a business without webhooks pays for no event at all
+        # the business has a webhook (read by the UPDATE): only then, so a business without
+        # webhooks pays for no event at all
+        if updated["hooked"]:
             for event in webhook_events(MessagePosted(message, room), now):
-                yield Step(sql.insert_outbox.sql, sql.insert_outbox.bind(outbox_row(event)), False)
+                yield Step(sql.insert_outbox.sql, sql.insert_outbox.bind(outbox_row(event)), False, outbox=True)
         version = updated["config_version"]  # the business's configuration (automation's cache)
-        return Appended(AppendResult(message, True, room, reopen, config_version=version), hooked)
+        return AppendResult(message, True, room, reopen, config_version=version)
 
-    def existing(self, new: NewMessage) -> Generator[Step, rows.DriverRow | None, AppendResult | None]:
+    def existing(self, new: NewMessage) -> Plan[AppendResult | None]:
         """The message an earlier send with ``new``'s clientMsgId stored, if any (no statement
         without a clientMsgId)."""
         if new.client_msg_id is None:

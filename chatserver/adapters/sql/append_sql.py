@@ -9,13 +9,13 @@ everything else, so they cannot drift from the schema; only their execution bypa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, insert, literal_column, select, update
+from sqlalchemy import Integer, Table, bindparam, literal_column, select, update
 from sqlalchemy.engine import Dialect
 
+from chatserver.adapters.sql.compiled import Compiled, compiler, insert_all
 from chatserver.adapters.sql.models import MessageRow, RoomRow, WebhookEventRow
 from chatserver.adapters.sql.outbox import has_webhook_column
 from chatserver.domain.models import RoomStatus
@@ -64,25 +64,6 @@ def _allocate_seq(unread: str) -> Any:
 ALLOCATE_FOR_STAFF = _allocate_seq("unread_by_staff")
 ALLOCATE_FOR_VISITOR = _allocate_seq("unread_by_visitor")
 
-# what a driver takes: arguments in ``$n`` order (asyncpg) or a mapping of names (sqlite3)
-Params = tuple[Any, ...] | dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Compiled:
-    """One statement for one driver: its SQL text and how its parameters are passed."""
-
-    sql: str
-    order: tuple[str, ...] | None  # positional drivers: the parameter names in ``$n`` order
-    literals: Mapping[str, Any]  # the statement's own values (``last_seq + 1``'s 1)
-
-    def bind(self, params: dict[str, Any]) -> Params:
-        """``params`` (by name) as the driver takes them, with the statement's own values."""
-        if self.order is not None:
-            literals = self.literals
-            return tuple(params[name] if name in params else literals[name] for name in self.order)
-        return {**self.literals, **params} if self.literals else params
-
 
 @dataclass(frozen=True, slots=True)
 class AppendStatements:
@@ -99,16 +80,7 @@ def compile_statements(dialect: Dialect, *, positional: bool) -> AppendStatement
     """``positional``: the driver takes ``$1``-style arguments in order (asyncpg); otherwise
     named parameters in a mapping (sqlite3)."""
 
-    def one(statement: Any) -> Compiled:
-        compiled = statement.compile(dialect=dialect)
-        order = tuple(compiled.positiontup or ()) if positional else None
-        literals = {name: bind.value for name, bind in compiled.binds.items() if not bind.required and "%(" not in name}
-        return Compiled(str(compiled), order, literals)
-
-    def insert_all(table: Table) -> Any:
-        columns = [c for c in table.c if not (c.primary_key and c.autoincrement is True)]
-        return insert(table).values({column.name: bindparam(column.name) for column in columns})
-
+    one = compiler(dialect, positional=positional)
     return AppendStatements(
         get_room=one(GET_ROOM.with_for_update()),
         reopen=one(REOPEN),

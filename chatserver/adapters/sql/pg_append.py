@@ -1,12 +1,13 @@
-"""PostgreSQL's message append on asyncpg directly, with its own small pool.
+"""PostgreSQL's plans (``plan.py``) on asyncpg directly, with its own small pool: the message
+append and the steps every connection takes.
 
 Why: through SQLAlchemy each of the append's statements cost several hundred microseconds of
 Python on the event loop (and the pool's pre-ping a round trip per checkout); asyncpg alone runs
-the same statements, prepared once per connection, for a few dozen. The statements are the ones
-``SqlStore`` uses (``append_sql.py``), chosen by the plan SQLite's writer runs too
-(``append_plan.py``), in one transaction, so nothing about *stored before acknowledged*, the
-gap-free ``seq`` (the ``UPDATE … RETURNING`` row lock orders writers) or the ``clientMsgId``
-uniqueness changes. Here: the pool, the transaction, the errors, and the race of two retries.
+the same statements, prepared once per connection, for a few dozen. The plans are the ones
+SQLite's writer runs too, each in one transaction, so nothing about *stored before
+acknowledged*, the gap-free ``seq`` (the ``UPDATE … RETURNING`` row lock orders writers) or the
+``clientMsgId`` uniqueness changes. Here: the pool, the transaction, the errors, and the race of
+two twins on a unique index (``on_conflict``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import asyncpg
@@ -22,9 +23,10 @@ from asyncpg.pool import PoolConnectionProxy
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from chatserver.adapters.sql.append_plan import AppendPlan, NoSuchRoom, Step
+from chatserver.adapters.sql.append_plan import AppendPlan
 from chatserver.adapters.sql.append_sql import AppendStatements, compile_statements
 from chatserver.adapters.sql.engine import asyncpg_settings
+from chatserver.adapters.sql.plan import Conflict, MakePlan, Plan, always
 from chatserver.domain.models import NewMessage
 from chatserver.ports.store import AppendResult, Prepare, StoreError
 
@@ -103,57 +105,81 @@ class PgAppender:
             await pool.close()
 
     async def append(self, new: NewMessage, now: int, prepare: Prepare | None = None) -> AppendResult:
+        plan = self._plan
+        return await self.run(
+            lambda: plan.append(new, now, prepare), on_conflict=lambda: plan.existing(new), changed=_created
+        )
+
+    async def run(
+        self,
+        plan: MakePlan[T],
+        *,
+        on_conflict: MakePlan[T | None] | None = None,
+        changed: Callable[[T], bool] = always,
+    ) -> T:
+        """Run ``plan`` in a transaction of its own; what it returned once that committed.
+
+        Raises ``Refused`` (the plan said no), ``StoreError`` (the database failed, or a conflict
+        that ``on_conflict`` did not resolve; ``uncertain`` when the commit failed after
+        ``changed(result)``)."""
         pool = await self._get_pool()
         try:
-            return await self._append(pool, new, now, prepare)
-        except asyncpg.UniqueViolationError as exc:
-            # two retries of one clientMsgId raced: the other one stored it
-            existing = await self._existing_outside(pool, new)
-            if existing is None:
-                raise StoreError("message could not be stored") from exc
-            return existing
+            return await self._run(pool, plan, changed)
+        except (asyncpg.UniqueViolationError, Conflict) as exc:
+            found = None if on_conflict is None else await self._outside(pool, on_conflict)
+            if found is None:
+                raise StoreError("could not be stored") from exc
+            return found
 
-    async def _append(self, pool: asyncpg.Pool, new: NewMessage, now: int, prepare: Prepare | None) -> AppendResult:
+    async def _run(self, pool: asyncpg.Pool, plan: MakePlan[T], changed: Callable[[T], bool]) -> T:
         committing = False
+        hooked = [False]
         try:
             async with pool.acquire() as conn:
                 transaction = conn.transaction()
                 await transaction.start()
                 try:
-                    appended = await self._drive(conn, self._plan.append(new, now, prepare))
+                    result = await self._drive(conn, plan(), hooked)
                 except BaseException:
                     with contextlib.suppress(*FAILURES):
                         await transaction.rollback()
                     raise
-                committing = appended.result.created  # only a commit that stores something leaves doubt
+                committing = changed(result)  # only a commit that stores something leaves doubt
                 await transaction.commit()
         except asyncpg.UniqueViolationError:
             raise
         except FAILURES as exc:
             raise StoreError(f"database unavailable: {type(exc).__name__}", uncertain=committing) from exc
-        except NoSuchRoom as exc:
-            raise StoreError("no such room") from exc
-        if appended.wrote_outbox and self.on_outbox is not None:
+        if hooked[0] and self.on_outbox is not None:
             self.on_outbox()
-        return appended.result
+        return result
 
-    async def _drive(self, conn: PoolConnectionProxy[asyncpg.Record], plan: Generator[Step, Any, T]) -> T:
+    async def _drive(self, conn: PoolConnectionProxy[asyncpg.Record], plan: Plan[T], hooked: list[bool]) -> T:
         """Run a plan's statements on ``conn``, in its transaction; the plan's result."""
-        row = None
+        row: Any = None
         while True:
             try:
                 step = plan.send(row)
             except StopIteration as done:
                 return cast(T, done.value)
-            if step.fetch:
+            if step.fetch and step.many:
+                row = await conn.fetch(step.sql, *step.params)
+            elif step.fetch:
                 row = await conn.fetchrow(step.sql, *step.params)
             else:
                 await conn.execute(step.sql, *step.params)
                 row = None
+            if step.outbox:
+                hooked[0] = True
 
-    async def _existing_outside(self, pool: asyncpg.Pool, new: NewMessage) -> AppendResult | None:
+    async def _outside(self, pool: asyncpg.Pool, plan: MakePlan[T]) -> T:
+        """A read after a conflict, outside any transaction."""
         try:
             async with pool.acquire() as conn:
-                return await self._drive(conn, self._plan.existing(new))
+                return await self._drive(conn, plan(), [False])
         except FAILURES as exc:
             raise StoreError(f"database unavailable: {type(exc).__name__}") from exc
+
+
+def _created(result: AppendResult) -> bool:
+    return result.created

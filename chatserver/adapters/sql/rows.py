@@ -135,6 +135,7 @@ def claim(row: Any) -> Claim:
 
 
 _message_fields = attrgetter(*message.names)
+room_fields = attrgetter(*room.names)  # a room's fields in its mapper's order (the row of a new room)
 
 
 def message_values(stored: Message) -> dict[str, Any]:

@@ -3,33 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import ColumnElement, cast, exists, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatserver.adapters.sql import rows
-from chatserver.adapters.sql.append_plan import Refused
-from chatserver.adapters.sql.append_sql import GET_ROOM
 from chatserver.adapters.sql.business_sql import ContactSql, WorkflowSql
+from chatserver.adapters.sql.connect_plan import ConnectPlans, owner_key
+from chatserver.adapters.sql.connect_sql import pg_statements, sqlite_statements
 from chatserver.adapters.sql.cursors import decode_cursor, encode_cursor
 from chatserver.adapters.sql.faq_sql import FaqSql
-from chatserver.adapters.sql.models import BusinessRow, GuestRow, MessageRow, RoomRow, new_id
-from chatserver.adapters.sql.outbox import write_outbox
+from chatserver.adapters.sql.models import BusinessRow, GuestRow, RoomRow, new_id
+from chatserver.adapters.sql.plan import MakePlan, Refused, always, never
 from chatserver.adapters.sql.sqlite_writer import SqliteWriter
 from chatserver.adapters.sql.staff_sql import StaffSql
 from chatserver.domain.business import RoomFilter
-from chatserver.domain.events import RoomCreated
-from chatserver.domain.models import Business, GuestSession, Message, NewMessage, NewRoom, Room, RoomStatus
-from chatserver.ports.store import AppendResult, Prepare, RoomPage, RoomQuotaExceeded, StoreError
-from chatserver.usecases.dispatch import webhook_events
+from chatserver.domain.models import Business, GuestSession, Message, NewMessage, NewRoom, Room
+from chatserver.ports.store import AppendResult, OpenedRoom, Prepare, RoomPage
 
 if TYPE_CHECKING:
     from chatserver.adapters.sql.pg_append import PgAppender
 
 PREVIEW_CHARS = 200
+T = TypeVar("T")
 
 
 def _like_escape(text: str) -> str:
@@ -73,6 +71,18 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
         # the send path bypasses SQLAlchemy at run time (append_plan.py): on a SQLite file a
         # writer thread with group commit, on PostgreSQL asyncpg directly
         self._appender: SqliteWriter | PgAppender = _appender(engine, self._outbox_written)
+        # and so do the steps every connection takes (connect_plan.py)
+        sqlite = engine.url.get_backend_name() == "sqlite"
+        self._plans = ConnectPlans(sqlite_statements() if sqlite else pg_statements(), new_id=new_id)
+
+    async def _run(
+        self, plan: MakePlan[T], *, on_conflict: MakePlan[T | None] | None = None, changed: Callable[[T], bool] = always
+    ) -> T:
+        """A plan on the send path's driver; a refusal raises what the plan refused with."""
+        try:
+            return await self._appender.run(plan, on_conflict=on_conflict, changed=changed)
+        except Refused as refused:
+            raise refused.cause from None
 
     def _outbox_written(self) -> None:
         if self.on_outbox is not None:
@@ -108,17 +118,8 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
     # guests
 
     async def create_guest(self, guest_id: str, session_hash: str, user_agent: str, now: int) -> GuestSession:
-        row = GuestRow(
-            guest_id=guest_id,
-            session_hash=session_hash,
-            user_agent=user_agent[:512],
-            created_at=now,
-            last_seen_at=now,
-            expired=False,
-        )
-        async with self._tx() as session:
-            session.add(row)
-        return rows.guest(row)
+        guest = GuestSession(guest_id, user_agent[:512], now, now, False)
+        return await self._run(lambda: self._plans.create_guest(guest, session_hash))
 
     async def find_guest(self, session_hash: str) -> GuestSession | None:
         async with self._tx() as session:
@@ -127,9 +128,11 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
             ).scalar_one_or_none()
         return None if row is None else rows.guest(row)
 
+    async def resume_guest(self, session_hash: str, now: int, timeout_ms: int) -> GuestSession | None:
+        return await self._run(lambda: self._plans.resume_guest(session_hash, now, timeout_ms))
+
     async def touch_guest(self, guest_id: str, now: int) -> None:
-        async with self._tx() as session:
-            await session.execute(update(GuestRow).where(GuestRow.guest_id == guest_id).values(last_seen_at=now))
+        await self._run(lambda: self._plans.touch_guest(guest_id, now))
 
     async def expire_guest(self, guest_id: str) -> None:
         async with self._tx() as session:
@@ -138,24 +141,12 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
     # rooms
 
     async def get_room(self, room_id: str) -> Room | None:
-        """On every send (the access check): a Core SELECT, no ORM session."""
-        async with self._core_tx() as conn:
-            row = (await conn.execute(GET_ROOM, {"room_id": room_id})).one_or_none()
-        return None if row is None else rows.room(row)
+        return await self._run(lambda: self._plans.get_room(room_id), changed=never)
 
     async def find_active_room(self, business_id: str, *, guest_id: str | None, user_id: str | None) -> Room | None:
-        owner_key = f"guest:{guest_id}" if guest_id else f"user:{user_id}"
-        async with self._tx() as session:
-            row = (
-                await session.execute(
-                    select(RoomRow).where(
-                        RoomRow.business_id == business_id,
-                        RoomRow.owner_key == owner_key,
-                        RoomRow.is_active.is_(True),
-                    )
-                )
-            ).scalar_one_or_none()
-        return None if row is None else rows.room(row)
+        key = owner_key(guest_id, user_id)
+        found = await self._run(lambda: self._plans.find_active_room(business_id, key), changed=never)
+        return None if found is None else found.room
 
     async def count_guest_rooms(self, guest_id: str) -> int:
         async with self._tx() as session:
@@ -163,58 +154,16 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
         return int(count or 0)
 
     async def create_room(self, new: NewRoom, now: int, *, max_guest_rooms: int | None = None) -> Room:
-        """Create, or return the active room another request created first (unique index).
+        """Create, or return the active room another request created first (unique index)."""
+        return (await self.open_room(new, now, max_guest_rooms=max_guest_rooms)).room
 
-        With ``max_guest_rooms`` the guest's row is locked (``FOR UPDATE``; SQLite serializes
-        writers anyway) while its rooms are counted and the new one inserted, so two instances
-        creating rooms for one guest at once cannot both take the last slot.
-        """
-        row = RoomRow(
-            id=new_id(),
-            business_id=new.business_id,
-            room_name=new.room_name,
-            user_type=new.user_type,
-            user_id=new.user_id,
-            user_name=new.user_name,
-            is_guest=new.is_guest,
-            guest_id=new.guest_id,
-            owner_key=f"guest:{new.guest_id}" if new.guest_id else f"user:{new.user_id}",
-            user_agent=new.user_agent,
-            email=new.email,
-            phone=None,
-            tags=list(new.tags),
-            extra={},
-            is_active=True,
-            last_message=None,
-            last_message_at=None,
-            last_seq=0,
-            activity_at=now,
-            created_at=now,
-            status=RoomStatus.OPEN.value,
-            staff_read_seq=0,
-            visitor_read_seq=0,
-            unread_by_staff=0,
-            unread_by_visitor=0,
+    async def open_room(self, new: NewRoom, now: int, *, max_guest_rooms: int | None = None) -> OpenedRoom:
+        plans, key = self._plans, owner_key(new.guest_id, new.user_id)
+        return await self._run(
+            lambda: plans.open_room(new, now, max_guest_rooms),
+            on_conflict=lambda: plans.find_active_room(new.business_id, key),
+            changed=_created,
         )
-        try:
-            async with self._tx() as session:
-                if new.guest_id is not None and max_guest_rooms is not None:
-                    await session.execute(
-                        select(GuestRow.guest_id).where(GuestRow.guest_id == new.guest_id).with_for_update()
-                    )
-                    count = await session.scalar(
-                        select(func.count()).select_from(RoomRow).where(RoomRow.guest_id == new.guest_id)
-                    )
-                    if int(count or 0) >= max_guest_rooms:
-                        raise RoomQuotaExceeded(new.guest_id)
-                session.add(row)
-                await write_outbox(session, webhook_events(RoomCreated(rows.room(row)), now))
-        except IntegrityError as exc:
-            existing = await self.find_active_room(new.business_id, guest_id=new.guest_id, user_id=new.user_id)
-            if existing is None:
-                raise StoreError("room could not be created") from exc
-            return existing
-        return rows.room(row)
 
     async def list_rooms(
         self, business_id: str, *, limit: int, cursor: str | None, filters: RoomFilter | None = None
@@ -251,19 +200,14 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
     ) -> list[Message]:
         """After ``after_seq``: the oldest ``limit`` following it. Otherwise the newest ``limit``
         (before ``before_seq`` if given). Always returned oldest first."""
-        query = select(MessageRow).where(MessageRow.room_id == room_id)
-        if before_seq is not None:
-            query = query.where(MessageRow.seq < before_seq)
-        if after_seq is not None:
-            query = query.where(MessageRow.seq > after_seq).order_by(MessageRow.seq.asc())
-        else:
-            query = query.order_by(MessageRow.seq.desc())
-        async with self._tx() as session:
-            found = (await session.execute(query.limit(limit))).scalars().all()
-        messages = [rows.message(row) for row in found]
-        if after_seq is None:
-            messages.reverse()
-        return messages
+        plan = self._plans.list_messages
+        return await self._run(
+            lambda: plan(room_id, before_seq=before_seq, after_seq=after_seq, limit=limit), changed=never
+        )
+
+
+def _created(opened: OpenedRoom) -> bool:
+    return opened.created
 
 
 def _appender(engine: AsyncEngine, on_outbox: Callable[[], None]) -> SqliteWriter | PgAppender:

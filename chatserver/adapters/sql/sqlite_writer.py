@@ -1,16 +1,18 @@
-"""SQLite's message writer: one thread with its own connection, and group commit.
+"""SQLite's writer: one thread with its own connection, and group commit.
 
 Why: through aiosqlite and SQLAlchemy one append cost ~19 hops between the event loop and the
 driver's thread and ~1,400 Python calls on the loop, and with ``synchronous=FULL`` every commit
-is an fsync. Here the event loop only queues the append; the writer thread takes every append
-that is waiting, stores them in one transaction (one fsync), and wakes the loop once for the
-whole batch. Appends arriving while a batch commits wait for the next one, so the batch grows
-with the load. Each append is answered only after the transaction holding it committed:
-*stored before acknowledged* is unchanged.
+is an fsync. Here the event loop only queues the job; the writer thread takes every job that is
+waiting, runs them in one transaction (one fsync), and wakes the loop once for the whole batch.
+Jobs arriving while a batch commits wait for the next one, so the batch grows with the load.
+Each job is answered only after the transaction holding it committed: *stored before
+acknowledged* is unchanged.
 
-Each append runs inside its own ``SAVEPOINT``, so one failing append (a racing retry hitting
-the unique index) does not undo the others in its batch. What an append does is the plan shared
-with PostgreSQL (``append_plan.py``); this module only runs its statements.
+A job is a plan (``plan.py``) shared with PostgreSQL: the message append (``append_plan.py``)
+and the steps every connection takes — a guest's registration or resume, its room, the history
+it is sent (``connect_plan.py``). Each runs inside its own ``SAVEPOINT``, so one failing job (a
+racing retry hitting the unique index) does not undo the others in its batch. This module only
+runs their statements.
 
 The writer is a second connection to the database file; the engine's connection and other
 processes serialize with it through SQLite's lock and ``busy_timeout``.
@@ -30,14 +32,15 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-from chatserver.adapters.sql.append_plan import AppendPlan, NoSuchRoom, Refused, Step
+from chatserver.adapters.sql.append_plan import AppendPlan
 from chatserver.adapters.sql.append_sql import AppendStatements, compile_statements
+from chatserver.adapters.sql.plan import Conflict, MakePlan, Plan, Refused, always
 from chatserver.domain.models import NewMessage
 from chatserver.ports.store import AppendResult, Prepare, StoreError
 
@@ -55,19 +58,20 @@ CHECKPOINT_EVERY_S = 1.0
 
 
 @dataclass(slots=True)
-class _Append:
-    new: NewMessage
-    now: int
-    prepare: Prepare | None
+class _Job:
+    plan: MakePlan[Any]
+    on_conflict: MakePlan[Any] | None  # run instead when the plan hit a unique index (a racing twin)
+    changed: Callable[[Any], bool]  # whether the result wrote something: a failed commit leaves doubt
     loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[AppendResult]
-    outcome: AppendResult | BaseException | None = None
-    hooked: bool = False
+    future: asyncio.Future[Any]
+    outcome: Any = None  # the result, or the exception to raise
+    failed: bool = False
+    hooked: bool = False  # it wrote a webhook event
 
 
 @dataclass
 class _Batch:
-    appends: list[_Append] = field(default_factory=list)
+    appends: list[_Job] = field(default_factory=list)
     stop: bool = False
 
 
@@ -87,22 +91,40 @@ class SqliteWriter:
         self._plan = AppendPlan(statements(), new_id=new_id, preview_chars=preview_chars)
         self._busy_timeout_ms = busy_timeout_ms
         self.on_outbox = on_outbox
-        self._queue: queue.SimpleQueue[_Append | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._checkpointer: threading.Thread | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self.checkpoints = 0
         self.batches = 0  # transactions committed (for the benchmark's group-commit figure)
-        self.appended = 0
+        self.jobs = 0  # jobs committed (messages, registrations, rooms, reads)
 
     async def append(self, new: NewMessage, now: int, prepare: Prepare | None = None) -> AppendResult:
         """``prepare`` runs on the writer thread, inside the transaction (it must only compute)."""
+        plan = self._plan
+        return await self.run(
+            lambda: plan.append(new, now, prepare), on_conflict=lambda: plan.existing(new), changed=_created
+        )
+
+    async def run(
+        self,
+        plan: MakePlan[T],
+        *,
+        on_conflict: MakePlan[T | None] | None = None,
+        changed: Callable[[T], bool] = always,
+    ) -> T:
+        """Run ``plan`` in the next batch's transaction; its result once that committed.
+
+        Raises ``Refused`` (the plan said no), ``StoreError`` (the database failed, or a conflict
+        that ``on_conflict`` did not resolve; ``uncertain`` when the commit failed after
+        ``changed(result)``)."""
         self._ensure_started()
         loop = asyncio.get_running_loop()
-        job = _Append(new, now, prepare, loop, loop.create_future())
+        job = _Job(plan, on_conflict, changed, loop, loop.create_future())
         self._queue.put(job)
-        return await job.future
+        result: T = await job.future
+        return result
 
     async def close(self) -> None:
         thread = self._thread
@@ -198,62 +220,64 @@ class SqliteWriter:
             return self._connect()
         except sqlite3.Error as exc:
             for job in batch.appends:
-                job.outcome = StoreError(f"database unavailable: {type(exc).__name__}")
+                _fail(job, StoreError(f"database unavailable: {type(exc).__name__}"))
             return None
 
-    def _store_or_fail(self, conn: sqlite3.Connection, appends: list[_Append]) -> None:
-        """Whatever happens, every append gets an outcome and the thread lives on."""
+    def _store_or_fail(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
+        """Whatever happens, every job gets an outcome and the thread lives on."""
         try:
-            self._store(conn, appends)
+            self._store(conn, jobs)
         except Exception as exc:
-            log.exception("a batch of %d appends failed", len(appends))
+            log.exception("a batch of %d jobs failed", len(jobs))
             _rollback(conn)
-            for job in appends:
-                job.outcome = StoreError(f"message could not be stored: {type(exc).__name__}", uncertain=True)
+            for job in jobs:
+                _fail(job, StoreError(f"could not be stored: {type(exc).__name__}", uncertain=True))
 
-    def _store(self, conn: sqlite3.Connection, appends: list[_Append]) -> None:
+    def _store(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
         try:
             self._execute(conn, "BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            for job in appends:
-                job.outcome = StoreError(f"database unavailable: {type(exc).__name__}")
+            for job in jobs:
+                _fail(job, StoreError(f"database unavailable: {type(exc).__name__}"))
             return
-        for job in appends:
-            self._append_one(conn, job)
+        for job in jobs:
+            self._run_one(conn, job)
         try:
             self._commit(conn)
         except sqlite3.Error as exc:
             _rollback(conn)
-            for job in appends:
-                if isinstance(job.outcome, AppendResult) and job.outcome.created:
-                    job.outcome = StoreError(f"database unavailable: {type(exc).__name__}", uncertain=True)
+            for job in jobs:
+                if not job.failed and job.changed(job.outcome):
+                    _fail(job, StoreError(f"database unavailable: {type(exc).__name__}", uncertain=True))
             return
         self.batches += 1
-        self.appended += len(appends)
+        self.jobs += len(jobs)
 
-    def _append_one(self, conn: sqlite3.Connection, job: _Append) -> None:
-        self._execute(conn, "SAVEPOINT append")
+    def _run_one(self, conn: sqlite3.Connection, job: _Job) -> None:
+        self._execute(conn, "SAVEPOINT job")
         try:
-            appended = self._drive(conn, self._plan.append(job.new, job.now, job.prepare))
-            job.outcome, job.hooked = appended.result, appended.wrote_outbox
+            job.outcome = self._drive(conn, job.plan(), job)
         except Refused as refused:
-            self._execute(conn, "ROLLBACK TO append")
-            job.outcome = refused
-        except (sqlite3.IntegrityError, NoSuchRoom):
-            # a racing retry stored this clientMsgId first (or the room does not exist)
-            self._execute(conn, "ROLLBACK TO append")
-            existing = self._drive(conn, self._plan.existing(job.new))
-            job.outcome = existing or StoreError("message could not be stored")
+            self._execute(conn, "ROLLBACK TO job")
+            _fail(job, refused)
+        except (sqlite3.IntegrityError, Conflict):
+            # a racing twin stored it first (a retried clientMsgId, a room another join created)
+            self._execute(conn, "ROLLBACK TO job")
+            found = None if job.on_conflict is None else self._drive(conn, job.on_conflict(), job)
+            if found is None:
+                _fail(job, StoreError("could not be stored"))
+            else:
+                job.outcome = found
         except sqlite3.Error as exc:
-            self._execute(conn, "ROLLBACK TO append")
-            job.outcome = StoreError(f"database unavailable: {type(exc).__name__}")
-        except Exception as exc:  # a bug: this append fails, the thread and the batch go on
-            log.exception("append failed")
-            self._execute(conn, "ROLLBACK TO append")
-            job.outcome = exc
-        self._execute(conn, "RELEASE append")
+            self._execute(conn, "ROLLBACK TO job")
+            _fail(job, StoreError(f"database unavailable: {type(exc).__name__}"))
+        except Exception as exc:  # a bug: this job fails, the thread and the batch go on
+            log.exception("a database job failed")
+            self._execute(conn, "ROLLBACK TO job")
+            _fail(job, exc)
+        self._execute(conn, "RELEASE job")
 
-    def _drive(self, conn: sqlite3.Connection, plan: Generator[Step, Any, T]) -> T:
+    def _drive(self, conn: sqlite3.Connection, plan: Plan[T], job: _Job) -> T:
         """Run a plan's statements in the current transaction; its result."""
         row = None
         while True:
@@ -262,7 +286,9 @@ class SqliteWriter:
             except StopIteration as done:
                 return cast(T, done.value)
             cursor = self._execute(conn, step.sql, step.params)
-            row = cursor.fetchone() if step.fetch else None
+            row = (cursor.fetchall() if step.many else cursor.fetchone()) if step.fetch else None
+            if step.outbox:
+                job.hooked = True
 
     # seams: the fault tests replace these to fail a statement or the commit
 
@@ -276,8 +302,8 @@ class SqliteWriter:
 
     # back to the event loop
 
-    def _answer(self, appends: list[_Append]) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Append]] = {}
+    def _answer(self, appends: list[_Job]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
         for job in appends:
             by_loop.setdefault(job.loop, []).append(job)
         for loop, jobs in by_loop.items():
@@ -286,20 +312,27 @@ class SqliteWriter:
             except RuntimeError:  # that loop is closed: nobody is waiting any more
                 log.debug("dropping %d answers for a closed event loop", len(jobs))
 
-    def _settle(self, jobs: list[_Append]) -> None:
+    def _settle(self, jobs: list[_Job]) -> None:
         """On the event loop: one call per batch."""
         wrote = False
         for job in jobs:
-            wrote = wrote or job.hooked
+            wrote = wrote or (job.hooked and not job.failed)
             if job.future.done():
                 continue
-            outcome = job.outcome
-            if isinstance(outcome, AppendResult):
-                job.future.set_result(outcome)
+            if job.failed:
+                job.future.set_exception(job.outcome)
             else:
-                job.future.set_exception(outcome or StoreError("message could not be stored"))
+                job.future.set_result(job.outcome)
         if wrote and self.on_outbox is not None:
             self.on_outbox()
+
+
+def _fail(job: _Job, exc: BaseException) -> None:
+    job.outcome, job.failed = exc, True
+
+
+def _created(result: AppendResult) -> bool:
+    return result.created
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

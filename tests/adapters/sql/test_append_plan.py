@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy.dialects import sqlite
 
-from chatserver.adapters.sql.append_plan import Appended, AppendPlan, NoSuchRoom, Refused, Step
+from chatserver.adapters.sql.append_plan import AppendPlan, NoSuchRoom
+from chatserver.adapters.sql.plan import Refused, Step
 from chatserver.adapters.sql.append_sql import compile_statements
 from chatserver.adapters.sql.models import MessageRow, RoomRow
 from chatserver.domain.models import NewMessage, Room, SenderType
@@ -56,7 +57,8 @@ def _new(sender: SenderType = SenderType.GUEST, client_msg_id: str | None = "c1"
 
 
 def _run(plan: Generator[Step, Any, Any], answers: dict[str, Any]) -> tuple[list[str], Any]:
-    """Drive ``plan``, answering each statement by the first word of its SQL and table."""
+    """Drive ``plan``, answering each statement by the first word of its SQL and table; the
+    statements asked for (an outbox step marked ``+outbox``) and the result."""
     asked: list[str] = []
     row = None
     while True:
@@ -65,7 +67,7 @@ def _run(plan: Generator[Step, Any, Any], answers: dict[str, Any]) -> tuple[list
         except StopIteration as done:
             return asked, done.value
         key = _kind(step.sql)
-        asked.append(key)
+        asked.append(key + ("+outbox" if step.outbox else ""))
         row = answers.get(key) if step.fetch else None
 
 
@@ -84,10 +86,9 @@ def _kind(sql: str) -> str:
 def test_a_new_message_allocates_the_next_seq_and_is_inserted():
     asked, done = _run(_plan().append(_new(), 5, None), {"allocate": _room_row(last_seq=8)})
     assert asked == ["find", "allocate", "insert_message"]
-    assert isinstance(done, Appended) and done.wrote_outbox is False
-    assert done.result.created and done.result.message.seq == 8 and done.result.message.id == "m" * 24
-    assert done.result.room is not None and done.result.room.tags == ("anonymous",)
-    assert done.result.room.is_guest is True
+    assert done.created and done.message.seq == 8 and done.message.id == "m" * 24
+    assert done.room is not None and done.room.tags == ("anonymous",)
+    assert done.room.is_guest is True
 
 
 def test_a_stored_client_msg_id_is_returned_without_writing():
@@ -96,8 +97,8 @@ def test_a_stored_client_msg_id_is_returned_without_writing():
     stored.update(is_guest=1, content="hello world", created_at=1, client_msg_id="c1")
     asked, done = _run(_plan().append(_new(), 5, None), {"find": stored})
     assert asked == ["find"]
-    assert done.result.created is False and done.result.message.id == "old"
-    assert done.result.message.sender_type is SenderType.GUEST and done.result.message.is_guest is True
+    assert done.created is False and done.message.id == "old"
+    assert done.message.sender_type is SenderType.GUEST and done.message.is_guest is True
 
 
 def test_without_a_client_msg_id_nothing_is_looked_up():
@@ -115,7 +116,7 @@ def test_prepare_sees_the_room_and_may_reopen_it():
     answers = {"get_room": _room_row(status="closed"), "allocate": _room_row()}
     asked, done = _run(_plan().append(_new(), 5, prepare), answers)
     assert asked == ["get_room", "find", "reopen", "allocate", "insert_message"]
-    assert seen[0] is not None and seen[0].status == "closed" and done.result.reopened is True
+    assert seen[0] is not None and seen[0].status == "closed" and done.reopened is True
 
 
 def test_a_refusal_stops_before_any_write():
@@ -143,5 +144,5 @@ def test_the_unread_counter_is_the_other_sides(sender, statement):
 
 def test_a_business_with_a_webhook_gets_the_outbox_row():
     asked, done = _run(_plan().append(_new(), 5, None), {"allocate": _room_row(hooked=1)})
-    assert asked == ["find", "allocate", "insert_message", "insert_outbox"]
-    assert done.wrote_outbox is True
+    assert asked == ["find", "allocate", "insert_message", "insert_outbox+outbox"]
+    assert done.created is True

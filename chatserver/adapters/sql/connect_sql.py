@@ -1,0 +1,89 @@
+"""The statements of the steps every connection takes: a guest's registration or resume, its
+room (found or created), the history it is sent. Built from the tables, compiled once per
+driver (``compiled.py``); run by ``connect_plan.py``'s plans."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, exists, func, literal, select, update
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.engine import Dialect
+
+from chatserver.adapters.sql.compiled import Compiled, compiler, insert_all
+from chatserver.adapters.sql.models import BusinessRow, GuestRow, MessageRow, RoomRow, WebhookEventRow, WebhookRow
+
+GUESTS = cast(Table, GuestRow.__table__)
+ROOMS = cast(Table, RoomRow.__table__)
+MESSAGES = cast(Table, MessageRow.__table__)
+BUSINESSES = cast(Table, BusinessRow.__table__)
+WEBHOOKS = cast(Table, WebhookRow.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectStatements:
+    insert_guest: Compiled
+    find_guest: Compiled
+    touch_guest: Compiled
+    expire_guest: Compiled
+    lock_guest: Compiled  # FOR UPDATE where the dialect has it (the rooms-per-guest quota)
+    count_guest_rooms: Compiled
+    business_exists: Compiled
+    business_hooked: Compiled
+    get_room: Compiled
+    find_active_room: Compiled
+    insert_room: Compiled
+    insert_outbox: Compiled
+    messages_after: Compiled  # oldest first
+    messages_newest: Compiled  # newest first
+    messages_before: Compiled  # newest first
+
+
+def compile_connect(dialect: Dialect, *, positional: bool) -> ConnectStatements:
+    one = compiler(dialect, positional=positional)
+    newest = select(MESSAGES).where(MESSAGES.c.room_id == bindparam("room_id"))
+    return ConnectStatements(
+        insert_guest=one(insert_all(GUESTS)),
+        find_guest=one(select(GUESTS).where(GUESTS.c.session_hash == bindparam("session_hash"))),
+        touch_guest=one(
+            update(GUESTS).where(GUESTS.c.guest_id == bindparam("guest_id")).values(last_seen_at=bindparam("now"))
+        ),
+        expire_guest=one(update(GUESTS).where(GUESTS.c.guest_id == bindparam("guest_id")).values(expired=True)),
+        lock_guest=one(select(GUESTS.c.guest_id).where(GUESTS.c.guest_id == bindparam("guest_id")).with_for_update()),
+        count_guest_rooms=one(select(func.count()).select_from(ROOMS).where(ROOMS.c.guest_id == bindparam("guest_id"))),
+        business_exists=one(select(BUSINESSES.c.id).where(BUSINESSES.c.id == bindparam("business_id"))),
+        business_hooked=one(
+            select(literal(1)).where(exists().where(WEBHOOKS.c.business_id == bindparam("business_id")))
+        ),
+        get_room=one(select(ROOMS).where(ROOMS.c.id == bindparam("room_id"))),
+        find_active_room=one(
+            select(ROOMS).where(
+                ROOMS.c.business_id == bindparam("business_id"),
+                ROOMS.c.owner_key == bindparam("owner_key"),
+                ROOMS.c.is_active.is_(True),
+            )
+        ),
+        insert_room=one(insert_all(ROOMS)),
+        insert_outbox=one(insert_all(cast(Table, WebhookEventRow.__table__))),
+        messages_after=one(
+            newest.where(MESSAGES.c.seq > bindparam("after_seq")).order_by(MESSAGES.c.seq.asc()).limit(bindparam("n"))
+        ),
+        messages_newest=one(newest.order_by(MESSAGES.c.seq.desc()).limit(bindparam("n"))),
+        messages_before=one(
+            newest.where(MESSAGES.c.seq < bindparam("before_seq")).order_by(MESSAGES.c.seq.desc()).limit(bindparam("n"))
+        ),
+    )
+
+
+@functools.cache
+def sqlite_statements() -> ConnectStatements:
+    return compile_connect(sqlite_dialect.dialect(paramstyle="named"), positional=False)
+
+
+@functools.cache
+def pg_statements() -> ConnectStatements:
+    dialect: Any = asyncpg_dialect.dialect  # untyped in SQLAlchemy
+    return compile_connect(dialect(), positional=True)

@@ -1,0 +1,61 @@
+"""Plans: a unit of work on the database written once as a generator of statements, without I/O.
+
+A plan yields each ``Step`` (a statement's SQL, its parameters bound for the driver, whether its
+row is wanted) and is sent the driver's row back (``None`` when the statement returned none or
+none was wanted); what it returns is the operation's result. SQLite's writer thread
+(``sqlite_writer.py``) runs plans with ``conn.execute(...).fetchone()`` inside its group-committed
+transactions, asyncpg (``pg_append.py``) with ``await conn.fetchrow(...)`` / ``execute(...)``.
+The drivers keep only what is theirs: transactions, savepoints and group commit, pools, the
+translation of their errors into ``StoreError``.
+
+Why: on the paths every message and every connection take, SQLAlchemy's per-execution work and
+aiosqlite's thread hops cost more than the database itself. The statements are still built with
+SQLAlchemy from the tables (compiled once per driver), so they cannot drift from the schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any, NamedTuple, TypeVar
+
+T = TypeVar("T")
+
+Params = tuple[Any, ...] | dict[str, Any]
+
+
+class Step(NamedTuple):
+    """One statement for the driver to run in the plan's transaction."""
+
+    sql: str
+    params: Params
+    fetch: bool  # send the (first) row back; otherwise the plan is sent ``None``
+    outbox: bool = False  # it writes a webhook event: wake the worker once the transaction committed
+    many: bool = False  # with ``fetch``: send back the list of every row
+
+
+Plan = Generator[Step, Any, T]
+MakePlan = Callable[[], Plan[T]]
+
+
+class Refused(Exception):
+    """The plan refused to go on (a domain rule said no); ``cause`` is what the caller raises.
+    The driver rolls back what the plan wrote."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class Conflict(Exception):
+    """The plan found its target changed under it (like a unique index refusing the row): the
+    driver rolls back and runs the operation's ``on_conflict`` plan instead."""
+
+
+def always(_result: object) -> bool:
+    """``changed`` for a plan that always writes: a failed commit leaves it uncertain."""
+    return True
+
+
+def never(_result: object) -> bool:
+    """``changed`` for a read: a failed commit lost nothing."""
+    return False
