@@ -8,7 +8,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, func, literal, select, update
+from sqlalchemy import Table, bindparam, exists, func, literal, select, text, update
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import Dialect
@@ -63,7 +63,9 @@ def compile_connect(dialect: Dialect, *, positional: bool) -> ConnectStatements:
             select(ROOMS).where(
                 ROOMS.c.business_id == bindparam("business_id"),
                 ROOMS.c.owner_key == bindparam("owner_key"),
-                ROOMS.c.is_active.is_(True),
+                # written as the partial unique index states it: SQLite uses that index only for
+                # this very term (SQLAlchemy's ``is_active = 1`` made it scan the business's rooms)
+                text("rooms.is_active"),
             )
         ),
         insert_room=one(insert_all(ROOMS)),
