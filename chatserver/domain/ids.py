@@ -11,8 +11,13 @@ _BASE36 = string.digits + string.ascii_lowercase
 
 def new_guest_id(now_ms: int) -> str:
     """``guest_<unix ms>_<8 random base36 chars>``, the seed's format."""
-    suffix = "".join(secrets.choice(_BASE36) for _ in range(8))
-    return f"guest_{now_ms}_{suffix}"
+    # one draw from the system's generator, not eight (each one a read of /dev/urandom)
+    number = secrets.randbelow(36**8)
+    suffix = []
+    for _ in range(8):
+        number, digit = divmod(number, 36)
+        suffix.append(_BASE36[digit])
+    return f"guest_{now_ms}_{''.join(suffix)}"
 
 
 def new_session_id() -> str:
