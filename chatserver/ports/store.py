@@ -60,10 +60,11 @@ class Prepared:
     reopen: bool = False  # set the room's status to open (a visitor writing to a closed room)
 
 
-# Called inside the append's transaction with the room's current row (None: no such room).
-# It checks access (raising refuses the append: nothing is written and its exception reaches
-# the caller) and returns the message to store. One read serves the access check, the
-# visitor's current name and the reopen rule, with no second transaction per send.
+# Called inside the append's transaction with the room's row (None: no such room), as the
+# statement that allocated the message's seq left it (locked, its counters already moved). It
+# checks access (raising refuses the append: nothing is written and its exception reaches the
+# caller) and returns the message to store. One statement serves the seq, the access check,
+# the visitor's current name and the reopen rule, with no second transaction per send.
 Prepare = Callable[[Room | None], Prepared]
 
 

@@ -1,9 +1,13 @@
 """The message append, written once, as a plan (``plan.py``) without I/O.
 
-    prepare → existing clientMsgId → reopen → allocate seq → insert message → outbox row
+    allocate seq (UPDATE … RETURNING the room) → prepare → reopen → insert message → outbox row
 
-``AppendPlan.append`` returns the ``AppendResult``; when two retries race on the unique index
-the driver runs ``existing`` instead (its ``on_conflict``).
+Two statements for a message in the common case. The room row the allocation returns is the
+one ``prepare`` decides on (access, the visitor's name, reopen), so no SELECT precedes it; a
+refusal rolls the allocation back. A ``clientMsgId`` already stored is not looked up first
+either: the unique index refuses the INSERT, the driver rolls the append back and runs
+``existing`` (its ``on_conflict``) — a retry costs a little more so that every first send
+costs a statement less.
 
 Nothing here runs SQLAlchemy: the statements were compiled once (``append_sql.py``), and the
 rows are the drivers' own (``rows.room_from_driver``). One generator step per statement is
@@ -13,6 +17,7 @@ all the plan adds to the send path.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from chatserver.adapters.sql import rows
 from chatserver.adapters.sql.append_sql import AppendStatements
@@ -20,7 +25,7 @@ from chatserver.adapters.sql.models import VISITOR_SENDERS
 from chatserver.adapters.sql.outbox import outbox_row
 from chatserver.adapters.sql.plan import Conflict, Plan, Refused, Step
 from chatserver.domain.events import MessagePosted
-from chatserver.domain.models import Message, NewMessage, Room
+from chatserver.domain.models import Message, NewMessage, Room, RoomStatus
 from chatserver.ports.store import AppendResult, Prepare, Prepared
 from chatserver.usecases.dispatch import webhook_events
 
@@ -38,33 +43,31 @@ class AppendPlan:
         self._preview_chars = preview_chars
 
     def append(self, new: NewMessage, now: int, prepare: Prepare | None) -> Plan[AppendResult]:
-        """Store ``new`` with the room's next seq, or find it stored by an earlier try.
+        """Store ``new`` with the room's next seq.
 
-        Raises ``Refused`` (``prepare`` refused it) and ``NoSuchRoom``; the driver rolls back."""
+        Raises ``Refused`` (``prepare`` refused it) and ``NoSuchRoom``; a repeated clientMsgId
+        raises the driver's unique-index error. The driver rolls back."""
         sql = self._sql
-        reopen = False
-        if prepare is not None:
-            get_room = sql.get_room
-            current = yield Step(get_room.sql, get_room.bind({"room_id": new.room_id}), True)
-            decided = _prepared(prepare, new, None if current is None else rows.room_from_driver(current))
-            new, reopen = decided.message, decided.reopen
-        existing = yield from self.existing(new)
-        if existing is not None:
-            return existing
-        if reopen:
-            yield Step(sql.reopen.sql, sql.reopen.bind({"room_id": new.room_id}), False)
         # a visitor's message is one more unread for staff, anyone else's for the visitor
         allocate = sql.allocate_for_staff if new.sender_type.value in VISITOR_SENDERS else sql.allocate_for_visitor
         preview = new.content[: self._preview_chars]
         updated = yield Step(
             allocate.sql, allocate.bind({"room_id": new.room_id, "preview": preview, "now": now}), True
         )
-        if updated is None:
+        room = None if updated is None else rows.room_from_driver(updated)
+        reopen = False
+        if prepare is not None:
+            decided = _prepared(prepare, new, room)
+            new, reopen = decided.message, decided.reopen
+        if room is None or updated is None:
             raise NoSuchRoom(new.room_id)
+        if reopen:
+            yield Step(sql.reopen.sql, sql.reopen.bind({"room_id": new.room_id}), False)
+            room = replace(room, status=RoomStatus.OPEN, closed_at=None)
         message = Message(
             id=self._new_id(),
             room_id=new.room_id,
-            seq=updated["last_seq"],
+            seq=room.last_seq,
             sender_id=new.sender_id,
             sender_type=new.sender_type,
             sender_name=new.sender_name,
@@ -75,7 +78,6 @@ class AppendPlan:
             faq_id=new.faq_id,
         )
         yield Step(sql.insert_message.sql, sql.insert_message.bind(rows.message_values(message)), False)
-        room = rows.room_from_driver(updated)
         # the business has a webhook (read by the UPDATE): only then, so a business without
         # webhooks pays for no event at all
         if updated["hooked"]:

@@ -25,7 +25,6 @@ MESSAGES = cast(Table, MessageRow.__table__)
 WEBHOOK_EVENTS = cast(Table, WebhookEventRow.__table__)
 
 # the send path's statements, built once (building one costs more Python than running it on SQLite)
-GET_ROOM = select(ROOMS).where(ROOMS.c.id == bindparam("room_id"))
 FIND_BY_CLIENT_ID = select(MESSAGES).where(
     MESSAGES.c.room_id == bindparam("room_id"),
     MESSAGES.c.sender_id == bindparam("sender_id"),
@@ -67,7 +66,6 @@ ALLOCATE_FOR_VISITOR = _allocate_seq("unread_by_visitor")
 
 @dataclass(frozen=True, slots=True)
 class AppendStatements:
-    get_room: Compiled  # FOR UPDATE where the dialect has it: the append will update the row anyway
     reopen: Compiled
     find_by_client_id: Compiled
     allocate_for_staff: Compiled  # a visitor's message: one more unread for staff
@@ -82,7 +80,6 @@ def compile_statements(dialect: Dialect, *, positional: bool) -> AppendStatement
 
     one = compiler(dialect, positional=positional)
     return AppendStatements(
-        get_room=one(GET_ROOM.with_for_update()),
         reopen=one(REOPEN),
         find_by_client_id=one(FIND_BY_CLIENT_ID),
         allocate_for_staff=one(ALLOCATE_FOR_STAFF),

@@ -227,6 +227,9 @@ class SqliteWriter:
         """Whatever happens, every job gets an outcome and the thread lives on."""
         try:
             self._store(conn, jobs)
+        except _BatchFailed as failed:
+            for job in jobs:
+                _fail(job, failed.error)
         except Exception as exc:
             log.exception("a batch of %d jobs failed", len(jobs))
             _rollback(conn)
@@ -240,8 +243,10 @@ class SqliteWriter:
             for job in jobs:
                 _fail(job, StoreError(f"database unavailable: {type(exc).__name__}"))
             return
-        for job in jobs:
-            self._run_one(conn, job)
+        if not self._run_all(conn, jobs):
+            for job in jobs:  # one of them failed: the batch again, each job in a savepoint
+                job.outcome, job.failed, job.hooked = None, False, False
+                self._run_one(conn, job)
         try:
             self._commit(conn)
         except sqlite3.Error as exc:
@@ -252,6 +257,29 @@ class SqliteWriter:
             return
         self.batches += 1
         self.jobs += len(jobs)
+
+    def _run_all(self, conn: sqlite3.Connection, jobs: list[_Job]) -> bool:
+        """Every job without savepoints (two statements fewer per job): True when all went
+        through. When a plan failed (a refusal, a unique index, a bug) the batch is rolled back
+        and the transaction begun again: False, and the caller runs the jobs one by one. A
+        database error fails every job of the batch (nothing of it is stored)."""
+        try:
+            for job in jobs:
+                job.outcome = self._drive(conn, job.plan(), job)
+        except sqlite3.Error as exc:
+            if isinstance(exc, sqlite3.IntegrityError):
+                self._restart(conn)
+                return False
+            _rollback(conn)
+            raise _BatchFailed(StoreError(f"database unavailable: {type(exc).__name__}")) from exc
+        except Exception:  # noqa: BLE001 - whatever a plan raised, the careful path sorts it out
+            self._restart(conn)
+            return False
+        return True
+
+    def _restart(self, conn: sqlite3.Connection) -> None:
+        self._execute(conn, "ROLLBACK")
+        self._execute(conn, "BEGIN IMMEDIATE")
 
     def _run_one(self, conn: sqlite3.Connection, job: _Job) -> None:
         self._execute(conn, "SAVEPOINT job")
@@ -325,6 +353,14 @@ class SqliteWriter:
                 job.future.set_result(job.outcome)
         if wrote and self.on_outbox is not None:
             self.on_outbox()
+
+
+class _BatchFailed(Exception):
+    """The database failed while the batch ran (rolled back): every job fails with ``error``."""
+
+    def __init__(self, error: StoreError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _fail(job: _Job, exc: BaseException) -> None:

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy.dialects import sqlite
 
 from chatserver.adapters.sql.append_plan import AppendPlan, NoSuchRoom
-from chatserver.adapters.sql.plan import Refused, Step
 from chatserver.adapters.sql.append_sql import compile_statements
 from chatserver.adapters.sql.models import MessageRow, RoomRow
+from chatserver.adapters.sql.plan import Refused, Step
 from chatserver.domain.models import NewMessage, Room, SenderType
 from chatserver.ports.store import Prepared
 
@@ -85,25 +85,25 @@ def _kind(sql: str) -> str:
 
 def test_a_new_message_allocates_the_next_seq_and_is_inserted():
     asked, done = _run(_plan().append(_new(), 5, None), {"allocate": _room_row(last_seq=8)})
-    assert asked == ["find", "allocate", "insert_message"]
+    assert asked == ["allocate", "insert_message"]
     assert done.created and done.message.seq == 8 and done.message.id == "m" * 24
     assert done.room is not None and done.room.tags == ("anonymous",)
     assert done.room.is_guest is True
 
 
-def test_a_stored_client_msg_id_is_returned_without_writing():
+def test_a_stored_client_msg_id_is_found_by_the_conflict_plan():
     stored = {column.name: None for column in MessageRow.__table__.columns}
     stored.update(id="old", room_id="r1", seq=3, sender_id="g1", sender_type="guest", sender_name="G")
     stored.update(is_guest=1, content="hello world", created_at=1, client_msg_id="c1")
-    asked, done = _run(_plan().append(_new(), 5, None), {"find": stored})
+    asked, done = _run(_plan().existing(_new()), {"find": stored})
     assert asked == ["find"]
     assert done.created is False and done.message.id == "old"
     assert done.message.sender_type is SenderType.GUEST and done.message.is_guest is True
 
 
 def test_without_a_client_msg_id_nothing_is_looked_up():
-    asked, _ = _run(_plan().append(_new(client_msg_id=None), 5, None), {"allocate": _room_row()})
-    assert asked == ["allocate", "insert_message"]
+    asked, found = _run(_plan().existing(_new(client_msg_id=None)), {})
+    assert asked == [] and found is None
 
 
 def test_prepare_sees_the_room_and_may_reopen_it():
@@ -113,19 +113,23 @@ def test_prepare_sees_the_room_and_may_reopen_it():
         seen.append(room)
         return Prepared(_new(), reopen=True)
 
-    answers = {"get_room": _room_row(status="closed"), "allocate": _room_row()}
+    answers = {"allocate": _room_row(status="closed")}
     asked, done = _run(_plan().append(_new(), 5, prepare), answers)
-    assert asked == ["get_room", "find", "reopen", "allocate", "insert_message"]
+    assert asked == ["allocate", "reopen", "insert_message"]
     assert seen[0] is not None and seen[0].status == "closed" and done.reopened is True
+    assert done.room.status == "open" and done.room.closed_at is None
 
 
-def test_a_refusal_stops_before_any_write():
+def test_a_refusal_stops_before_the_message_is_written():
     def refuse(_room: Room | None) -> Prepared:
         raise PermissionError("not yours")
 
+    asked: list[str] = []
+    plan = _plan().append(_new(), 5, refuse)
+    asked.append(_kind(next(plan).sql))
     with pytest.raises(Refused) as info:
-        _run(_plan().append(_new(), 5, refuse), {})
-    assert isinstance(info.value.cause, PermissionError)
+        plan.send(_room_row())  # the allocation the driver rolls back
+    assert asked == ["allocate"] and isinstance(info.value.cause, PermissionError)
 
 
 def test_an_unknown_room_is_no_such_room():
@@ -138,11 +142,10 @@ def test_an_unknown_room_is_no_such_room():
 )
 def test_the_unread_counter_is_the_other_sides(sender, statement):
     plan = _plan().append(_new(sender), 5, None)
-    next(plan)  # the clientMsgId lookup
-    assert plan.send(None).sql == statement.sql
+    assert next(plan).sql == statement.sql
 
 
 def test_a_business_with_a_webhook_gets_the_outbox_row():
     asked, done = _run(_plan().append(_new(), 5, None), {"allocate": _room_row(hooked=1)})
-    assert asked == ["find", "allocate", "insert_message", "insert_outbox+outbox"]
+    assert asked == ["allocate", "insert_message", "insert_outbox+outbox"]
     assert done.created is True
