@@ -10,7 +10,8 @@ field may contain NUL (U+0000), which PostgreSQL cannot store or compare.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator, TypeChecker, validators
 from jsonschema.exceptions import ValidationError, best_match
@@ -100,6 +101,7 @@ StrictValidator: type[Draft202012Validator] = validators.extend(  # type: ignore
 )
 
 _VALIDATORS: dict[str, Draft202012Validator] = {}
+_QUICK: dict[str, Check | None] = {}
 
 
 def register_schema(event: str, schema: dict[str, Any]) -> None:
@@ -107,6 +109,77 @@ def register_schema(event: str, schema: dict[str, Any]) -> None:
     Draft202012Validator.check_schema(schema)
     SCHEMAS[event] = schema
     _VALIDATORS.pop(event, None)
+    _QUICK.pop(event, None)
+
+
+# The quick check: each schema compiled once into nested closures that only answer "valid or
+# not". A valid payload (nearly every frame) is settled by it; anything else goes to jsonschema,
+# which names the field and words the error as before. It knows the few keywords the schemas
+# above use; a schema with any other keyword is left to jsonschema entirely. That it accepts
+# exactly what jsonschema accepts is tested against jsonschema itself (tests/protocol).
+Check = Callable[[Any], bool]
+_TYPES: dict[str, Check] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "object": lambda v: isinstance(v, dict),
+}
+_KNOWN = frozenset({"type", "minLength", "maxLength", "minimum", "maximum", "properties", "required", "anyOf"})
+
+
+def _quick(event: str) -> Check | None:
+    if event not in _QUICK:
+        _QUICK[event] = _compile(SCHEMAS[event]) if event in SCHEMAS else None
+    return _QUICK[event]
+
+
+def _compile(schema: dict[str, Any]) -> Check | None:
+    if not _KNOWN.issuperset(schema):
+        return None
+    checks: list[Check] = []
+    if "type" in schema:
+        names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not all(name in _TYPES for name in names):
+            return None
+        types = [_TYPES[name] for name in names]
+        checks.append(lambda v: any(is_type(v) for is_type in types))
+    if "minLength" in schema:
+        low = schema["minLength"]
+        checks.append(lambda v: not isinstance(v, str) or len(v) >= low)
+    if "maxLength" in schema:
+        high = schema["maxLength"]
+        checks.append(lambda v: not isinstance(v, str) or len(v) <= high)
+    if "minimum" in schema:
+        least = schema["minimum"]
+        checks.append(lambda v: not _is_number(v) or v >= least)
+    if "maximum" in schema:
+        most = schema["maximum"]
+        checks.append(lambda v: not _is_number(v) or v <= most)
+    if "required" in schema:
+        required = tuple(schema["required"])
+        checks.append(lambda v: not isinstance(v, dict) or all(name in v for name in required))
+    if "properties" in schema:
+        properties: dict[str, Check] = {}
+        for name, sub in schema["properties"].items():
+            check = _compile(sub)
+            if check is None:
+                return None
+            properties[name] = check
+        checks.append(
+            lambda v: not isinstance(v, dict) or all(check(v[name]) for name, check in properties.items() if name in v)
+        )
+    if "anyOf" in schema:
+        options = [_compile(sub) for sub in schema["anyOf"]]
+        if any(option is None for option in options):
+            return None
+        alternatives = cast(list[Check], options)
+        checks.append(lambda v: any(option(v) for option in alternatives))
+    return lambda v: all(check(v) for check in checks)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _validator(event: str) -> Draft202012Validator | None:
@@ -128,6 +201,10 @@ def _field_of(error: ValidationError) -> str:
 
 def validate_payload(event: str, data: dict[str, Any]) -> None:
     """Raise ``invalid_payload`` naming the first bad field; events without a schema pass."""
+    quick = _quick(event)
+    if quick is not None and quick(data):
+        _reject_nul(SCHEMAS[event], data)
+        return
     validator = _validator(event)
     if validator is None:
         return
