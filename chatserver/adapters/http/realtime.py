@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from asyncio import Future
-from typing import Any
+from typing import Any, cast
 
 from tornado.iostream import StreamClosedError
-from tornado.websocket import WebSocketClosedError, WebSocketHandler
+from tornado.websocket import WebSocketHandler, WebSocketProtocol13
 
 from chatserver.adapters.http.ops import INSTANCE_HEADER
 from chatserver.adapters.metrics import Metrics
@@ -19,6 +18,7 @@ from chatserver.realtime.gateway import Client, Credentials, Gateway
 from chatserver.realtime.limits import ConnectionsPerAddress
 
 log = logging.getLogger("chatserver.realtime")
+TEXT_OPCODE = 0x1
 
 # an error while opening a connection closes it with this code (see protocol.md §7)
 OPEN_CLOSE_CODES: dict[ErrorCode, CloseCode] = {
@@ -66,7 +66,8 @@ class RealtimeHandler(WebSocketHandler):
         self.client: Client | None = None
         self.opening: asyncio.Future[None] | None = None
         self.disconnected = False
-        self.pending_bytes = 0
+        self.pending_bytes = 0  # written since the send buffer was last seen empty
+        self.last_write: Future[None] | None = None  # the newest write still under way
         self.metrics = metrics
         self.kind: str | None = None  # counted in the connections gauge while set
         if instance_id is not None:
@@ -156,25 +157,40 @@ class RealtimeHandler(WebSocketHandler):
     # Connection protocol for the hub and gateway
 
     def send_text(self, frame: str) -> None:
-        """Write without waiting; a client that lets too much pile up is closed (4408)."""
-        if self.ws_connection is None or self.ws_connection.is_closing():
+        """Write without waiting; a client that lets too much pile up is closed (4408).
+
+        The frame goes to the protocol's frame writer, whose future is the stream's: done at
+        once when the socket took everything (``write_message`` wraps each frame's write in a
+        new task only to rename its error). ``pending_bytes`` counts what was written since the
+        send buffer was last seen empty (the newest write's future done means it drained):
+        no callback per frame, and never less than what really waits."""
+        connection = self.ws_connection
+        if connection is None or connection.is_closing():
             return
-        size = len(frame)
+        payload = frame.encode("utf-8")
+        size = len(payload)
+        if self.last_write is not None and self.last_write.done():
+            self.pending_bytes, self.last_write = 0, None
         if self.pending_bytes + size > self.max_send_queue_bytes:
             log.info("closing a slow consumer with %d bytes unsent", self.pending_bytes)
             self.close(CloseCode.SLOW_CONSUMER, "slow consumer")
             return
-        self.pending_bytes += size
         try:
-            future = self.write_message(frame)
-        except WebSocketClosedError:
+            future = cast(WebSocketProtocol13, connection)._write_frame(True, TEXT_OPCODE, payload)
+        except StreamClosedError:
             return
         if self.metrics is not None:
             self.metrics.frame_out()
-        future.add_done_callback(functools.partial(self._written, size))
+        if not future.done():
+            self.pending_bytes += size
+            self.last_write = future
+            future.add_done_callback(_consume)
 
-    def _written(self, size: int, future: Future[None]) -> None:
-        self.pending_bytes -= size
+
+def _consume(future: Future[None]) -> None:
+    """A failed write needs no handling here (closing the connection does it); its exception
+    is read so asyncio does not log it as never retrieved."""
+    if not future.cancelled():
         exc = future.exception()
-        if exc is not None and not isinstance(exc, StreamClosedError | WebSocketClosedError):
+        if exc is not None and not isinstance(exc, StreamClosedError):
             log.debug("write failed: %r", exc)
