@@ -5,7 +5,9 @@ each one JSON command per line; every command is answered with one JSON line on 
 the generator in its own processes lets the runner measure its CPU apart from the servers'.
 
 Commands: ``open_pairs``, ``open_room`` / ``join_room`` (fan-out), ``open_idle`` (connect),
-``measure`` (send at a fixed rate, count deliveries), ``close``, ``exit``.
+``measure`` (send at a fixed rate, count deliveries), ``close``, ``exit``; and those of
+``guests.py`` (``activate`` for idle, ``storm_prepare`` / ``storm_resume`` / ``chat_start`` /
+``chat_stop`` for storm).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import aiohttp
 
+from scripts.bench.guests import GuestCommands
 from scripts.bench.stats import Histogram
 from scripts.bench.wire import DIALECTS, Conn, sent_at, stamp
 
@@ -256,6 +259,7 @@ async def serve(worker_id: int) -> None:
         "open_idle": worker.open_idle,
         "measure": worker.measure,
         "close": worker.close,
+        **GuestCommands(worker).commands(),  # idle and storm
     }
     loop = asyncio.get_running_loop()
     try:

@@ -15,6 +15,9 @@ import psutil
 from tests.procs import ROOT
 
 REPLY_TIMEOUT_S = 600.0
+# a measurement is void when one generator process used more than this share of a core in its
+# window: the generator, not the server, may then have set the pace (and the latencies)
+VOID_GEN_PROCESS_PCT = 70.0
 
 
 class WorkerError(RuntimeError):
@@ -24,11 +27,11 @@ class WorkerError(RuntimeError):
 class Workers:
     """``n`` loadgen processes; ``ask`` sends one command to each and collects the replies."""
 
-    def __init__(self, n: int, log_path: Path) -> None:
+    def __init__(self, n: int, log_path: Path, first_id: int = 0) -> None:
         self._log = log_path.open("ab")
         self.procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "scripts.bench.loadgen", str(i)],
+                [sys.executable, "-m", "scripts.bench.loadgen", str(first_id + i)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self._log,
@@ -78,11 +81,11 @@ class Workers:
         return self.ask([cmd] * len(self.procs), timeout)
 
     def cpu_seconds(self) -> float:
-        total = 0.0
-        for ps in self.ps:
-            times = ps.cpu_times()
-            total += times.user + times.system
-        return total
+        return sum(self.cpu_per_process())
+
+    def cpu_per_process(self) -> list[float]:
+        """CPU seconds (user + system) of each worker process."""
+        return [float(t.user + t.system) for t in (ps.cpu_times() for ps in self.ps)]
 
     def close(self) -> None:
         for proc in self.procs:
@@ -99,3 +102,20 @@ class Workers:
                 proc.kill()
                 proc.wait(10)
         self._log.close()
+
+
+def generator_usage(
+    before: list[float], after: list[float], seconds: float, units: float, unit: str = "msg"
+) -> dict[str, Any]:
+    """The generator's CPU over a measured window, from ``cpu_per_process`` before and after:
+    all its processes together (% of one core, and µs per ``unit`` when ``units`` counted), the
+    busiest process, and ``void`` when that one was near a core's worth (``VOID_GEN_PROCESS_PCT``)."""
+    per = [100 * (b - a) / seconds for a, b in zip(before, after, strict=True)] if seconds > 0 else []
+    busiest = max(per, default=0.0)
+    total_s = sum(after) - sum(before)
+    return {
+        "gen_cpu_pct": round(sum(per), 1),
+        f"gen_cpu_us_per_{unit}": round(1e6 * total_s / units, 1) if units else None,
+        "gen_max_process_cpu_pct": round(busiest, 1),
+        "void": busiest > VOID_GEN_PROCESS_PCT,
+    }

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+NAMES = {"ours": "chatserver", "sio": "python-socketio"}  # the servers, as the report names them
+
 
 class Recorder:
     """Appends records to ``results.jsonl`` as they come, so a broken run keeps what it measured."""
@@ -37,7 +39,21 @@ def describe(record: dict[str, Any]) -> str:
             f"[{where}] {record['phase']} offered {record['offered_per_s']:.0f}/s -> delivered "
             f"{record['delivered_per_s']:.0f}/s p50 {lat['p50_ms']}ms p99 {lat['p99_ms']}ms "
             f"cpu {record['server_cpu_pct']:.0f}% gen {record['gen_cpu_pct']:.0f}% "
-            f"{'ok' if record['keeps_up'] else 'SATURATED'}"
+            f"{'ok' if record['keeps_up'] else 'SATURATED'}{' VOID' if record.get('void') else ''}"
+        )
+    if kind == "idle":
+        return (
+            f"[{where}] {record['active']}/{record['businesses']} businesses active in {record['activate_s']:.1f}s; "
+            f"idle {record['idle_s']:.0f}s: server CPU {record['server_cpu_pct']:.2f}% "
+            f"({record['wakeups_per_s']:.0f} wake-ups/s)"
+        )
+    if kind == "storm":
+        chat = record["chat"]["storm"]
+        return (
+            f"[{where}] storm: {record['resumed']}/{record['guests']} resumed in {record['seconds']}s, "
+            f"{record['failed']} failed, {record['lost']} lost, {record['server_cpu_ms_per_guest']} ms CPU each; "
+            f"chat ack p99 {chat['ack_latency']['p99_ms']}ms, lost {chat['lost']}; "
+            f"gen busiest {record['gen_max_process_cpu_pct']:.0f}%{' VOID' if record['void'] else ''}"
         )
     if kind == "connect":
         return (

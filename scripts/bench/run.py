@@ -1,8 +1,10 @@
-"""Run the benchmark: every workload against chatserver and the python-socketio reference.
+"""Run the benchmark: every workload against chatserver and the python-socketio reference
+(``storm`` against chatserver only: the reference has no guest sessions to resume).
 
     python -m scripts.bench.run                      # the full run (several minutes)
     python -m scripts.bench.run --quick              # a smoke run, a few seconds a workload
     python -m scripts.bench.run --docs docs/performance.md   # also rewrite the report's tables and plots
+    python -m scripts.bench.run --workloads idle,storm --servers ours --backends sqlite   # the two alone
 
 Results go to ``--out`` (default ``bench-results/<time>/``): ``results.jsonl`` (one record per
 step, summary, connect test and profile), the servers' and generator's logs, py-spy profiles.
@@ -27,13 +29,33 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from scripts.bench import profile, report, workloads
+from scripts.bench import profile, report, storm, workloads
+from scripts.bench.config import Config
 from scripts.bench.records import Recorder
 from scripts.bench.servers import Database, Server, ours, ours_has_redis_broker, reference
-from scripts.bench.workloads import Config
 from tests.procs import ROOT
 
-WORKLOADS = ("pairs", "fanout", "connect", "cluster")
+WORKLOADS = ("pairs", "fanout", "connect", "cluster", "idle", "storm")
+SIZES = (
+    "duration",
+    "warmup",
+    "drain",
+    "workers",
+    "pairs",
+    "start_rate",
+    "max_rate",
+    "factor",
+    "fanout_members",
+    "fanout_start_rate",
+    "connections",
+    "idle_businesses",
+    "idle_seconds",
+    "storm_guests",
+    "storm_businesses",
+    "storm_concurrency",
+    "storm_timeout",
+    "storm_chat_rate",
+)
 QUICK = {
     "duration": 2.0,
     "warmup": 0.5,
@@ -45,6 +67,10 @@ QUICK = {
     "fanout_start_rate": 5.0,
     "connections": 40,
     "profile": False,
+    "idle_businesses": 40,
+    "idle_seconds": 2.0,
+    "storm_guests": 60,
+    "storm_businesses": 6,
 }
 
 
@@ -68,6 +94,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--fanout-start-rate", type=float, help=f"first sender rate of the fan-out sweep [{d.fanout_start_rate}]"
     )
     p.add_argument("--connections", type=int, help=f"idle connections in connect [{d.connections}]")
+    p.add_argument("--idle-businesses", type=int, help=f"businesses made active in idle [{d.idle_businesses}]")
+    p.add_argument("--idle-seconds", type=float, help=f"measured seconds without traffic in idle [{d.idle_seconds}]")
+    p.add_argument("--storm-guests", type=int, help=f"guests reconnecting at once in storm [{d.storm_guests}]")
+    p.add_argument("--storm-businesses", type=int, help=f"businesses of the storm guests' rooms [{d.storm_businesses}]")
+    p.add_argument("--storm-concurrency", type=int, help=f"storm connections opening at once [{d.storm_concurrency}]")
+    p.add_argument("--storm-timeout", type=float, help=f"seconds the storm may take at most [{d.storm_timeout}]")
+    p.add_argument("--storm-chat-rate", type=float, help=f"chat msg/s each way during the storm [{d.storm_chat_rate}]")
+    p.add_argument(
+        "--storm-profile", action="store_true", help="py-spy on the server during the storm (disturbs its figures)"
+    )
     p.add_argument(
         "--profile",
         action=argparse.BooleanOptionalAction,
@@ -83,29 +119,13 @@ def config(args: argparse.Namespace, out: Path) -> Config:
     cfg = Config(out=out)
     if args.quick:
         cfg = replace(cfg, **QUICK)  # type: ignore[arg-type]
-    overrides = {
-        name: getattr(args, name)
-        for name in (
-            "duration",
-            "warmup",
-            "drain",
-            "workers",
-            "pairs",
-            "start_rate",
-            "max_rate",
-            "factor",
-            "fanout_members",
-            "fanout_start_rate",
-            "connections",
-        )
-        if getattr(args, name) is not None
-    }
-    cfg = replace(cfg, **overrides)
+    overrides = {name: getattr(args, name) for name in SIZES if getattr(args, name) is not None}
+    cfg = replace(cfg, **overrides, storm_profile=args.storm_profile)
     if args.profile is not None:
         cfg = replace(cfg, profile=args.profile)
-    if cfg.profile and not profile.available():
+    if (cfg.profile or cfg.storm_profile) and not profile.available():
         print("py-spy not found: no profiles", file=sys.stderr)
-        cfg = replace(cfg, profile=False)
+        cfg = replace(cfg, profile=False, storm_profile=False)
     return cfg
 
 
@@ -144,6 +164,17 @@ def git_commit() -> str:
         return ""
 
 
+def uncommitted() -> int:
+    """Files under chatserver/ that differ from the commit: the server measured is not exactly it."""
+    try:
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", "chatserver"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        )
+    except OSError:
+        return 0
+    return len(status.stdout.splitlines())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -176,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "machine": platform.machine(),
             "commit": git_commit(),
+            "uncommitted_files": uncommitted(),
             "versions": versions(),
             "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in cfg.__dict__.items()},
             "workloads": chosen,
@@ -209,13 +241,16 @@ def main(argv: list[str] | None = None) -> int:
 def run_workload(rec: Recorder, cfg: Config, workload: str, backend: str, servers: list[str], secret: str) -> None:
     from chatserver.usecases.tokens import issue_token
 
-    pairs_like = workload in ("pairs", "cluster")
-    db = Database(backend, cfg.out, extra_businesses=cfg.pairs if pairs_like else 0).create()
+    extra = {"pairs": cfg.pairs, "cluster": cfg.pairs, "idle": cfg.idle_businesses - 1}
+    extra["storm"] = storm.CHAT_PAIRS + cfg.storm_businesses
+    db = Database(backend, cfg.out, extra_businesses=extra.get(workload, 0)).create()
     try:
         token = issue_token(secret, sub="staff-bench", role="staff", name="Bench Staff", business_id=db.business_id)
+        # the businesses whose rooms have a staff member: storm's chatting pairs; idle has none
+        staffed = {"storm": db.pair_businesses[: storm.CHAT_PAIRS], "idle": []}.get(workload, db.pair_businesses)
         pair_businesses = [
             (business, issue_token(secret, sub=f"staff-{i}", role="staff", name="Bench Staff", business_id=business))
-            for i, business in enumerate(db.pair_businesses)
+            for i, business in enumerate(staffed)
         ]
         instances = 2 if workload == "cluster" else 1
         make: dict[str, Callable[[], list[Server]]] = {}
@@ -250,6 +285,16 @@ def run_workload(rec: Recorder, cfg: Config, workload: str, backend: str, server
             workloads.fanout(rec, cfg, make, business=db.business_id, token=token, **common)
         elif workload == "connect":
             workloads.connect(rec, cfg, make, **common)
+        elif workload == "idle":
+            storm.idle(rec, cfg, make, businesses=[db.business_id, *db.pair_businesses], **common)
+        elif workload == "storm":
+            for server in make.keys() - {"ours"}:
+                storm.skipped(server)
+            if "ours" in make:
+                storm_businesses = db.pair_businesses[storm.CHAT_PAIRS :]
+                storm.storm(
+                    rec, cfg, make["ours"], chat_businesses=pair_businesses, storm_businesses=storm_businesses, **common
+                )
     finally:
         db.drop()
 

@@ -3,7 +3,8 @@
 too. ``tests.procs`` is standard library only, so the ``bench`` extra is all this needs.
 
 ``Database`` prepares a fresh store for chatserver (a new SQLite file, or a new PostgreSQL schema
-migrated with ``chatserver migrate``) holding one business; every server is stopped by its pid.
+migrated with ``chatserver migrate``) holding one business and ``extra_businesses`` more; every
+server is stopped by its pid.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tests.procs import ServerProcess, chatserver_cmd, free_port
 
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+BUSINESS_ROW = "SELECT * FROM businesses WHERE id = :id"  # copied for the extra businesses, whatever its columns
 UNLIMITED_GUEST_RATE = "1000000000"  # the per-guest rate limit is a product rule, not under test here
 
 
@@ -64,7 +66,10 @@ class Database:
 
     async def _migrate_and_add_business(self) -> list[str]:
         """What ``chatserver migrate`` and ``chatserver business add`` do, without two more
-        interpreter starts."""
+        interpreter starts. The first business is made by the store; the others are copies of
+        its row with new ids and names, inserted in one statement (``idle`` wants thousands)."""
+        from sqlalchemy import text
+
         from chatserver.adapters.sql import migrate
         from chatserver.composition import make_store
         from chatserver.config import load_settings
@@ -73,7 +78,19 @@ class Database:
         store = make_store(load_settings(self.env()))
         try:
             await migrate.upgrade(store.engine)
-            return [(await store.create_business(f"Bench {i}", now_ms())).id for i in range(1 + self.extra_businesses)]
+            first = (await store.create_business("Bench 0", now_ms())).id
+            if not self.extra_businesses:
+                return [first]
+            async with store.engine.begin() as conn:
+                row = dict((await conn.execute(text(BUSINESS_ROW), {"id": first})).mappings().one())
+                copies = [
+                    {**row, "id": secrets.token_hex(12), "name": f"Bench {i}"}
+                    for i in range(1, 1 + self.extra_businesses)
+                ]
+                columns = ", ".join(row)
+                values = ", ".join(f":{c}" for c in row)
+                await conn.execute(text(f"INSERT INTO businesses ({columns}) VALUES ({values})"), copies)
+            return [first] + [c["id"] for c in copies]
         finally:
             await store.close()
 

@@ -50,8 +50,11 @@ class Ours:
 
     name: str = "ours"
 
-    def url(self, base: str, token: str | None) -> str:
-        return f"{base}/realtime" + (f"?token={token}" if token else "")
+    def url(self, base: str, token: str | None, session_id: str | None = None) -> str:
+        """A token (staff), a returning guest's ``sessionId``, or neither (a new guest)."""
+        if token:
+            return f"{base}/realtime?token={token}"
+        return f"{base}/realtime" + (f"?sessionId={session_id}" if session_id else "")
 
     def frame(self, event: str, data: dict[str, Any], ack: int | None) -> str:
         body: dict[str, Any] = {"event": event, "data": data}
@@ -99,8 +102,8 @@ class SocketIO:
 
     name: str = "sio"
 
-    def url(self, base: str, token: str | None) -> str:
-        return f"{base}/socket.io/?EIO=4&transport=websocket"
+    def url(self, base: str, token: str | None, session_id: str | None = None) -> str:
+        return f"{base}/socket.io/?EIO=4&transport=websocket"  # the reference has no guest sessions
 
     def frame(self, event: str, data: dict[str, Any], ack: int | None) -> str:
         return f"42{NAMESPACE},{'' if ack is None else ack}" + json.dumps([event, data], separators=(",", ":"))
@@ -181,10 +184,15 @@ class Conn:
 
     @classmethod
     async def open(
-        cls, session: aiohttp.ClientSession, dialect: Ours | SocketIO, base: str, token: str | None = None
+        cls,
+        session: aiohttp.ClientSession,
+        dialect: Ours | SocketIO,
+        base: str,
+        token: str | None = None,
+        session_id: str | None = None,
     ) -> Conn:
         ws = await session.ws_connect(
-            dialect.url(base, token),
+            dialect.url(base, token, session_id),
             autoping=True,
             heartbeat=None,
             max_msg_size=0,

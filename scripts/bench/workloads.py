@@ -1,4 +1,5 @@
-"""The workloads: ``pairs``, ``fanout``, ``connect``, ``cluster``, each run against both servers.
+"""The workloads: ``pairs``, ``fanout``, ``connect``, ``cluster``, each run against both servers
+(``idle`` and ``storm`` are in ``storm.py``).
 
 Every measured step becomes one record (see ``Recorder``). Rate sweeps interleave the servers
 step by step — ours, then the reference, then the reference, then ours… — so both see the same
@@ -18,34 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from scripts.bench import profile
-from scripts.bench.pool import Workers
+from scripts.bench.config import Config as Config  # re-exported: the runner's sizes
+from scripts.bench.pool import Workers, generator_usage
 from scripts.bench.records import Recorder
 from scripts.bench.servers import Server
 from scripts.bench.stats import Histogram, keeps_up
 
 START_DELAY_NS = 200_000_000  # workers get their command before the step's common start
-
-
-@dataclass(frozen=True)
-class Config:
-    """Sizes and durations of one run (the runner's command line)."""
-
-    duration: float = 6.0  # seconds per step, warm-up included
-    warmup: float = 1.0
-    drain: float = 3.0  # extra seconds a step waits for late deliveries
-    workers: int = 2
-    pairs: int = 100
-    start_rate: float = 25.0
-    factor: float = 2.0
-    max_rate: float = 25_600.0
-    fanout_members: int = 500
-    fanout_start_rate: float = 5.0
-    connections: int = 10_000
-    connect_concurrency: int = 100
-    connect_timeout: float = 120.0  # seconds the generator may spend opening connections
-    pad: int = 64  # characters of filler in each message
-    profile: bool = True
-    out: Path = Path("bench-results")
 
 
 @dataclass
@@ -112,9 +92,9 @@ def measure(
     _sleep_until(start + cfg.warmup)
     if profile_to is not None:
         spy = profile.start(target.instances[0].pid, cfg.duration - cfg.warmup, profile_to)
-    cpu0, gen0, t0 = target.cpu_seconds(), target.workers.cpu_seconds(), time.monotonic()
+    cpu0, gen0, t0 = target.cpu_seconds(), target.workers.cpu_per_process(), time.monotonic()
     _sleep_until(start + cfg.duration)
-    cpu1, gen1, t1 = target.cpu_seconds(), target.workers.cpu_seconds(), time.monotonic()
+    cpu1, gen1, t1 = target.cpu_seconds(), target.workers.cpu_per_process(), time.monotonic()
     rss = target.rss_bytes()
     replies = target.workers.receive(commands)
     if spy is not None:
@@ -148,7 +128,7 @@ def measure(
         "server_cpu_pct": round(100 * (cpu1 - cpu0) / (t1 - t0), 1),
         "server_cpu_us_per_msg": round(1e6 * (cpu1 - cpu0) / messages_in_window, 1) if messages_in_window else None,
         "server_rss_mb": round(rss / 2**20, 1),
-        "gen_cpu_pct": round(100 * (gen1 - gen0) / (t1 - t0), 1),
+        **generator_usage(gen0, gen1, t1 - t0, messages_in_window),
         "gen_max_lag_ms": max(r["max_lag_ms"] for r in replies),
         "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
@@ -199,15 +179,19 @@ def _next_rate(st: dict[str, Any], cfg: Config) -> tuple[float, bool, bool]:
 def summarize(
     rec: Recorder, steps: list[dict[str, Any]], *, workload: str, backend: str, server: str
 ) -> dict[str, Any]:
-    sustained = [s["offered_per_s"] for s in steps if s["keeps_up"]]
+    """Saturation and the highest rate kept up with, from the steps that are not void (where a
+    generator process neared a core, the generator may have set the pace)."""
+    valid = [s for s in steps if not s.get("void")]
+    sustained = [s["offered_per_s"] for s in valid if s["keeps_up"]]
     return rec.add(
         {
             "type": "summary",
             "workload": workload,
             "backend": backend,
             "server": server,
-            "saturation_per_s": max((s["delivered_per_s"] for s in steps), default=0.0),
+            "saturation_per_s": max((s["delivered_per_s"] for s in valid), default=0.0),
             "max_sustained_offered_per_s": max(sustained, default=0.0),
+            "void_steps": len(steps) - len(valid),
         }
     )
 
@@ -319,7 +303,7 @@ def connect(rec: Recorder, cfg: Config, make: dict[str, Callable[[], list[Server
             try:
                 instance = instances[0]
                 instance.settle()
-                rss0, cpu0 = instance.rss_bytes(), instance.cpu_seconds()
+                rss0, cpu0, gen0 = instance.rss_bytes(), instance.cpu_seconds(), workers.cpu_per_process()
                 start = time.monotonic()
                 per = _split(cfg.connections, cfg.workers)
                 replies = workers.ask(
@@ -336,7 +320,7 @@ def connect(rec: Recorder, cfg: Config, make: dict[str, Callable[[], list[Server
                     ]
                 )
                 seconds = time.monotonic() - start
-                cpu1 = instance.cpu_seconds()
+                cpu1, gen1 = instance.cpu_seconds(), workers.cpu_per_process()
                 time.sleep(1.0)
                 rss1 = instance.rss_bytes()
                 opened = sum(r["opened"] for r in replies)
@@ -357,6 +341,7 @@ def connect(rec: Recorder, cfg: Config, make: dict[str, Callable[[], list[Server
                         "rss_before_mb": round(rss0 / 2**20, 1),
                         "rss_after_mb": round(rss1 / 2**20, 1),
                         "rss_per_conn_kib": round((rss1 - rss0) / max(1, opened) / 1024, 2),
+                        **generator_usage(gen0, gen1, seconds, opened, unit="conn"),
                         "loadavg_1m": round(os.getloadavg()[0], 2),
                     }
                 )

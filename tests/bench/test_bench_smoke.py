@@ -12,6 +12,8 @@ import subprocess
 import sys
 
 from scripts.bench import report
+from scripts.bench.guests import client_msg_id
+from scripts.bench.pool import generator_usage
 from scripts.bench.stats import Histogram, keeps_up
 from scripts.bench.workloads import Config, _next_rate
 from tests.procs import ROOT
@@ -98,3 +100,46 @@ def test_sweep_doubles_until_saturation_then_tries_once_in_between():
     assert math.isclose(rate, 141.42, rel_tol=0.01) and refined and not done
     assert _next_rate({"rate": 141, "ok": 141, "fail": 200, "refined": True}, cfg)[2]
     assert _next_rate({"rate": 100, "ok": None, "fail": 100, "refined": False}, cfg)[:2] == (50, False)
+
+
+def test_idle_and_storm_run_on_their_own_and_are_reported(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scripts.bench.run",
+            "--quick",
+            "--servers=ours",
+            "--backends=sqlite",
+            "--workloads=idle,storm",
+            "--idle-businesses=20",
+            "--idle-seconds=1",
+            "--storm-guests=30",
+            "--storm-businesses=3",
+            f"--out={tmp_path / 'out'}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    (idle,) = [r for r in records if r["type"] == "idle"]
+    assert idle["active"] == idle["businesses"] == 20 and idle["failed"] == 0
+    assert idle["server_cpu_pct"] >= 0 and idle["void"] is False
+    (storm,) = [r for r in records if r["type"] == "storm"]
+    assert storm["prepared"] == storm["resumed"] == 30
+    assert storm["failed"] == storm["lost"] == 0 and storm["seconds"] > 0
+    assert storm["chat_all_delivered"] and storm["chat"]["before"]["delivered"] > 0
+    assert storm["server_cpu_ms_per_guest"] > 0 and isinstance(storm["void"], bool)
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "### idle — sqlite" in text and "### storm — sqlite" in text
+
+
+def test_a_generator_process_near_a_core_voids_the_measurement():
+    usage = generator_usage([1.0, 2.0], [1.5, 2.2], seconds=1.0, units=1000)
+    assert usage == {"gen_cpu_pct": 70.0, "gen_cpu_us_per_msg": 700.0, "gen_max_process_cpu_pct": 50.0, "void": False}
+    assert generator_usage([0.0, 0.0], [0.75, 0.1], seconds=1.0, units=0)["void"]
+    assert client_msg_id('{"event":"ack","ack":3,"data":{"seq":1,"clientMsgId":"c2-7","duplicate":false}}') == "c2-7"
+    assert client_msg_id('{"event":"chat:new-message","data":{"clientMsgId":null}}') is None
