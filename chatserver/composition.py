@@ -121,7 +121,12 @@ def make_verifier(settings: Settings) -> TokenVerifier:
 
 def make_store(settings: Settings) -> SqlStore:
     return SqlStore(
-        create_engine(settings.database_url, schema=settings.database_schema or None, timeout=settings.database_timeout)
+        create_engine(
+            settings.database_url,
+            schema=settings.database_schema or None,
+            timeout=settings.database_timeout,
+            sqlite_synchronous=settings.sqlite_synchronous,
+        )
     )
 
 

@@ -91,6 +91,13 @@ def _event_loop(raw: str) -> str:
     return loop
 
 
+def _sqlite_synchronous(raw: str) -> str:
+    level = raw.upper()
+    if level not in {"FULL", "NORMAL"}:
+        raise ValueError("must be FULL or NORMAL")
+    return level
+
+
 def _log_level(raw: str) -> str:
     level = raw.upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -217,6 +224,13 @@ class Settings:
         10,
         "seconds a database connect or statement may take before the request fails (unavailable)",
         _positive_int,
+    )
+    sqlite_synchronous: str = storage(
+        "SQLITE_SYNCHRONOUS",
+        "FULL",
+        "SQLite only: FULL (an acknowledged message survives a power loss: every commit waits for "
+        "the disk) or NORMAL (it survives a crash of the server, not of the machine)",
+        _sqlite_synchronous,
     )
     max_connections_per_ip: int = limits(
         "MAX_CONNECTIONS_PER_IP",

@@ -21,6 +21,11 @@ def asyncpg_settings(engine: AsyncEngine) -> dict[str, Any]:
     return dict(_CONNECT_ARGS.get(engine.sync_engine, {}))
 
 
+def sqlite_settings(engine: AsyncEngine) -> dict[str, Any]:
+    """The pragmas a SQLite engine made by ``create_engine`` sets (``synchronous``)."""
+    return dict(_CONNECT_ARGS.get(engine.sync_engine, {}))
+
+
 class DatabaseUnusable(ValueError):
     """The database URL names a database that cannot be opened; the message says why."""
 
@@ -37,7 +42,14 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, timeout: float = 10) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    schema: str | None = None,
+    pool_size: int = 10,
+    timeout: float = 10,
+    sqlite_synchronous: str = "FULL",
+) -> AsyncEngine:
     """An async engine for ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URLs.
 
     SQLite gets one connection (SQLite serializes writers anyway; one connection avoids
@@ -47,6 +59,8 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, t
     network partition, not just a refused connection) fails requests with ``unavailable`` after
     that long instead of holding them forever. Waiting for a pooled connection keeps the pool's
     own 30 s: under a burst of load (a reconnect storm) requests queue rather than fail.
+    ``sqlite_synchronous`` (``FULL`` or ``NORMAL``): what an acknowledged write survives on SQLite
+    (``SQLITE_SYNCHRONOUS``); the send path's writer thread reads it back (``sqlite_settings``).
     """
     parsed = make_url(url)
     backend = parsed.get_backend_name()
@@ -57,13 +71,15 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, t
             raise DatabaseUnusable(
                 f"cannot open the SQLite database {str(database)!r}: its folder {str(database.parent)!r} does not exist"
             )
+        synchronous = "NORMAL" if sqlite_synchronous.upper() == "NORMAL" else "FULL"
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=30)
+        _CONNECT_ARGS[engine.sync_engine] = {"synchronous": synchronous}
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()

@@ -14,6 +14,7 @@ from chatserver.adapters.sql.business_sql import ContactSql, WorkflowSql
 from chatserver.adapters.sql.connect_plan import ConnectPlans, owner_key
 from chatserver.adapters.sql.connect_sql import pg_statements, sqlite_statements
 from chatserver.adapters.sql.cursors import decode_cursor, encode_cursor
+from chatserver.adapters.sql.engine import sqlite_settings
 from chatserver.adapters.sql.faq_sql import FaqSql
 from chatserver.adapters.sql.models import BusinessRow, GuestRow, RoomRow, new_id
 from chatserver.adapters.sql.plan import MakePlan, Refused, always, never
@@ -215,7 +216,10 @@ def _appender(engine: AsyncEngine, on_outbox: Callable[[], None]) -> SqliteWrite
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:":
             raise ValueError("SQLite needs a database file (the writer thread opens its own connection)")
-        return SqliteWriter(url.database, new_id=new_id, preview_chars=PREVIEW_CHARS, on_outbox=on_outbox)
+        synchronous = sqlite_settings(engine).get("synchronous", "FULL")
+        return SqliteWriter(
+            url.database, new_id=new_id, preview_chars=PREVIEW_CHARS, on_outbox=on_outbox, synchronous=synchronous
+        )
     from chatserver.adapters.sql.pg_append import PgAppender  # asyncpg is the postgres extra
 
     return PgAppender.for_engine(engine, new_id=new_id, preview_chars=PREVIEW_CHARS, on_outbox=on_outbox)

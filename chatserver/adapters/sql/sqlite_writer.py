@@ -86,8 +86,10 @@ class SqliteWriter:
         preview_chars: int,
         busy_timeout_ms: int = 10_000,
         on_outbox: Callable[[], None] | None = None,
+        synchronous: str = "FULL",
     ) -> None:
         self._path = path
+        self._synchronous = "NORMAL" if synchronous == "NORMAL" else "FULL"
         self._plan = AppendPlan(statements(), new_id=new_id, preview_chars=preview_chars)
         self._busy_timeout_ms = busy_timeout_ms
         self.on_outbox = on_outbox
@@ -155,7 +157,7 @@ class SqliteWriter:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(f"PRAGMA synchronous={self._synchronous}")
         conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
