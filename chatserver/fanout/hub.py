@@ -183,12 +183,14 @@ class Hub:
 
     async def publish_message(self, message: Message) -> None:
         """Call after the message is committed: delivered here at once, then every other instance
-        delivers it to its members (the broker's copy is dropped here as a duplicate)."""
+        delivers it to its members (the broker's copy is dropped here as a duplicate; a broker
+        that reaches no other instance is not sent it at all)."""
         frame = message_frame(message)
         stream = self._rooms.get(message.room_id)
         if stream is not None:
             self._receive(stream, message.seq, frame)
-        await self._broker.publish(room_channel(message.room_id), pack(message.seq, frame))
+        if self._broker.reaches_other_instances:
+            await self._broker.publish(room_channel(message.room_id), pack(message.seq, frame))
 
     async def publish_room_event(self, room_id: str, event: str, data: object) -> None:
         """An event outside the message order (typing, read receipts): delivered as it comes."""

@@ -23,6 +23,10 @@ class Resync:
 
 
 class Broker(Protocol):
+    # False for a broker that delivers only back to this process (the in-process twin): the hub
+    # then does not send it a message it has already delivered here itself
+    reaches_other_instances: bool
+
     async def connect(self) -> None: ...
     async def close(self) -> None: ...
     async def subscribe(self, channel: str) -> None: ...

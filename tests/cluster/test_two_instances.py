@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 
+from tornado.httpclient import AsyncHTTPClient
+
 from tests.cluster.harness import Participant
 from tests.conftest import make_token
 from tests.helpers import WsClient
@@ -38,6 +40,9 @@ async def test_guest_on_a_and_staff_on_b_get_every_message_once_in_order(start, 
         senders = [guest.received()[0][seq]["senderType"] for seq in range(1, 2 * N + 1)]
         switches = sum(1 for x, y in itertools.pairwise(senders) if x != y)
         assert switches > 10, "the two streams were not interleaved"
+        metrics = (await AsyncHTTPClient().fetch(f"{b.http_url}/metrics")).body.decode()
+        fanned = [line for line in metrics.splitlines() if line.startswith("chatserver_fanout_latency_seconds_count")]
+        assert fanned and float(fanned[0].split()[-1]) >= N, "b timed the guest's messages it got through Redis"
         print(f"\n[two instances] sent guest={guest.counts} staff={staff.counts}; each received {2 * N} once")
     finally:
         guest.close()

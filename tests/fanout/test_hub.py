@@ -58,6 +58,8 @@ class Source:
 
 
 class ScriptedBroker:
+    reaches_other_instances = True  # as Redis: what the hub publishes is recorded
+
     def __init__(self) -> None:
         self.queue: asyncio.Queue[Publication | Resync] = asyncio.Queue()
         self.published: list[Publication] = []

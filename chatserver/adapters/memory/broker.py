@@ -13,6 +13,8 @@ class MemoryBroker:
     The queue is bounded, so a stalled consumer slows publishers instead of growing memory.
     """
 
+    reaches_other_instances = False
+
     def __init__(self, *, max_pending: int = 10_000) -> None:
         self._channels: set[str] = set()
         self._queue: asyncio.Queue[Publication | Resync] = asyncio.Queue(maxsize=max_pending)

@@ -62,6 +62,8 @@ class _Session:
 class RedisBroker:
     """``Broker`` over Redis pub/sub. Channel ``room:<id>`` is the Redis channel ``<prefix>room:<id>``."""
 
+    reaches_other_instances = True
+
     def __init__(
         self,
         url: str,

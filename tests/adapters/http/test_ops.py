@@ -73,7 +73,9 @@ async def test_metrics_count_connections_frames_messages_and_errors(connect, bus
     assert got[("chatserver_messages_stored_total", ())] == 1  # the retry is not stored again
     assert got[("chatserver_errors_total", (("code", "unknown_event"),))] == 1
     assert got[("chatserver_errors_total", (("code", "forbidden"),))] == 0
-    assert got[("chatserver_fanout_latency_seconds_count", ())] >= 1
+    # the in-process broker carries no message (each is delivered here as it is stored), so the
+    # broker's latency has nothing to measure; over Redis it does (tests/cluster)
+    assert got[("chatserver_fanout_latency_seconds_count", ())] == 0
     assert got[("chatserver_redis_reconnects_total", ())] == 0
 
 
