@@ -9,13 +9,14 @@ everything else, so they cannot drift from the schema; only their execution bypa
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Integer, Table, bindparam, literal_column, select, update
 from sqlalchemy.engine import Dialect
 
-from chatserver.adapters.sql.compiled import Compiled, compiler, insert_all
+from chatserver.adapters.sql.compiled import Compiled, compiler, driver_dialect, insert_all
 from chatserver.adapters.sql.models import MessageRow, RoomRow, WebhookEventRow
 from chatserver.adapters.sql.outbox import has_webhook_column
 from chatserver.domain.models import RoomStatus
@@ -87,3 +88,9 @@ def compile_statements(dialect: Dialect, *, positional: bool) -> AppendStatement
         insert_message=one(insert_all(MESSAGES)),
         insert_outbox=one(insert_all(WEBHOOK_EVENTS)),
     )
+
+
+@functools.cache
+def append_statements(backend: str) -> AppendStatements:
+    dialect, positional = driver_dialect(backend)
+    return compile_statements(dialect, positional=positional)

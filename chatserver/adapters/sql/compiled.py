@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import asyncpg
 from sqlalchemy.engine import Dialect
 
 from chatserver.adapters.sql.plan import Params
@@ -27,6 +29,15 @@ class Compiled:
             literals = self.literals
             return tuple(params[name] if name in params else literals[name] for name in self.order)
         return {**self.literals, **params} if self.literals else params
+
+
+def driver_dialect(backend: str) -> tuple[Dialect, bool]:
+    """The dialect the plans' statements are compiled for on ``backend`` (``sqlite`` or
+    ``postgresql``), and whether its driver takes positional parameters (asyncpg does)."""
+    if backend == "sqlite":
+        return sqlite.dialect(paramstyle="named"), False
+    dialect: Any = asyncpg.dialect  # untyped in SQLAlchemy
+    return dialect(), True
 
 
 def compiler(dialect: Dialect, *, positional: bool) -> Callable[[Any], Compiled]:

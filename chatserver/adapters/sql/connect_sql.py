@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, bindparam, exists, func, literal, select, text, update
-from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import Dialect
 
-from chatserver.adapters.sql.compiled import Compiled, compiler, insert_all
+from chatserver.adapters.sql.compiled import Compiled, compiler, driver_dialect, insert_all
 from chatserver.adapters.sql.models import BusinessRow, GuestRow, MessageRow, RoomRow, WebhookEventRow, WebhookRow
 
 GUESTS = cast(Table, GuestRow.__table__)
@@ -81,11 +79,6 @@ def compile_connect(dialect: Dialect, *, positional: bool) -> ConnectStatements:
 
 
 @functools.cache
-def sqlite_statements() -> ConnectStatements:
-    return compile_connect(sqlite_dialect.dialect(paramstyle="named"), positional=False)
-
-
-@functools.cache
-def pg_statements() -> ConnectStatements:
-    dialect: Any = asyncpg_dialect.dialect  # untyped in SQLAlchemy
-    return compile_connect(dialect(), positional=True)
+def connect_statements(backend: str) -> ConnectStatements:
+    dialect, positional = driver_dialect(backend)
+    return compile_connect(dialect, positional=positional)

@@ -14,31 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
-from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from chatserver.adapters.sql.append_plan import AppendPlan
-from chatserver.adapters.sql.append_sql import AppendStatements, compile_statements
 from chatserver.adapters.sql.engine import asyncpg_settings
 from chatserver.adapters.sql.plan import Conflict, MakePlan, Plan, always
-from chatserver.domain.models import NewMessage
-from chatserver.ports.store import AppendResult, Prepare, StoreError
+from chatserver.ports.store import StoreError
 
 # what means "the database failed", as opposed to a bug
 FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 T = TypeVar("T")
-
-
-@functools.cache
-def statements() -> AppendStatements:
-    dialect: Any = asyncpg_dialect.dialect  # untyped in SQLAlchemy
-    return compile_statements(dialect(), positional=True)
 
 
 async def _no_reset(_conn: asyncpg.Connection) -> None:
@@ -53,14 +42,11 @@ class PgAppender:
         *,
         connect_args: dict[str, Any],
         pool_size: int,
-        new_id: Callable[[], str],
-        preview_chars: int,
         on_outbox: Callable[[], None] | None = None,
     ) -> None:
         self._dsn = dsn
         self._connect_args = connect_args
         self._pool_size = pool_size
-        self._plan = AppendPlan(statements(), new_id=new_id, preview_chars=preview_chars)
         self.on_outbox = on_outbox
         self._pool: asyncpg.Pool | None = None
         self._starting = asyncio.Lock()
@@ -70,8 +56,6 @@ class PgAppender:
         cls,
         engine: AsyncEngine,
         *,
-        new_id: Callable[[], str],
-        preview_chars: int,
         on_outbox: Callable[[], None] | None = None,
     ) -> PgAppender:
         settings = asyncpg_settings(engine)
@@ -81,8 +65,6 @@ class PgAppender:
             dsn,
             connect_args=settings,
             pool_size=pool_size,
-            new_id=new_id,
-            preview_chars=preview_chars,
             on_outbox=on_outbox,
         )
 
@@ -104,12 +86,6 @@ class PgAppender:
         if pool is not None:
             await pool.close()
 
-    async def append(self, new: NewMessage, now: int, prepare: Prepare | None = None) -> AppendResult:
-        plan = self._plan
-        return await self.run(
-            lambda: plan.append(new, now, prepare), on_conflict=lambda: plan.existing(new), changed=_created
-        )
-
     async def run(
         self,
         plan: MakePlan[T],
@@ -117,11 +93,7 @@ class PgAppender:
         on_conflict: MakePlan[T | None] | None = None,
         changed: Callable[[T], bool] = always,
     ) -> T:
-        """Run ``plan`` in a transaction of its own; what it returned once that committed.
-
-        Raises ``Refused`` (the plan said no), ``StoreError`` (the database failed, or a conflict
-        that ``on_conflict`` did not resolve; ``uncertain`` when the commit failed after
-        ``changed(result)``)."""
+        """``PlanRunner.run``: in a transaction of its own."""
         pool = await self._get_pool()
         try:
             return await self._run(pool, plan, changed)
@@ -179,7 +151,3 @@ class PgAppender:
                 return await self._drive(conn, plan(), [False])
         except FAILURES as exc:
             raise StoreError(f"database unavailable: {type(exc).__name__}") from exc
-
-
-def _created(result: AppendResult) -> bool:
-    return result.created

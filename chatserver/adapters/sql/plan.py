@@ -16,7 +16,7 @@ SQLAlchemy from the tables (compiled once per driver), so they cannot drift from
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -59,3 +59,19 @@ def always(_result: object) -> bool:
 def never(_result: object) -> bool:
     """``changed`` for a read: a failed commit lost nothing."""
     return False
+
+
+class PlanRunner(Protocol):
+    """A driver that runs plans: SQLite's writer thread, asyncpg's pool."""
+
+    async def run(
+        self, plan: MakePlan[T], *, on_conflict: MakePlan[T | None] | None = None, changed: Callable[[T], bool] = ...
+    ) -> T:
+        """What ``plan`` returned, once its transaction committed.
+
+        Raises ``Refused`` (the plan said no), ``StoreError`` (the database failed, or a conflict
+        that ``on_conflict`` did not resolve; ``uncertain`` when the commit failed after
+        ``changed(result)``)."""
+        ...
+
+    async def close(self) -> None: ...

@@ -10,9 +10,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatserver.adapters.sql import rows
+from chatserver.adapters.sql.append_plan import AppendPlan
+from chatserver.adapters.sql.append_sql import append_statements
 from chatserver.adapters.sql.business_sql import ContactSql, WorkflowSql
 from chatserver.adapters.sql.connect_plan import ConnectPlans, owner_key
-from chatserver.adapters.sql.connect_sql import pg_statements, sqlite_statements
+from chatserver.adapters.sql.connect_sql import connect_statements
 from chatserver.adapters.sql.cursors import decode_cursor, encode_cursor
 from chatserver.adapters.sql.engine import sqlite_settings
 from chatserver.adapters.sql.faq_sql import FaqSql
@@ -73,8 +75,9 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
         # writer thread with group commit, on PostgreSQL asyncpg directly
         self._appender: SqliteWriter | PgAppender = _appender(engine, self._outbox_written)
         # and so do the steps every connection takes (connect_plan.py)
-        sqlite = engine.url.get_backend_name() == "sqlite"
-        self._plans = ConnectPlans(sqlite_statements() if sqlite else pg_statements(), new_id=new_id)
+        backend = engine.url.get_backend_name()
+        self._plans = ConnectPlans(connect_statements(backend), new_id=new_id)
+        self._append = AppendPlan(append_statements(backend), new_id=new_id, preview_chars=PREVIEW_CHARS)
 
     async def _run(
         self, plan: MakePlan[T], *, on_conflict: MakePlan[T | None] | None = None, changed: Callable[[T], bool] = always
@@ -191,10 +194,10 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
         before inserting or through the unique index when two retries race. Run on the driver
         directly (``append_plan.py``): SQLite's writer thread or PostgreSQL's asyncpg pool.
         """
-        try:
-            return await self._appender.append(new, now, prepare)
-        except Refused as refused:
-            raise refused.cause from None
+        plan = self._append
+        return await self._run(
+            lambda: plan.append(new, now, prepare), on_conflict=lambda: plan.existing(new), changed=_created_message
+        )
 
     async def list_messages(
         self, room_id: str, *, before_seq: int | None, after_seq: int | None, limit: int
@@ -211,15 +214,17 @@ def _created(opened: OpenedRoom) -> bool:
     return opened.created
 
 
+def _created_message(appended: AppendResult) -> bool:
+    return appended.created
+
+
 def _appender(engine: AsyncEngine, on_outbox: Callable[[], None]) -> SqliteWriter | PgAppender:
     url = engine.url
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:":
             raise ValueError("SQLite needs a database file (the writer thread opens its own connection)")
         synchronous = sqlite_settings(engine).get("synchronous", "FULL")
-        return SqliteWriter(
-            url.database, new_id=new_id, preview_chars=PREVIEW_CHARS, on_outbox=on_outbox, synchronous=synchronous
-        )
+        return SqliteWriter(url.database, on_outbox=on_outbox, synchronous=synchronous)
     from chatserver.adapters.sql.pg_append import PgAppender  # asyncpg is the postgres extra
 
-    return PgAppender.for_engine(engine, new_id=new_id, preview_chars=PREVIEW_CHARS, on_outbox=on_outbox)
+    return PgAppender.for_engine(engine, on_outbox=on_outbox)

@@ -27,7 +27,6 @@ messages are being written.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import queue
 import sqlite3
@@ -36,21 +35,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from sqlalchemy.dialects import sqlite as sqlite_dialect
-
-from chatserver.adapters.sql.append_plan import AppendPlan
-from chatserver.adapters.sql.append_sql import AppendStatements, compile_statements
 from chatserver.adapters.sql.plan import Conflict, MakePlan, Plan, Refused, always
-from chatserver.domain.models import NewMessage
-from chatserver.ports.store import AppendResult, Prepare, StoreError
+from chatserver.ports.store import StoreError
 
 log = logging.getLogger("chatserver.adapters.sql.sqlite_writer")
 T = TypeVar("T")
-
-
-@functools.cache
-def statements() -> AppendStatements:
-    return compile_statements(sqlite_dialect.dialect(paramstyle="named"), positional=False)
 
 
 MAX_BATCH = 512
@@ -82,15 +71,12 @@ class SqliteWriter:
         self,
         path: str,
         *,
-        new_id: Callable[[], str],
-        preview_chars: int,
         busy_timeout_ms: int = 10_000,
         on_outbox: Callable[[], None] | None = None,
         synchronous: str = "FULL",
     ) -> None:
         self._path = path
         self._synchronous = "NORMAL" if synchronous == "NORMAL" else "FULL"
-        self._plan = AppendPlan(statements(), new_id=new_id, preview_chars=preview_chars)
         self._busy_timeout_ms = busy_timeout_ms
         self.on_outbox = on_outbox
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -102,13 +88,6 @@ class SqliteWriter:
         self.batches = 0  # transactions committed (for the benchmark's group-commit figure)
         self.jobs = 0  # jobs committed (messages, registrations, rooms, reads)
 
-    async def append(self, new: NewMessage, now: int, prepare: Prepare | None = None) -> AppendResult:
-        """``prepare`` runs on the writer thread, inside the transaction (it must only compute)."""
-        plan = self._plan
-        return await self.run(
-            lambda: plan.append(new, now, prepare), on_conflict=lambda: plan.existing(new), changed=_created
-        )
-
     async def run(
         self,
         plan: MakePlan[T],
@@ -116,11 +95,8 @@ class SqliteWriter:
         on_conflict: MakePlan[T | None] | None = None,
         changed: Callable[[T], bool] = always,
     ) -> T:
-        """Run ``plan`` in the next batch's transaction; its result once that committed.
-
-        Raises ``Refused`` (the plan said no), ``StoreError`` (the database failed, or a conflict
-        that ``on_conflict`` did not resolve; ``uncertain`` when the commit failed after
-        ``changed(result)``)."""
+        """``PlanRunner.run``: in the next batch's transaction. The plan runs on the writer thread
+        (what it calls, like an append's ``prepare``, must only compute)."""
         self._ensure_started()
         loop = asyncio.get_running_loop()
         job = _Job(plan, on_conflict, changed, loop, loop.create_future())
@@ -367,10 +343,6 @@ class _BatchFailed(Exception):
 
 def _fail(job: _Job, exc: BaseException) -> None:
     job.outcome, job.failed = exc, True
-
-
-def _created(result: AppendResult) -> bool:
-    return result.created
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
