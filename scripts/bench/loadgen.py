@@ -107,12 +107,16 @@ class Worker:
         return {"receivers": len(self.receivers)}
 
     async def open_idle(self, cmd: dict[str, Any]) -> dict[str, Any]:
-        """Open and register ``count`` guest connections and keep them open, idle."""
+        """Open and register ``count`` guest connections, each joining a room of ``business``
+        (when given), and keep them open, idle."""
         failures: list[str] = []
+        business = cmd.get("business")
 
         async def one() -> None:
             try:
-                await self._open(cmd["dialect"], cmd["url"])
+                conn = await self._open(cmd["dialect"], cmd["url"])
+                if business is not None:
+                    await conn.call(JOIN, {"businessId": business, "userName": "Guest"})
             except Exception as exc:
                 failures.append(f"{type(exc).__name__}: {exc}"[:200])
 

@@ -125,7 +125,8 @@ def _headline(records: list[dict[str, Any]], backends: list[str]) -> list[str]:
                 rows.append(
                     [
                         backend,
-                        f"connect: {fmt(o.get('connections') or s.get('connections'))} guests (connections/s)",
+                        f"connect: {fmt(o.get('connections') or s.get('connections'))} guests register and join"
+                        " (connections/s)",
                         fmt(o.get("per_s"), 0),
                         fmt(s.get("per_s"), 0),
                         _ratio(o.get("per_s"), s.get("per_s")),
@@ -134,7 +135,16 @@ def _headline(records: list[dict[str, Any]], backends: list[str]) -> list[str]:
                 rows.append(
                     [
                         backend,
-                        "connect: server RSS per idle connection (KiB)",
+                        "connect: server CPU per guest, ms (target ≤ 1)",
+                        fmt(_ms_per_guest(o), 2),
+                        fmt(_ms_per_guest(s), 2),
+                        _ratio(_ms_per_guest(o), _ms_per_guest(s)),
+                    ]
+                )
+                rows.append(
+                    [
+                        backend,
+                        "connect: server RSS per joined connection (KiB)",
                         fmt(o.get("rss_per_conn_kib")),
                         fmt(s.get("rss_per_conn_kib")),
                         _ratio(o.get("rss_per_conn_kib"), s.get("rss_per_conn_kib")),
@@ -334,3 +344,9 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _ms_per_guest(record: dict[str, Any]) -> float | None:
+    opened = record.get("opened")
+    cpu = record.get("server_cpu_s")
+    return None if not opened or cpu is None else cpu / opened * 1000

@@ -284,7 +284,7 @@ def run_workload(rec: Recorder, cfg: Config, workload: str, backend: str, server
         elif workload == "fanout":
             workloads.fanout(rec, cfg, make, business=db.business_id, token=token, **common)
         elif workload == "connect":
-            workloads.connect(rec, cfg, make, **common)
+            workloads.connect(rec, cfg, make, business=db.business_id, **common)
         elif workload == "idle":
             storm.idle(rec, cfg, make, businesses=[db.business_id, *db.pair_businesses], **common)
         elif workload == "storm":

@@ -295,8 +295,11 @@ def fanout(
             summarize(rec, steps[target.server], workload="fanout", backend=backend, server=target.server)
 
 
-def connect(rec: Recorder, cfg: Config, make: dict[str, Callable[[], list[Server]]], *, backend: str) -> None:
-    """Open and register ``cfg.connections`` guest connections on a fresh server; time and RSS."""
+def connect(
+    rec: Recorder, cfg: Config, make: dict[str, Callable[[], list[Server]]], *, backend: str, business: str
+) -> None:
+    """``cfg.connections`` guests connect, register and join a room of ``business`` (each its own)
+    on a fresh server, and stay; time, CPU and RSS."""
     for server, factory in make.items():
         with running(factory()) as instances:
             workers = Workers(cfg.workers, cfg.out / f"loadgen-connect-{server}.log")
@@ -312,6 +315,7 @@ def connect(rec: Recorder, cfg: Config, make: dict[str, Callable[[], list[Server
                             "cmd": "open_idle",
                             "dialect": server,
                             "url": instance.url,
+                            "business": business,
                             "count": k,
                             "concurrency": cfg.connect_concurrency,
                             "timeout": cfg.connect_timeout,
