@@ -22,7 +22,7 @@ from asyncpg.pool import PoolConnectionProxy
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatserver.adapters.sql.engine import asyncpg_settings
-from chatserver.adapters.sql.plan import Conflict, MakePlan, Plan, always
+from chatserver.adapters.sql.plan import Conflict, MakePlan, Plan, always, never
 from chatserver.ports.store import StoreError
 
 # what means "the database failed", as opposed to a bug
@@ -93,8 +93,11 @@ class PgAppender:
         on_conflict: MakePlan[T | None] | None = None,
         changed: Callable[[T], bool] = always,
     ) -> T:
-        """``PlanRunner.run``: in a transaction of its own."""
+        """``PlanRunner.run``: in a transaction of its own; a read (``changed`` is ``never``) in
+        none, which saves the BEGIN and COMMIT round trips."""
         pool = await self._get_pool()
+        if changed is never:
+            return await self._outside(pool, plan)
         try:
             return await self._run(pool, plan, changed)
         except (asyncpg.UniqueViolationError, Conflict) as exc:
@@ -145,7 +148,7 @@ class PgAppender:
                 hooked[0] = True
 
     async def _outside(self, pool: asyncpg.Pool, plan: MakePlan[T]) -> T:
-        """A read after a conflict, outside any transaction."""
+        """A read (or one after a conflict), outside any transaction."""
         try:
             async with pool.acquire() as conn:
                 return await self._drive(conn, plan(), [False])
