@@ -121,6 +121,8 @@ class RealtimeHandler(WebSocketHandler):
             log.exception("could not open a connection")
             self.close(CloseCode.INTERNAL, "internal error")
             return
+        finally:
+            self.opening = None  # done: the finished task is not kept for the connection's life
         if self._gone():
             self.gateway.close_soon(client)  # closed while it was being registered
             return
