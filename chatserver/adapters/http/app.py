@@ -129,7 +129,8 @@ def make_app(
         ],
         websocket_max_message_size=settings.max_frame_bytes,
         websocket_ping_interval=settings.ping_interval or None,
-        websocket_ping_timeout=(settings.ping_interval * 2) or None,
+        # tornado allows no longer timeout than the interval (a longer one is cut, with a warning)
+        websocket_ping_timeout=settings.ping_interval or None,
         log_function=log_request,
         compress_response=True,  # gzip: the widget script shrinks to a quarter on every host page
     )
