@@ -74,10 +74,15 @@ class Notifier:
         self._pending[room.id] = (room, handle)
 
     def _flush(self, room_id: str) -> None:
+        """The window ended: its newest row goes out. It counts as sent from now, before the
+        task publishing it runs, so a message arriving in between waits for the next window
+        instead of overtaking this older row (which would then leave the list stale)."""
         pending = self._pending.pop(room_id, None)
         if pending is None:
             return
-        self._flushing.spawn(self.room_updated(pending[0]))
+        room = pending[0]
+        self._mark_sent(room_id)
+        self._flushing.spawn(self._publish(room.business_id, events.ROOM_UPDATED, wire.room_updated(room)))
 
     def _mark_sent(self, room_id: str) -> None:
         now = self.clock()

@@ -45,6 +45,19 @@ async def test_a_burst_is_one_update_now_and_one_with_the_newest_state_at_the_en
     assert hub.updates() == [(1, 1, "open"), (5, 5, "open")]
 
 
+async def test_a_message_right_after_the_window_ends_does_not_overtake_its_update():
+    """The window's update is published by a task; a message arriving before that task runs
+    must not go out first (the older row would then be the list's last word)."""
+    hub = FakeHub()
+    notifier = _notifier(hub)
+    await notifier.message_activity(_at(1))
+    await notifier.message_activity(_at(2))  # pending until the window ends
+    notifier._flush(ROOM.id)  # the window's timer fires ...
+    await notifier.message_activity(_at(3))  # ... and a message comes before its task has run
+    await asyncio.sleep(WINDOW_MS * 2 / 1000)
+    assert hub.updates() == [(1, 1, "open"), (2, 2, "open"), (3, 3, "open")]
+
+
 async def test_an_older_state_arriving_late_does_not_replace_a_newer_pending_one():
     hub = FakeHub()
     notifier = _notifier(hub)
