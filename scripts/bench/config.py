@@ -35,4 +35,12 @@ class Config:
     storm_timeout: float = 120.0  # seconds the storm (and its preparation) may take
     storm_chat_rate: float = 20.0  # msg/s each way, both chatting pairs together, during the storm
     storm_profile: bool = False  # py-spy on the server during the storm (takes CPU from it)
+    # dashboard: one business, staff connections that only listen (their room lists), guest
+    # rooms sending round-robin; then the extreme: many more staff at a lower rate
+    dashboard_staff: int = 50
+    dashboard_rooms: int = 500
+    dashboard_rate: float = 1_000.0  # msg/s, all guests together
+    dashboard_staff_extreme: int = 500  # 0: no extreme variant
+    dashboard_extreme_rate: float = 200.0
+    dashboard_chat_rate: float = 2.0  # msg/s a guest sends to the agent (a staff member in its room)
     out: Path = Path("bench-results")

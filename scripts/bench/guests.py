@@ -9,10 +9,10 @@
   reconnects with ``?sessionId=``, ``concurrency`` at a time, and rejoins its room with
   ``{roomId, afterSeq}``. A guest counts as resumed when ``guest:registered`` says
   ``resumed: true`` with its own guestId and the join is acknowledged with its room.
-* ``chat_start`` / ``chat_stop``: the pairs ``open_pairs`` made exchange messages both ways at a
-  fixed rate, in the background until stopped. Ack and delivery latency are kept apart for
-  messages sent before ``storm_ns`` and after it; each message's delivery to the other side of
-  its room is checked by its clientMsgId.
+* ``chat_start`` / ``chat_stop``: the pairs ``open_pairs`` made exchange messages both ways (or,
+  ``one_way``, guest to staff member only) at a fixed rate, in the background until stopped.
+  Ack and delivery latency are kept apart for messages sent before ``storm_ns`` and after it;
+  each message's delivery to the other side of its room is checked by its clientMsgId.
 """
 
 from __future__ import annotations
@@ -260,7 +260,9 @@ class GuestCommands:
 
     async def chat_start(self, cmd: dict[str, Any]) -> dict[str, Any]:
         pairs = list(zip(self.w.senders, self.w.receivers, strict=True))
-        routes = [(s.conn, s.room_id, staff) for s, staff in pairs] + [(staff, s.room_id, s.conn) for s, staff in pairs]
+        routes = [(s.conn, s.room_id, staff) for s, staff in pairs]
+        if not cmd.get("one_way"):  # ``one_way``: the guests send, the staff members only receive
+            routes += [(staff, s.room_id, s.conn) for s, staff in pairs]
         self.sent, self.delivered, self.acked = {}, set(), set()
         self.stats = {"before": ChatStats(), "storm": ChatStats()}
         self.chat_counts = Counter()
@@ -274,7 +276,7 @@ class GuestCommands:
     async def _chat(self, cmd: dict[str, Any], routes: list[tuple[Conn, str, Conn]]) -> float:
         """Open loop, ``rate`` msg/s each way (all pairs together), round-robin over the routes;
         returns the largest delay behind schedule (ms)."""
-        interval = 1e9 / (2 * cmd["rate"])
+        interval = 1e9 / ((1 if cmd.get("one_way") else 2) * cmd["rate"])
         due, storm_ns, pad = float(cmd["start_ns"]), cmd["storm_ns"], cmd.get("pad", 64)
         ids, max_lag = itertools.count(1), 0.0
         for sender, room_id, receiver in itertools.cycle(routes):

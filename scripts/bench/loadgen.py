@@ -7,13 +7,15 @@ the generator in its own processes lets the runner measure its CPU apart from th
 Commands: ``open_pairs``, ``open_room`` / ``join_room`` (fan-out), ``open_idle`` (connect),
 ``measure`` (send at a fixed rate, count deliveries), ``close``, ``exit``; and those of
 ``guests.py`` (``activate`` for idle, ``storm_prepare`` / ``storm_resume`` / ``chat_start`` /
-``chat_stop`` for storm).
+``chat_stop`` for storm) and of ``dashboard_gen.py`` (``open_dashboards``, ``open_dashboard_rooms``,
+``dashboard_watch``, ``dashboard_send``, ``dashboard_check``, ``dashboard_close``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import itertools
 import json
 import sys
@@ -23,6 +25,7 @@ from typing import Any
 
 import aiohttp
 
+from scripts.bench.dashboard_gen import DashboardCommands
 from scripts.bench.guests import GuestCommands
 from scripts.bench.stats import Histogram
 from scripts.bench.wire import DIALECTS, Conn, sent_at, stamp
@@ -264,6 +267,7 @@ async def serve(worker_id: int) -> None:
         "measure": worker.measure,
         "close": worker.close,
         **GuestCommands(worker).commands(),  # idle and storm
+        **DashboardCommands(worker).commands(),
     }
     loop = asyncio.get_running_loop()
     try:
@@ -285,7 +289,16 @@ async def serve(worker_id: int) -> None:
 
 
 def main() -> None:
-    asyncio.run(serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0))
+    """``python -m scripts.bench.loadgen [WORKER-ID] [--uvloop]``: uvloop for the dashboard's
+    listening staff connections (less loop overhead per socket read); asyncio's loop otherwise."""
+    worker_id = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    if "--uvloop" in sys.argv[2:] and importlib.util.find_spec("uvloop") is not None:
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(serve(worker_id))
+    else:
+        asyncio.run(serve(worker_id))
 
 
 if __name__ == "__main__":

@@ -25,13 +25,14 @@ class WorkerError(RuntimeError):
 
 
 class Workers:
-    """``n`` loadgen processes; ``ask`` sends one command to each and collects the replies."""
+    """``n`` loadgen processes; ``ask`` sends one command to each and collects the replies.
+    ``uvloop``: they run on uvloop (when installed) instead of asyncio's loop."""
 
-    def __init__(self, n: int, log_path: Path, first_id: int = 0) -> None:
+    def __init__(self, n: int, log_path: Path, first_id: int = 0, *, uvloop: bool = False) -> None:
         self._log = log_path.open("ab")
         self.procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "scripts.bench.loadgen", str(first_id + i)],
+                [sys.executable, "-m", "scripts.bench.loadgen", str(first_id + i), *(["--uvloop"] if uvloop else [])],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self._log,

@@ -55,6 +55,17 @@ def describe(record: dict[str, Any]) -> str:
             f"chat ack p99 {chat['ack_latency']['p99_ms']}ms, lost {chat['lost']}; "
             f"gen busiest {record['gen_max_process_cpu_pct']:.0f}%{' VOID' if record['void'] else ''}"
         )
+    if kind == "dashboard":
+        chat = record["chat"]["window"]["latency"]
+        return (
+            f"[{where}] dashboard {record['variant']}: {record['staff']} staff, {record['rooms']} rooms, "
+            f"{record['offered_per_s']:.0f} msg/s offered, {record['acked_per_s']:.0f} acked/s, "
+            f"ack p99 {record['ack_latency']['p99_ms']}ms, cpu {record['server_cpu_pct']:.0f}% "
+            f"({record['server_cpu_us_per_msg']} µs/msg); {record['updates_per_view_per_s']['mean']} updates/s "
+            f"per staff; stale rooms {record['stale_rooms']}, reflect max {record['reflect_delay']['max_ms']}ms; "
+            f"chat p99 {chat['p99_ms']}ms; gen busiest {record['gen_max_process_cpu_pct']:.0f}%"
+            f"{' VOID' if record['void'] else ''}{'' if record['meets_target'] else ' NOT MET'}"
+        )
     if kind == "connect":
         return (
             f"[{where}] {record['opened']}/{record['connections']} connections in {record['seconds']:.1f}s, "

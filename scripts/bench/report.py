@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from scripts.bench import report_dashboard
 from scripts.bench.plots import plot_sweep
 from scripts.bench.records import NAMES
 from scripts.bench.report_storm import headline_rows, idle_section, storm_section
@@ -53,6 +54,7 @@ def render(records: list[dict[str, Any]], img_dir: Path, img_prefix: str) -> str
         out += _profile_section(records, backend)
         out += idle_section(records, backend)
         out += storm_section(records, backend)
+        out += report_dashboard.dashboard_section(records, backend)
     out += ["", END]
     return "\n".join(out) + "\n"
 
@@ -151,6 +153,7 @@ def _headline(records: list[dict[str, Any]], backends: list[str]) -> list[str]:
                     ]
                 )
         rows += headline_rows(records, backend)
+        rows += report_dashboard.headline_rows(records, backend)
     if not rows:
         return []
     return ["### Key figures", "", *table(["database", "figure", "chatserver", "python-socketio", "ratio"], rows), ""]

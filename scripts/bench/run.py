@@ -1,10 +1,12 @@
 """Run the benchmark: every workload against chatserver and the python-socketio reference
-(``storm`` against chatserver only: the reference has no guest sessions to resume).
+(``storm`` and ``dashboard`` against chatserver only: the reference has no guest sessions to
+resume and no room lists).
 
     python -m scripts.bench.run                      # the full run (several minutes)
     python -m scripts.bench.run --quick              # a smoke run, a few seconds a workload
     python -m scripts.bench.run --docs docs/performance.md   # also rewrite the report's tables and plots
     python -m scripts.bench.run --workloads idle,storm --servers ours --backends sqlite   # the two alone
+    python -m scripts.bench.run --workloads dashboard --servers ours --backends sqlite    # staff room lists
 
 Results go to ``--out`` (default ``bench-results/<time>/``): ``results.jsonl`` (one record per
 step, summary, connect test and profile), the servers' and generator's logs, py-spy profiles.
@@ -29,13 +31,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from scripts.bench import profile, report, storm, workloads
+from scripts.bench import dashboard, profile, report, storm, workloads
 from scripts.bench.config import Config
 from scripts.bench.records import Recorder
 from scripts.bench.servers import Database, Server, ours, ours_has_redis_broker, reference
 from tests.procs import ROOT
 
-WORKLOADS = ("pairs", "fanout", "connect", "cluster", "idle", "storm")
+WORKLOADS = ("pairs", "fanout", "connect", "cluster", "idle", "storm", "dashboard")
 SIZES = (
     "duration",
     "warmup",
@@ -55,6 +57,12 @@ SIZES = (
     "storm_concurrency",
     "storm_timeout",
     "storm_chat_rate",
+    "dashboard_staff",
+    "dashboard_rooms",
+    "dashboard_rate",
+    "dashboard_staff_extreme",
+    "dashboard_extreme_rate",
+    "dashboard_chat_rate",
 )
 QUICK = {
     "duration": 2.0,
@@ -71,6 +79,12 @@ QUICK = {
     "idle_seconds": 2.0,
     "storm_guests": 60,
     "storm_businesses": 6,
+    "dashboard_staff": 4,
+    "dashboard_rooms": 20,
+    "dashboard_rate": 40.0,
+    "dashboard_staff_extreme": 8,
+    "dashboard_extreme_rate": 20.0,
+    "dashboard_chat_rate": 5.0,
 }
 
 
@@ -101,6 +115,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--storm-concurrency", type=int, help=f"storm connections opening at once [{d.storm_concurrency}]")
     p.add_argument("--storm-timeout", type=float, help=f"seconds the storm may take at most [{d.storm_timeout}]")
     p.add_argument("--storm-chat-rate", type=float, help=f"chat msg/s each way during the storm [{d.storm_chat_rate}]")
+    p.add_argument("--dashboard-staff", type=int, help=f"listening staff connections [{d.dashboard_staff}]")
+    p.add_argument("--dashboard-rooms", type=int, help=f"guest rooms sending in dashboard [{d.dashboard_rooms}]")
+    p.add_argument("--dashboard-rate", type=float, help=f"msg/s of all dashboard guests [{d.dashboard_rate}]")
+    p.add_argument(
+        "--dashboard-staff-extreme",
+        type=int,
+        help=f"staff connections of the extreme variant, 0: none [{d.dashboard_staff_extreme}]",
+    )
+    p.add_argument(
+        "--dashboard-extreme-rate", type=float, help=f"msg/s of the extreme variant [{d.dashboard_extreme_rate}]"
+    )
+    p.add_argument(
+        "--dashboard-chat-rate", type=float, help=f"msg/s a guest sends the dashboard agent [{d.dashboard_chat_rate}]"
+    )
     p.add_argument(
         "--storm-profile", action="store_true", help="py-spy on the server during the storm (disturbs its figures)"
     )
@@ -243,11 +271,15 @@ def run_workload(rec: Recorder, cfg: Config, workload: str, backend: str, server
 
     extra = {"pairs": cfg.pairs, "cluster": cfg.pairs, "idle": cfg.idle_businesses - 1}
     extra["storm"] = storm.CHAT_PAIRS + cfg.storm_businesses
+    extra["dashboard"] = 1  # the extreme variant's business
     db = Database(backend, cfg.out, extra_businesses=extra.get(workload, 0)).create()
     try:
         token = issue_token(secret, sub="staff-bench", role="staff", name="Bench Staff", business_id=db.business_id)
-        # the businesses whose rooms have a staff member: storm's chatting pairs; idle has none
-        staffed = {"storm": db.pair_businesses[: storm.CHAT_PAIRS], "idle": []}.get(workload, db.pair_businesses)
+        # the businesses whose rooms have a staff member: storm's chatting pairs; idle and
+        # dashboard (which makes its own) none
+        staffed = {"storm": db.pair_businesses[: storm.CHAT_PAIRS], "idle": [], "dashboard": []}.get(
+            workload, db.pair_businesses
+        )
         pair_businesses = [
             (business, issue_token(secret, sub=f"staff-{i}", role="staff", name="Bench Staff", business_id=business))
             for i, business in enumerate(staffed)
@@ -295,6 +327,16 @@ def run_workload(rec: Recorder, cfg: Config, workload: str, backend: str, server
                 storm.storm(
                     rec, cfg, make["ours"], chat_businesses=pair_businesses, storm_businesses=storm_businesses, **common
                 )
+        elif workload == "dashboard":
+            for server in make.keys() - {"ours"}:
+                dashboard.skipped(server)
+            if "ours" in make:
+
+                def staff_token(business: str, sub: str) -> str:
+                    return issue_token(secret, sub=sub, role="staff", name=sub.title(), business_id=business)
+
+                businesses = [db.business_id, *db.pair_businesses]
+                dashboard.dashboard(rec, cfg, make["ours"], businesses=businesses, token=staff_token, **common)
     finally:
         db.drop()
 

@@ -12,8 +12,10 @@ import subprocess
 import sys
 
 from scripts.bench import report
+from scripts.bench.dashboard_gen import seq_of
 from scripts.bench.guests import client_msg_id
 from scripts.bench.pool import generator_usage
+from scripts.bench.staffview import client_frame, row_of
 from scripts.bench.stats import Histogram, keeps_up
 from scripts.bench.workloads import Config, _next_rate
 from tests.procs import ROOT
@@ -143,3 +145,55 @@ def test_a_generator_process_near_a_core_voids_the_measurement():
     assert generator_usage([0.0, 0.0], [0.75, 0.1], seconds=1.0, units=0)["void"]
     assert client_msg_id('{"event":"ack","ack":3,"data":{"seq":1,"clientMsgId":"c2-7","duplicate":false}}') == "c2-7"
     assert client_msg_id('{"event":"chat:new-message","data":{"clientMsgId":null}}') is None
+
+
+def test_dashboard_runs_on_its_own_and_keeps_every_staff_view_current(tmp_path):
+    # one message per room every 2 s: every room-updated goes out at once (no coalescing window
+    # to wait for), so the views must all be current after the drain
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scripts.bench.run",
+            "--quick",
+            "--servers=ours,sio",
+            "--backends=sqlite",
+            "--workloads=dashboard",
+            "--dashboard-staff=3",
+            "--dashboard-rooms=10",
+            "--dashboard-rate=5",
+            "--dashboard-staff-extreme=6",
+            "--dashboard-extreme-rate=5",
+            f"--out={tmp_path / 'out'}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "dashboard: sio skipped" in result.stderr
+    records = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    found = {r["variant"]: r for r in records if r["type"] == "dashboard"}
+    assert found.keys() == {"main", "extreme"} and found["extreme"]["staff"] == 6
+    for r in found.values():
+        assert r["server"] == "ours" and r["staff_opened"] == r["staff"] and r["rooms"] == 10
+        assert r["sent"] > 0 and r["unacked"] == r["errors"] == 0 and r["keeps_up"]
+        assert r["views_current"] == r["staff"] and r["stale_rooms"] == 0 and r["views_closed"] == 0
+        assert r["updates_per_view_per_s"]["mean"] > 0 and r["reflect_samples"] > 0 and r["unreflected"] == 0
+        assert r["chat_all_delivered"] and r["chat"]["window"]["delivered"] > 0
+        assert r["server_cpu_us_per_msg"] > 0 and isinstance(r["void"], bool)
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "### dashboard — sqlite" in text and "dashboard extreme: the agent's chat p99" in text
+
+
+def test_room_rows_and_message_seqs_are_read_without_decoding():
+    updated = b'{"event":"chat:room-updated","data":{"roomId":"r1","lastMessage":"x","lastSeq":12,"unreadCount":3}}'
+    assert row_of(updated) == (b"r1", 12, True)
+    created = b'{"event":"chat:room-created","data":{"_id":"r2","lastSeq":0,"createdAt":null}}'
+    assert row_of(created) == (b"r2", 0, False)
+    assert row_of(b'{"event":"chat:new-message","data":{"roomId":"r1","seq":4,"x":1}}') is None
+    assert seq_of('{"event":"ack","ack":3,"data":{"_id":"m","roomId":"r","seq":41,"senderId":"g"}}') == 41
+    assert seq_of('{"event":"ack","ack":3,"error":{"code":"not_found"}}') == -1
+    pong = client_frame(0xA, b"hi")
+    assert pong[0] == 0x8A and pong[1] == 0x82 and bytes(b ^ pong[2 + i % 4] for i, b in enumerate(pong[6:])) == b"hi"
