@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import ColumnElement, cast, exists, func, literal, or_, select, text, update
+from sqlalchemy import ColumnElement, cast, exists, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -138,19 +138,10 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
     async def touch_guest(self, guest_id: str, now: int) -> None:
         await self._run(lambda: self._plans.touch_guest(guest_id, now))
 
-    async def expire_guest(self, guest_id: str) -> None:
-        async with self._tx() as session:
-            await session.execute(update(GuestRow).where(GuestRow.guest_id == guest_id).values(expired=True))
-
     # rooms
 
     async def get_room(self, room_id: str) -> Room | None:
         return await self._run(lambda: self._plans.get_room(room_id), changed=never)
-
-    async def find_active_room(self, business_id: str, *, guest_id: str | None, user_id: str | None) -> Room | None:
-        key = owner_key(guest_id, user_id)
-        found = await self._run(lambda: self._plans.find_active_room(business_id, key), changed=never)
-        return None if found is None else found.room
 
     async def count_guest_rooms(self, guest_id: str) -> int:
         async with self._tx() as session:
