@@ -22,7 +22,7 @@ from dataclasses import replace
 from chatserver.adapters.sql import rows
 from chatserver.adapters.sql.append_sql import AppendStatements
 from chatserver.adapters.sql.models import VISITOR_SENDERS
-from chatserver.adapters.sql.outbox import outbox_row
+from chatserver.adapters.sql.outbox import outbox_steps
 from chatserver.adapters.sql.plan import Conflict, Plan, Refused, Step
 from chatserver.domain.events import MessagePosted
 from chatserver.domain.models import Message, NewMessage, Room, RoomStatus
@@ -81,8 +81,7 @@ class AppendPlan:
         # the business has a webhook (read by the UPDATE): only then, so a business without
         # webhooks pays for no event at all
         if updated["hooked"]:
-            for event in webhook_events(MessagePosted(message, room), now):
-                yield Step(sql.insert_outbox.sql, sql.insert_outbox.bind(outbox_row(event)), False, outbox=True)
+            yield from outbox_steps(sql.insert_outbox, webhook_events(MessagePosted(message, room), now))
         version = updated["config_version"]  # the business's configuration (automation's cache)
         return AppendResult(message, True, room, reopen, config_version=version)
 

@@ -8,20 +8,17 @@ plans they are a few compiled statements each, group-committed with the messages
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from chatserver.adapters.sql import rows
-from chatserver.adapters.sql.connect_sql import GUESTS, ConnectStatements
-from chatserver.adapters.sql.outbox import outbox_row
+from chatserver.adapters.sql.connect_sql import ConnectStatements
+from chatserver.adapters.sql.outbox import outbox_steps
 from chatserver.adapters.sql.plan import Plan, Refused, Step
 from chatserver.domain.events import RoomCreated
 from chatserver.domain.models import GuestSession, Message, NewRoom, Room, RoomStatus
 from chatserver.ports.store import NoSuchBusiness, OpenedRoom, RoomQuotaExceeded
 from chatserver.usecases.dispatch import webhook_events
-
-guest_from_driver = rows.guest.for_driver(GUESTS)
 
 
 def owner_key(guest_id: str | None, user_id: str | None) -> str:
@@ -56,7 +53,7 @@ class ConnectPlans:
         row = yield Step(sql.find_guest.sql, sql.find_guest.bind({"session_hash": session_hash}), True)
         if row is None:
             return None
-        guest = guest_from_driver(row)
+        guest = rows.guest_from_driver(row)
         if guest.expired:
             return None
         if now - guest.last_seen_at > timeout_ms:
@@ -129,11 +126,10 @@ class ConnectPlans:
             extra={},
             status=RoomStatus.OPEN,
         )
-        yield Step(sql.insert_room.sql, sql.insert_room.bind(room_values(room, key, activity_at=now)), False)
+        yield Step(sql.insert_room.sql, sql.insert_room.bind(rows.room_values(room, key, activity_at=now)), False)
         hooked = yield Step(sql.business_hooked.sql, sql.business_hooked.bind({"business_id": room.business_id}), True)
         if hooked is not None:
-            for event in webhook_events(RoomCreated(room), now):
-                yield Step(sql.insert_outbox.sql, sql.insert_outbox.bind(outbox_row(event)), False, outbox=True)
+            yield from outbox_steps(sql.insert_outbox, webhook_events(RoomCreated(room), now))
         return OpenedRoom(room, created=True, had_rooms=had_rooms)
 
     # messages
@@ -158,16 +154,3 @@ class ConnectPlans:
         if after_seq is None:
             messages.reverse()
         return messages
-
-
-def room_values(room: Room, key: str, *, activity_at: int) -> dict[str, Any]:
-    """The ``rooms`` row of a new room, as the drivers take it (JSON as text)."""
-    values = dict(zip(rows.room.names, rows.room_fields(room), strict=True))
-    values.update(
-        owner_key=key,
-        activity_at=activity_at,
-        status=room.status.value,
-        tags=json.dumps(list(room.tags)),
-        extra=json.dumps(room.extra),
-    )
-    return values

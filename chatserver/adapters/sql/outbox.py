@@ -13,13 +13,15 @@ so a business without webhooks pays no extra statement and no cache can go stale
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatserver.adapters.sql.compiled import Compiled
 from chatserver.adapters.sql.models import WebhookEventRow, WebhookRow
+from chatserver.adapters.sql.plan import Step
 from chatserver.protocol.webhook_events import OutboxEvent
 
 WROTE = "chatserver.outbox.wrote"  # session.info flag: the transaction added outbox rows
@@ -35,6 +37,12 @@ def has_webhook_column() -> ColumnElement[bool]:
     return literal_column(
         "EXISTS (SELECT 1 FROM webhooks WHERE webhooks.business_id = rooms.business_id)", Boolean
     ).label("hooked")
+
+
+def outbox_steps(insert: Compiled, events: Iterable[OutboxEvent]) -> Iterator[Step]:
+    """A plan's steps writing ``events``' rows (each marked, so the driver wakes the worker)."""
+    for event in events:
+        yield Step(insert.sql, insert.bind(outbox_row(event)), False, outbox=True)
 
 
 def outbox_row(event: OutboxEvent) -> dict[str, Any]:

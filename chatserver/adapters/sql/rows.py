@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 from sqlalchemy import JSON, Boolean, Table
 from sqlalchemy.types import TypeEngine
 
-from chatserver.adapters.sql.models import MessageRow, RoomRow
+from chatserver.adapters.sql.models import GuestRow, MessageRow, RoomRow
 from chatserver.domain.business import Contact, DayCounts, Faq, StaffAccount
 from chatserver.domain.models import Business, GuestSession, Message, Room, RoomStatus, SenderType
 from chatserver.domain.webhooks import Claim, Delivery, DeliveryStatus, Webhook
@@ -113,9 +113,10 @@ delivery = Mapper(Delivery, {"status": DeliveryStatus})
 # the analytics chart's query labels its columns with these names; PostgreSQL's SUM is NUMERIC
 day_counts = Mapper(DayCounts, dict.fromkeys((field.name for field in fields(DayCounts)), int))
 
-# the send path (append_plan.py)
+# the plans' rows (append_plan.py, connect_plan.py)
 room_from_driver = room.for_driver(cast(Table, RoomRow.__table__))
 message_from_driver = message.for_driver(cast(Table, MessageRow.__table__))
+guest_from_driver = guest.for_driver(cast(Table, GuestRow.__table__))
 
 
 def claim(row: Any) -> Claim:
@@ -135,11 +136,25 @@ def claim(row: Any) -> Claim:
 
 
 _message_fields = attrgetter(*message.names)
-room_fields = attrgetter(*room.names)  # a room's fields in its mapper's order (the row of a new room)
+_room_fields = attrgetter(*room.names)
 
 
 def message_values(stored: Message) -> dict[str, Any]:
     """The other way: the ``messages`` row of a message (the send path's INSERT)."""
     values = dict(zip(message.names, _message_fields(stored), strict=True))
     values["sender_type"] = stored.sender_type.value
+    return values
+
+
+def room_values(new_room: Room, owner_key: str, *, activity_at: int) -> dict[str, Any]:
+    """The other way: the ``rooms`` row of a new room as the drivers take it (JSON as text), with
+    the columns that are not the room's fields (its active-room key, its activity time)."""
+    values = dict(zip(room.names, _room_fields(new_room), strict=True))
+    values.update(
+        owner_key=owner_key,
+        activity_at=activity_at,
+        status=new_room.status.value,
+        tags=json.dumps(list(new_room.tags)),
+        extra=json.dumps(new_room.extra),
+    )
     return values
