@@ -37,7 +37,7 @@ from scripts.bench.procstat import schedstat, threads_usage, wakeups
 from scripts.bench.records import Recorder
 from scripts.bench.servers import Server
 from scripts.bench.stats import Histogram
-from scripts.bench.workloads import START_DELAY_NS, _split, open_pairs, running
+from scripts.bench.workloads import START_DELAY_NS, _split, open_pairs, opening_failures, running
 
 IDLE_TARGET_PCT = 2.0
 STORM_TARGETS = {"seconds": 20.0, "ack_p99_ms": 250.0, "server_cpu_ms_per_guest": 1.0}
@@ -93,9 +93,7 @@ def idle(
                     "server": server,
                     "businesses": len(businesses),
                     "active": active,
-                    "failed": sum(r["failed"] for r in replies),
-                    "timed_out": sum(r["timed_out"] for r in replies),
-                    "first_failure": next((r["first_failure"] for r in replies if r["first_failure"]), None),
+                    **opening_failures(replies),
                     "activate_s": round(seconds, 2),
                     "activate_per_s": round(active / seconds, 1) if seconds else 0.0,
                     "settle_s": round(settle_s, 1),

@@ -336,9 +336,7 @@ def connect(
                         "server": server,
                         "connections": cfg.connections,
                         "opened": opened,
-                        "failed": sum(r["failed"] for r in replies),
-                        "timed_out": sum(r["timed_out"] for r in replies),
-                        "first_failure": next((r["first_failure"] for r in replies if r["first_failure"]), None),
+                        **opening_failures(replies),
                         "seconds": round(seconds, 2),
                         "per_s": round(opened / seconds, 1) if seconds else 0.0,
                         "server_cpu_s": round(cpu1 - cpu0, 2),
@@ -379,3 +377,12 @@ def open_pairs(
 
 def _split(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def opening_failures(replies: list[dict[str, Any]]) -> dict[str, Any]:
+    """What went wrong opening connections, summed over the generator processes' replies."""
+    return {
+        "failed": sum(r["failed"] for r in replies),
+        "timed_out": sum(r["timed_out"] for r in replies),
+        "first_failure": next((r["first_failure"] for r in replies if r["first_failure"]), None),
+    }
