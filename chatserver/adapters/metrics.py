@@ -75,8 +75,8 @@ class Metrics:
     def frame_in(self) -> None:
         self.frames_in += 1
 
-    def frame_out(self) -> None:
-        self.frames_out += 1
+    def frame_out(self, count: int = 1) -> None:
+        self.frames_out += count
 
     def redis_reconnected(self) -> None:
         self.redis_reconnects.inc()

@@ -25,7 +25,7 @@ from chatserver.domain.models import Message, Room
 from chatserver.ports.broker import Broker, Publication, Resync, business_channel, room_channel
 from chatserver.ports.telemetry import NoTelemetry, Telemetry
 from chatserver.protocol import encode_frame
-from chatserver.protocol.broker_codec import message_frame, pack, unpack_timed
+from chatserver.protocol.broker_codec import message_frame, pack, pack_frames, split_frames, unpack_timed
 
 log = logging.getLogger("chatserver.hub")
 
@@ -34,11 +34,28 @@ FILL_CONCURRENCY = 8  # rooms reading the store at once after a broker outage
 FILL_RETRY_CAP_S = 5.0
 
 
+@dataclass(eq=False, slots=True)
+class Frames:
+    """Frames for the same receivers, written to each of them in one go.
+
+    A business's staff notifications come in bursts (a dashboard's list rows): one socket
+    write per row per staff connection was most of what a business with hundreds of staff
+    connections cost. ``encoded`` is the transport's encoding of all of them, made by the
+    first receiver and reused by the others."""
+
+    texts: tuple[str, ...]
+    encoded: bytes | None = None
+
+
 class Connection(Protocol):
     """What the hub needs from a transport connection."""
 
     def send_text(self, frame: str) -> None:
         """Queue one frame; must not block. The transport bounds its own queue."""
+        ...
+
+    def send_frames(self, frames: Frames) -> None:
+        """Queue several frames, in order, as ``send_text`` would one by one."""
         ...
 
 
@@ -87,6 +104,7 @@ class Hub:
         self._on_deliver = on_deliver
         self._telemetry = telemetry or NoTelemetry()
         self._fill_slots = asyncio.Semaphore(FILL_CONCURRENCY)
+        self._business_out: dict[str, list[str]] = {}  # business -> frames not yet published
 
     # lifecycle
 
@@ -197,7 +215,27 @@ class Hub:
         await self._broker.publish(room_channel(room_id), pack(0, encode_frame(event, data)))
 
     async def publish_business_event(self, business_id: str, event: str, data: object) -> None:
-        await self._broker.publish(business_channel(business_id), pack(0, encode_frame(event, data)))
+        """Queued, in order: the business's events of one loop iteration (more of them the busier
+        the server is) leave as one publication and reach each staff connection in one write."""
+        queued = self._business_out.get(business_id)
+        if queued is not None:
+            queued.append(encode_frame(event, data))  # its publisher is about to run
+            return
+        self._business_out[business_id] = [encode_frame(event, data)]
+        self._spawn(self._publish_business(business_id))
+
+    async def _publish_business(self, business_id: str) -> None:
+        """One publisher per business at a time, so its publications keep their order."""
+        try:
+            while frames := self._business_out.get(business_id):
+                self._business_out[business_id] = []
+                try:
+                    await self._broker.publish(business_channel(business_id), pack_frames(frames))
+                except Exception:
+                    # best effort, as ever: a dashboard that missed a row reads the list again
+                    log.exception("hub: %d staff notification(s) not published", len(frames))
+        finally:
+            self._business_out.pop(business_id, None)
 
     # delivery
 
@@ -215,8 +253,9 @@ class Hub:
             else:
                 self._receive(stream, seq, frame)
         else:
+            frames = Frames(tuple(split_frames(frame)))
             for conn in list(self._topics.get(publication.channel, ())):
-                conn.send_text(frame)
+                conn.send_frames(frames)
 
     def _receive(self, stream: _RoomStream, seq: int, frame: str) -> None:
         if stream.catching_up:

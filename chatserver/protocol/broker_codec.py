@@ -4,11 +4,16 @@ A payload is ``<seq> <published at, epoch s>\\n<frame>``: the frame is the exact
 subscriber's client receives, encoded once by the publishing instance; ``seq`` (0 for events
 outside a room's message order) lets the receiving hub drop duplicates and fill gaps; the time
 feeds the fan-out latency metric.
+
+A business channel's payload may carry several frames, one per line (``pack_frames``): the
+staff notifications of a business that leave together. A frame never holds a raw newline
+(JSON escapes it inside strings), so the line break needs no escaping.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from chatserver.domain.models import Message
 from chatserver.protocol import events, wire
@@ -28,6 +33,16 @@ def pack(seq: int, frame: str, *, published_at: float | None = None) -> bytes:
     """Broker payload for ``frame``; ``published_at`` defaults to now."""
     at = time.time() if published_at is None else published_at
     return f"{seq} {at:.6f}\n{frame}".encode()
+
+
+def pack_frames(frames: Sequence[str], *, published_at: float | None = None) -> bytes:
+    """One payload for several frames outside any message order (``seq`` 0)."""
+    return pack(0, "\n".join(frames), published_at=published_at)
+
+
+def split_frames(text: str) -> list[str]:
+    """The frames of a ``pack_frames`` payload's text (one frame reads as a list of one)."""
+    return text.split("\n")
 
 
 def unpack_timed(payload: bytes) -> tuple[int, float | None, str]:

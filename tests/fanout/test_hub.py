@@ -12,7 +12,7 @@ import pytest
 from tornado.ioloop import IOLoop
 
 from chatserver.domain.models import Message, Room, SenderType
-from chatserver.fanout.hub import Hub, message_frame, pack
+from chatserver.fanout.hub import Frames, Hub, message_frame, pack
 from chatserver.ports.broker import Publication, Resync
 
 
@@ -98,6 +98,10 @@ class Conn:
 
     def send_text(self, frame: str) -> None:
         self.frames.append(json.loads(frame))
+
+    def send_frames(self, frames: Frames) -> None:
+        for frame in frames.texts:
+            self.send_text(frame)
 
     def seqs(self) -> list[int]:
         return [int(f["data"]["seq"]) for f in self.frames]  # type: ignore[index]
@@ -204,3 +208,39 @@ async def test_the_broker_copy_of_a_local_message_is_not_delivered_twice(parts):
     assert await conn.until(2) == [1, 2]
     await asyncio.sleep(0.05)
     assert conn.seqs() == [1, 2]
+
+
+async def test_business_events_of_one_iteration_leave_as_one_publication_and_one_write(parts):
+    """A burst of staff notifications costs one publication and one write per staff connection,
+    in the order they were published."""
+    hub, broker, _source = parts
+    conn = Conn()
+    writes: list[int] = []
+    conn.send_frames = lambda frames: (writes.append(len(frames.texts)), [conn.send_text(t) for t in frames.texts])  # type: ignore[method-assign]
+    await hub.follow_business(conn, "b1")
+    for n in range(3):
+        await hub.publish_business_event("b1", "chat:room-updated", {"roomId": f"r{n}"})
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert [p.channel for p in broker.published] == ["business:b1"]
+    broker.inject(broker.published[0])
+    for _ in range(50):
+        if conn.frames:
+            break
+        await asyncio.sleep(0.01)
+    assert [f["data"]["roomId"] for f in conn.frames] == ["r0", "r1", "r2"]  # type: ignore[index]
+    assert writes == [3]
+
+
+async def test_a_failed_business_publication_is_logged_and_the_next_goes_out(parts, caplog):
+    hub, broker, _source = parts
+    broker.fail_publish = True
+    await hub.publish_business_event("b1", "chat:room-updated", {"roomId": "r0"})
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert "not published" in caplog.text
+    broker.fail_publish = False
+    await hub.publish_business_event("b1", "chat:room-updated", {"roomId": "r1"})
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(broker.published) == 1

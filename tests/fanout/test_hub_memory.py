@@ -7,7 +7,7 @@ import json
 
 from chatserver.adapters.memory.broker import MemoryBroker
 from chatserver.domain.models import Message, Room, SenderType
-from chatserver.fanout.hub import Hub, message_frame, pack
+from chatserver.fanout.hub import Frames, Hub, message_frame, pack
 from chatserver.ports.broker import Resync, room_channel
 
 
@@ -39,6 +39,10 @@ class Conn:
 
     def send_text(self, frame: str) -> None:
         self.frames.append(json.loads(frame))
+
+    def send_frames(self, frames: Frames) -> None:
+        for frame in frames.texts:
+            self.send_text(frame)
 
     @property
     def seqs(self) -> list[int]:

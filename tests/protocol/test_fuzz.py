@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from tornado.ioloop import IOLoop
 
 from chatserver.composition import Runtime
+from chatserver.fanout.hub import Frames
 from chatserver.protocol import ChatError, ErrorCode, FrameError, decode_frame
 from chatserver.protocol.schemas import SCHEMAS, validate_payload
 from chatserver.realtime.gateway import Client, Credentials
@@ -58,6 +59,10 @@ class RecordingConnection:
 
     def send_text(self, frame: str) -> None:
         self.sent.append(frame)
+
+    def send_frames(self, frames: Frames) -> None:
+        for frame in frames.texts:
+            self.send_text(frame)
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         self.closed = (code, reason)

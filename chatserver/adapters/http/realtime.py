@@ -7,18 +7,22 @@ import logging
 from asyncio import Future
 from typing import Any, cast
 
+from tornado.httputil import HTTPHeaders
 from tornado.iostream import StreamClosedError
+from tornado.web import RequestHandler
 from tornado.websocket import WebSocketHandler, WebSocketProtocol13
 
+from chatserver.adapters.http.frames import text_frames
 from chatserver.adapters.http.ops import INSTANCE_HEADER
+from chatserver.adapters.http.pinger import Pinger
 from chatserver.adapters.metrics import Metrics
+from chatserver.fanout.hub import Frames
 from chatserver.protocol import ChatError, CloseCode, ErrorCode
 from chatserver.protocol.envelope import error_frame
 from chatserver.realtime.gateway import Client, Credentials, Gateway
 from chatserver.realtime.limits import ConnectionsPerAddress
 
 log = logging.getLogger("chatserver.realtime")
-TEXT_OPCODE = 0x1
 
 # an error while opening a connection closes it with this code (see protocol.md §7)
 OPEN_CLOSE_CODES: dict[ErrorCode, CloseCode] = {
@@ -43,7 +47,30 @@ def bearer_token(header: str | None) -> str | None:
 
 
 class RealtimeHandler(WebSocketHandler):
-    """One instance per connection; all state lives on the instance, none on the class."""
+    """One instance per connection; all state lives on the instance, none on the class.
+
+    Ours is in slots, not the instance dict: tornado's own attributes then fit Python's
+    shared-key instance dict (at most 30 names per class), which holds only the values, a
+    quarter of the memory of the separate dict every instance needs beyond that."""
+
+    __slots__ = (
+        "address",
+        "addresses",
+        "allowed_origins",
+        "awaiting_pong",
+        "client",
+        "disconnected",
+        "gateway",
+        "kind",
+        "last_write",
+        "max_send_queue_bytes",
+        "metrics",
+        "opening",
+        "openings",
+        "pending_bytes",
+        "pinger",
+        "tracker",
+    )
 
     def initialize(
         self,
@@ -55,6 +82,7 @@ class RealtimeHandler(WebSocketHandler):
         max_send_queue_bytes: int,
         metrics: Metrics | None = None,
         instance_id: str | None = None,
+        pinger: Pinger | None = None,
     ) -> None:
         self.gateway = gateway
         self.tracker = tracker
@@ -70,6 +98,8 @@ class RealtimeHandler(WebSocketHandler):
         self.last_write: Future[None] | None = None  # the newest write still under way
         self.metrics = metrics
         self.kind: str | None = None  # counted in the connections gauge while set
+        self.pinger = pinger  # keep-alive for all connections; None: no pings (WS_PING_INTERVAL=0)
+        self.awaiting_pong = False
         if instance_id is not None:
             self.set_header(INSTANCE_HEADER, instance_id)
 
@@ -80,8 +110,11 @@ class RealtimeHandler(WebSocketHandler):
     def get_compression_options(self) -> dict[str, Any] | None:
         return None
 
-    async def open(self, *args: str, **kwargs: str) -> None:
+    def open(self, *args: str, **kwargs: str) -> None:
+        # not a coroutine: tornado would keep the finished one for the connection's life
         self.tracker.add(self)
+        if self.pinger is not None:
+            self.pinger.add(self)
         # chat frames are small and latency-bound: Nagle + delayed ACKs would hold them ~40 ms
         self.set_nodelay(True)
         remote_ip = self.request.remote_ip or ""
@@ -98,6 +131,7 @@ class RealtimeHandler(WebSocketHandler):
             user_agent=printable(self.request.headers.get("User-Agent", ""), 512),
             remote_ip=remote_ip,
         )
+        self._release_handshake()
         # Registration runs beside tornado's frame loop, not inside ``open``: tornado reads no
         # frame (pongs included) until ``open`` returns, so a client waiting its turn below
         # would be closed for a missed ping. Frames that arrive meanwhile wait in ``on_message``.
@@ -131,6 +165,27 @@ class RealtimeHandler(WebSocketHandler):
             self.kind = client.principal.role.value
             self.metrics.connection_opened(self.kind)
 
+    def _release_handshake(self) -> None:
+        """Let go of what tornado keeps of the HTTP upgrade for the connection's whole life but
+        never reads once ``open`` has the credentials: the request's headers, query arguments and
+        HTTP connection objects, the response headers, output transforms and template namespace
+        (about 4 KiB a connection, ``scripts/bench/memory.py``). What tornado may still read (the
+        status; the request's method, URI and address for its error logs) stays."""
+        request = self.request
+        # tornado's ``get`` holds the headers object in a local until the connection ends:
+        # emptied, not dropped (its dicts' tables are freed only by ``dict.clear``)
+        _empty(request.headers)
+        request.arguments.clear()
+        request.query_arguments.clear()
+        # the HTTP/1 connection, its serving task, address context and request line; the stream
+        # they shared is the WebSocket's now and is closed through it
+        request.connection = request.server_connection = None
+        _empty(self._headers)
+        self._transforms.clear()  # also held by the frame of tornado's ``_execute``
+        RequestHandler._break_cycles(self)  # the template namespace, a cycle through this handler
+        if self.ws_connection is not None and self.ws_connection.stream is not None:
+            self.ws_connection.stream.set_close_callback(None)  # the HTTP connection's, now moot
+
     def _gone(self) -> bool:
         return self.disconnected or self.ws_connection is None or self.ws_connection.is_closing()
 
@@ -146,6 +201,8 @@ class RealtimeHandler(WebSocketHandler):
     def on_close(self) -> None:
         self.disconnected = True
         self.tracker.discard(self)
+        if self.pinger is not None:
+            self.pinger.discard(self)
         if self.metrics is not None and self.kind is not None:
             self.metrics.connection_closed(self.kind)
             self.kind = None
@@ -156,21 +213,46 @@ class RealtimeHandler(WebSocketHandler):
             client, self.client = self.client, None
             self.gateway.close_soon(client)
 
-    # Connection protocol for the hub and gateway
+    # Keep-alive (``Pingable``, for the pinger)
 
-    def send_text(self, frame: str) -> None:
-        """Write without waiting; a client that lets too much pile up is closed (4408).
+    def on_pong(self, data: bytes) -> None:
+        self.awaiting_pong = False
 
-        The frame goes to the protocol's frame writer, whose future is the stream's: done at
-        once when the socket took everything (``write_message`` wraps each frame's write in a
-        new task only to rename its error). ``pending_bytes`` counts what was written since the
-        send buffer was last seen empty (the newest write's future done means it drained):
-        no callback per frame, and never less than what really waits."""
+    def send_ping(self) -> None:
         connection = self.ws_connection
         if connection is None or connection.is_closing():
             return
-        payload = frame.encode("utf-8")
-        size = len(payload)
+        try:
+            connection.write_ping(b"")
+        except StreamClosedError:
+            return
+
+    def ping_timed_out(self) -> None:
+        self.close(reason="ping timed out")  # as tornado's own keep-alive: 1000, this reason
+
+    # Connection protocol for the hub and gateway
+
+    def send_text(self, frame: str) -> None:
+        self._write(text_frames((frame,)), 1)
+
+    def send_frames(self, frames: Frames) -> None:
+        """Several frames in one socket write, encoded once for all the connections they go to."""
+        if frames.encoded is None:
+            frames.encoded = text_frames(frames.texts)
+        self._write(frames.encoded, len(frames.texts))
+
+    def _write(self, data: bytes, count: int) -> None:
+        """Write framed ``data`` without waiting; a client that lets too much pile up is closed (4408).
+
+        The bytes go to the stream, whose future is done at once when the socket took
+        everything (tornado's ``write_message`` wraps each frame's write in a new task only to
+        rename its error). ``pending_bytes`` counts what was written since the send buffer was
+        last seen empty (the newest write's future done means it drained): no callback per
+        frame, and never less than what really waits."""
+        connection = self.ws_connection
+        if connection is None or connection.is_closing():
+            return
+        size = len(data)
         if self.last_write is not None and self.last_write.done():
             self.pending_bytes, self.last_write = 0, None
         if self.pending_bytes + size > self.max_send_queue_bytes:
@@ -178,11 +260,11 @@ class RealtimeHandler(WebSocketHandler):
             self.close(CloseCode.SLOW_CONSUMER, "slow consumer")
             return
         try:
-            future = cast(WebSocketProtocol13, connection)._write_frame(True, TEXT_OPCODE, payload)
+            future = cast(WebSocketProtocol13, connection).stream.write(data)
         except StreamClosedError:
             return
         if self.metrics is not None:
-            self.metrics.frame_out()
+            self.metrics.frame_out(count)
         if not future.done():
             self.pending_bytes += size
             self.last_write = future
@@ -196,3 +278,10 @@ def _consume(future: Future[None]) -> None:
         exc = future.exception()
         if exc is not None and not isinstance(exc, StreamClosedError):
             log.debug("write failed: %r", exc)
+
+
+def _empty(headers: HTTPHeaders) -> None:
+    """Drop every header and the tables that held them (``clear`` from ``MutableMapping``
+    removes entries one by one, which leaves a dict its full size)."""
+    headers._as_list.clear()
+    headers._combined_cache.clear()
