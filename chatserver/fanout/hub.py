@@ -133,13 +133,18 @@ class Hub:
 
     # rooms
 
-    async def join(self, conn: Connection, room_id: str) -> None:
-        """Follow a room. Deliveries are held until ``ready`` tells what the client already has."""
+    async def join(self, conn: Connection, room_id: str, *, last_seq: int | None = None) -> None:
+        """Follow a room. Deliveries are held until ``ready`` tells what the client already has.
+
+        ``last_seq``: the room's head as the caller just read it, which spares the store read
+        of a room this instance does not follow yet. A head that is already stale by the time
+        the channel is subscribed is no loss: the next message shows the gap and it is filled
+        from the store, and the members' cursors drop what their join reply already carried."""
         stream = self._rooms.get(room_id)
         if stream is None:
             stream = self._rooms[room_id] = _RoomStream(room_id)
             stream.members[conn] = _Member()
-            self._spawn(self._open_stream(stream))
+            self._spawn(self._open_stream(stream, last_seq))
         else:
             stream.members.setdefault(conn, _Member())
         await stream.ready.wait()
@@ -289,11 +294,14 @@ class Hub:
             if member.cursor is not None:
                 conn.send_text(frame)
 
-    async def _open_stream(self, stream: _RoomStream) -> None:
+    async def _open_stream(self, stream: _RoomStream, known_last_seq: int | None = None) -> None:
         try:
             await self._broker.subscribe(room_channel(stream.room_id))
-            room = await self._source.get_room(stream.room_id)
-            stream.last_seq = room.last_seq if room else 0
+            if known_last_seq is not None:
+                stream.last_seq = known_last_seq
+            else:
+                room = await self._source.get_room(stream.room_id)
+                stream.last_seq = room.last_seq if room else 0
         except Exception:
             # last_seq stays 0: catching up re-reads more than needed, and member cursors
             # still keep every connection free of duplicates

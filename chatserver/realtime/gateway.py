@@ -259,7 +259,7 @@ class Gateway:
             field_name = "roomId" if client.principal.role is Role.STAFF else "businessId"
             raise ChatError(ErrorCode.INVALID_PAYLOAD, f"{field_name} is required", field=field_name)
         self._check_room_quota(client, room.id)
-        await self.hub.join(client.conn, room.id)
+        await self.hub.join(client.conn, room.id, last_seq=room.last_seq)
         client.rooms.add(room.id)
         after_seq = data.get("afterSeq")
         messages, has_more = await self.service.page(
@@ -278,7 +278,7 @@ class Gateway:
             # sending implies following: the sender's other messages must reach it too
             room = await self.service.room_for(client.principal, room_id)
             self._check_room_quota(client, room.id)
-            await self.hub.join(client.conn, room.id)
+            await self.hub.join(client.conn, room.id, last_seq=room.last_seq)
             client.rooms.add(room.id)
             self.hub.ready(client.conn, room.id, room.last_seq)
         # a member's send reads the room inside the append (access, name, reopen): one transaction

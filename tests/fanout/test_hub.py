@@ -244,3 +244,26 @@ async def test_a_failed_business_publication_is_logged_and_the_next_goes_out(par
     for _ in range(5):
         await asyncio.sleep(0)
     assert len(broker.published) == 1
+
+
+async def test_a_join_that_knows_the_head_reads_nothing_and_a_stale_head_is_healed(parts):
+    """The caller's head spares the store read; when it was stale (a message was stored between
+    the caller's read and the subscription), the next message shows the gap, the store fills
+    it, and the member's cursor keeps what its join reply carried from coming twice."""
+    hub, broker, source = parts
+    reads: list[str] = []
+    get_room = source.get_room
+
+    async def counting_get_room(room_id: str) -> Room | None:
+        reads.append(room_id)
+        return await get_room(room_id)
+
+    source.get_room = counting_get_room  # type: ignore[method-assign]
+    source.store("r", 1)
+    source.store("r", 2)  # stored after the caller read the head (1)
+    conn = Conn()
+    await hub.join(conn, "r", last_seq=1)
+    hub.ready(conn, "r", 1)  # its join reply carried seq 1 only
+    broker.inject(publication(source.store("r", 3)))
+    assert await conn.until(2) == [2, 3]
+    assert reads == []
