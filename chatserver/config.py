@@ -272,6 +272,20 @@ class Settings:
         _yes_no,
     )
 
+    http_header_timeout: int = limits(
+        "HTTP_HEADER_TIMEOUT",
+        10,
+        "seconds a connection has to send its request line and headers, however slowly they "
+        "trickle in (and an idle keep-alive connection waits for the next request)",
+        _positive_int,
+    )
+    max_half_open_per_ip: int = limits(
+        "MAX_HALF_OPEN_PER_IP",
+        128,
+        "connections per client address whose request headers have not all arrived yet (more: "
+        "closed at once); 0: no limit; not applied with TRUST_PROXY_HEADERS (the proxy is the one address)",
+        _non_negative_int,
+    )
     @property
     def effective_jwt_secret(self) -> str:
         return self.jwt_secret or DEV_JWT_SECRET

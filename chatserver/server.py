@@ -14,15 +14,16 @@ import asyncio
 import errno
 import gc
 import logging
+import resource
 import signal
 import socket
 from typing import Any
 
-from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application
 
 from chatserver.adapters.http.app import make_app
+from chatserver.adapters.http.listener import GuardedHTTPServer
 from chatserver.adapters.http.realtime import RealtimeHandler
 from chatserver.composition import Runtime, build_runtime
 from chatserver.config import Settings
@@ -40,7 +41,27 @@ LISTEN_BACKLOG = 1024
 def http_server_options(settings: Settings) -> dict[str, Any]:
     """Proxy headers decide the client address that per-address limits count, so they are
     believed only when the operator says a proxy in front sets them."""
-    return {"xheaders": settings.trust_proxy_headers, "max_body_size": 1024 * 1024}
+    return {
+        "xheaders": settings.trust_proxy_headers,
+        "max_body_size": 1024 * 1024,
+        "header_timeout": settings.http_header_timeout,
+        # behind a proxy every connection comes from its address: the cap would refuse everyone
+        "max_half_open": 0 if settings.trust_proxy_headers else settings.max_half_open_per_ip,
+    }
+
+
+def raise_file_limit() -> tuple[int, int]:
+    """The soft limit on open files up to the hard one: every connection is a file, and the
+    usual soft default (1,024) is reached by a few hundred slow clients. Returns (before, after)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return soft, soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ValueError, OSError):
+        return soft, soft
+    return soft, wanted
 
 
 GC_GEN0_THRESHOLD = 20_000  # CPython's default is 700
@@ -128,7 +149,10 @@ async def serve(settings: Settings) -> int:
         raise
     connections: set[RealtimeHandler] = set()
     app = web_app(runtime, connections=connections)
-    server = HTTPServer(app, **http_server_options(settings))
+    before, after = raise_file_limit()
+    if after != before:
+        log.info("open files limit raised from %d to %d", before, after)
+    server = GuardedHTTPServer(app, **http_server_options(settings))
     server.add_sockets(sockets)
     tune_gc()
     _welcome(settings, sockets, runtime.instance_id)

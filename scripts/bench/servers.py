@@ -171,6 +171,7 @@ def ours(db: Database, secret: str, logs: Path, *, redis_prefix: str = "") -> Se
         # the load generator is one address sending as fast as asked: per-address and
         # per-connection abuse limits are off, as the reference server has none
         "MAX_CONNECTIONS_PER_IP": "0",
+        "MAX_HALF_OPEN_PER_IP": "0",
         "GUEST_REGISTRATIONS_PER_IP_PER_MINUTE": "0",
         "MAX_FRAMES_PER_SECOND": "0",
         "LOG_LEVEL": "WARNING",

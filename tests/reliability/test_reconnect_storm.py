@@ -130,6 +130,7 @@ async def test_a_thousand_guests_reconnect_at_once_while_others_chat(tmp_path, p
         DATABASE_URL=PG_URL,
         DATABASE_SCHEMA=pg_schema,
         MAX_CONNECTIONS_PER_IP="0",  # every client here comes from 127.0.0.1
+        MAX_HALF_OPEN_PER_IP="0",  # the same, for handshakes waiting to be read
         GUEST_REGISTRATIONS_PER_IP_PER_MINUTE="100000",  # the same, for the per-address registration limit
     )
     assert run_cli("migrate", env=env).returncode == 0

@@ -13,6 +13,7 @@ import tornado.web
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 
+from chatserver.adapters.http.listener import GuardedHTTPServer
 from chatserver.config import Settings
 from chatserver.server import http_server_options
 from tests.conftest import make_token
@@ -24,7 +25,7 @@ def http_server(
     app: tornado.web.Application, io_loop: IOLoop, http_server_port: tuple[Any, int], settings: Settings
 ) -> Iterator[HTTPServer]:
     """As ``chatserver serve`` builds it, so proxy-header trust follows the settings."""
-    server = HTTPServer(app, **http_server_options(settings))
+    server = GuardedHTTPServer(app, **http_server_options(settings))
     server.add_socket(http_server_port[0])
     yield server
     server.stop()
