@@ -88,13 +88,12 @@ class ConnectPlans:
         creating rooms for one guest at once cannot both take the last slot."""
         sql = self._sql
         key = owner_key(new.guest_id, new.user_id)
-        found = yield from self.find_active_room(new.business_id, key)
-        if found is not None:
-            return found
-        if (
-            yield Step(sql.business_exists.sql, sql.business_exists.bind({"business_id": new.business_id}), True)
-        ) is None:
+        lookup = sql.business_and_active_room
+        found = yield Step(lookup.sql, lookup.bind({"business_id": new.business_id, "owner_key": key}), True)
+        if found is None:
             raise Refused(NoSuchBusiness(new.business_id))
+        if found["id"] is not None:
+            return OpenedRoom(rows.room_from_driver(found), created=False, had_rooms=True)
         had_rooms = new.guest_id is None
         if new.guest_id is not None:
             guest = {"guest_id": new.guest_id}
@@ -116,7 +115,7 @@ class ConnectPlans:
             guest_id=new.guest_id,
             user_agent=new.user_agent,
             email=new.email,
-            phone=None,
+            phone=new.phone,
             tags=tuple(new.tags),
             is_active=True,
             last_message=None,
@@ -127,8 +126,7 @@ class ConnectPlans:
             status=RoomStatus.OPEN,
         )
         yield Step(sql.insert_room.sql, sql.insert_room.bind(rows.room_values(room, key, activity_at=now)), False)
-        hooked = yield Step(sql.business_hooked.sql, sql.business_hooked.bind({"business_id": room.business_id}), True)
-        if hooked is not None:
+        if found["business_hooked"]:
             yield from outbox_steps(sql.insert_outbox, webhook_events(RoomCreated(room), now))
         return OpenedRoom(room, created=True, had_rooms=had_rooms)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, func, literal, select, text, update
+from sqlalchemy import ColumnElement, Select, Table, TextClause, and_, bindparam, exists, func, select, text, update
 from sqlalchemy.engine import Dialect
 
 from chatserver.adapters.sql.compiled import Compiled, compiler, driver_dialect, insert_all
@@ -29,10 +29,9 @@ class ConnectStatements:
     expire_guest: Compiled
     lock_guest: Compiled  # FOR UPDATE where the dialect has it (the rooms-per-guest quota)
     count_guest_rooms: Compiled
-    business_exists: Compiled
-    business_hooked: Compiled
     get_room: Compiled
     find_active_room: Compiled
+    business_and_active_room: Compiled  # no row: no such business
     insert_room: Compiled
     insert_outbox: Compiled
     messages_after: Compiled  # oldest first
@@ -52,20 +51,9 @@ def compile_connect(dialect: Dialect, *, positional: bool) -> ConnectStatements:
         expire_guest=one(update(GUESTS).where(GUESTS.c.guest_id == bindparam("guest_id")).values(expired=True)),
         lock_guest=one(select(GUESTS.c.guest_id).where(GUESTS.c.guest_id == bindparam("guest_id")).with_for_update()),
         count_guest_rooms=one(select(func.count()).select_from(ROOMS).where(ROOMS.c.guest_id == bindparam("guest_id"))),
-        business_exists=one(select(BUSINESSES.c.id).where(BUSINESSES.c.id == bindparam("business_id"))),
-        business_hooked=one(
-            select(literal(1)).where(exists().where(WEBHOOKS.c.business_id == bindparam("business_id")))
-        ),
         get_room=one(select(ROOMS).where(ROOMS.c.id == bindparam("room_id"))),
-        find_active_room=one(
-            select(ROOMS).where(
-                ROOMS.c.business_id == bindparam("business_id"),
-                ROOMS.c.owner_key == bindparam("owner_key"),
-                # written as the partial unique index states it: SQLite uses that index only for
-                # this very term (SQLAlchemy's ``is_active = 1`` made it scan the business's rooms)
-                text("rooms.is_active"),
-            )
-        ),
+        find_active_room=one(select(ROOMS).where(*_active_room_terms())),
+        business_and_active_room=one(_business_and_active_room()),
         insert_room=one(insert_all(ROOMS)),
         insert_outbox=one(insert_all(cast(Table, WebhookEventRow.__table__))),
         messages_after=one(
@@ -75,6 +63,28 @@ def compile_connect(dialect: Dialect, *, positional: bool) -> ConnectStatements:
         messages_before=one(
             newest.where(MESSAGES.c.seq < bindparam("before_seq")).order_by(MESSAGES.c.seq.desc()).limit(bindparam("n"))
         ),
+    )
+
+
+def _active_room_terms() -> tuple[ColumnElement[bool] | TextClause, ...]:
+    return (
+        ROOMS.c.business_id == bindparam("business_id"),
+        ROOMS.c.owner_key == bindparam("owner_key"),
+        # written as the partial unique index states it: SQLite uses that index only for this
+        # very term (SQLAlchemy's ``is_active = 1`` made it scan the business's rooms)
+        text("rooms.is_active"),
+    )
+
+
+def _business_and_active_room() -> Select[Any]:
+    """One statement where a join took three: the business (no row: it does not exist),
+    whether it has a webhook (``business_hooked``), and the owner's active room with it, if any
+    (the room's columns, ``NULL`` when there is none)."""
+    hooked = exists().where(WEBHOOKS.c.business_id == BUSINESSES.c.id).label("business_hooked")
+    return (
+        select(BUSINESSES.c.id.label("business_found"), hooked, *ROOMS.c)
+        .select_from(BUSINESSES.outerjoin(ROOMS, and_(*_active_room_terms())))
+        .where(BUSINESSES.c.id == bindparam("business_id"))
     )
 
 
