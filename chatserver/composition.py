@@ -42,6 +42,7 @@ from chatserver.usecases.tokens import TokenVerifier
 from chatserver.usecases.workflow import Workflow
 from chatserver.webhooks.retry import RetryPolicy
 from chatserver.webhooks.service import WebhookService
+from chatserver.webhooks.targets import TargetGuard
 from chatserver.webhooks.worker import Sender, WebhookWorker, WorkerSettings
 
 log = logging.getLogger("chatserver")
@@ -182,6 +183,11 @@ def worker_settings(settings: Settings) -> WorkerSettings:
     )
 
 
+def webhook_targets(settings: Settings) -> TargetGuard:
+    """The addresses webhooks may reach: registration, the CLI and the sender share it."""
+    return TargetGuard(allow_private=settings.webhook_allow_private_networks)
+
+
 async def start_webhook_worker(
     settings: Settings, store: SqlStore, queue: SqlWebhookStore, sender: Sender | None = None
 ) -> WebhookWorker | None:
@@ -191,7 +197,7 @@ async def start_webhook_worker(
     if sender is None:
         from chatserver.adapters.http.outgoing import TornadoSender
 
-        sender = TornadoSender(max_clients=settings.webhook_concurrency)
+        sender = TornadoSender(max_clients=settings.webhook_concurrency, targets=webhook_targets(settings))
     worker = WebhookWorker(queue, sender, settings=worker_settings(settings))
     store.on_outbox = worker.wake
     await worker.start()
@@ -278,7 +284,7 @@ async def build_runtime(
     sweeper.start()
     admin = BusinessAdmin(store=store, clock=clock)
     webhook_store = SqlWebhookStore(store.engine)
-    webhooks = WebhookService(webhook_store, store)
+    webhooks = WebhookService(webhook_store, store, targets=webhook_targets(settings))
     worker = await start_webhook_worker(settings, store, webhook_store, webhook_sender)
     log.info("instance %s: broker %s", instance_id, type(broker).__name__)
     return Runtime(

@@ -246,6 +246,13 @@ class Settings:
     )
     frame_burst: int = limits(
         "FRAME_BURST", 60, "frames a connection may send at once before the rate holds", _positive_int
+    webhook_allow_private_networks: bool = webhooks(
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+        False,
+        "let webhooks reach loopback, private, link-local and other non-public addresses "
+        "(receivers on the server's own network); off: refused at registration and at connect",
+        _yes_no,
+    )
     )
     max_rooms_per_connection: int = limits(
         "MAX_ROOMS_PER_CONNECTION",

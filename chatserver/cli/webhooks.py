@@ -16,10 +16,11 @@ from chatserver.webhooks.service import WebhookService, check_status
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     from chatserver.adapters.sql.webhooks import SqlWebhookStore
     from chatserver.cli.admin import opened_store
+    from chatserver.composition import webhook_targets
 
     async with opened_store(settings) as store:
         registry = SqlWebhookStore(store.engine)
-        service = WebhookService(registry, store)
+        service = WebhookService(registry, store, targets=webhook_targets(settings))
         try:
             return await _dispatch(service, registry, args)
         except ChatError as err:

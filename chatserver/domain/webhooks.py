@@ -63,7 +63,8 @@ class Claim:
 @dataclass(frozen=True, slots=True)
 class AttemptResult:
     status: int | None = None  # HTTP status, when a response came back
-    error: str | None = None  # why it failed, when it did
+    error: str | None = None  # why it failed, as staff see it: "could not connect", "timed out", "HTTP 503"
+    detail: str | None = None  # the socket-level reason, for the operator's log only (never stored)
 
     @property
     def ok(self) -> bool:

@@ -15,9 +15,11 @@ from chatserver.protocol import ChatError, ErrorCode
 from chatserver.protocol.webhook_events import ALL_EVENTS, EventType
 from chatserver.usecases.conversations import require_staff_of
 from chatserver.webhooks.signing import new_secret
+from chatserver.webhooks.targets import RefusedTarget, TargetGuard
 
 MAX_WEBHOOKS_PER_BUSINESS = 20
 MAX_URL = 2048
+NOT_PUBLIC = "url must resolve to public internet addresses only"  # protocol.md §10
 
 
 def check_url(url: object) -> str:
@@ -62,10 +64,30 @@ def check_status(status: object) -> DeliveryStatus | None:
         ) from None
 
 
+async def check_target(url: str, targets: TargetGuard) -> None:
+    """Refuse a URL whose host is, or resolves to, a non-public address (loopback, private,
+    link-local, …), or does not resolve: one message for all, so the answer does not tell which
+    internal names exist. ``url`` has passed ``check_url``."""
+    parts = urlsplit(url)
+    assert parts.hostname is not None
+    try:
+        await targets.check(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except RefusedTarget:
+        raise ChatError(ErrorCode.INVALID_PAYLOAD, NOT_PUBLIC, field="url") from None
+
+
 class WebhookService:
-    def __init__(self, registry: WebhookRegistry, businesses: BusinessStore, *, clock: Clock = now_ms) -> None:
+    def __init__(
+        self,
+        registry: WebhookRegistry,
+        businesses: BusinessStore,
+        *,
+        targets: TargetGuard | None = None,
+        clock: Clock = now_ms,
+    ) -> None:
         self.registry = registry
         self.businesses = businesses
+        self.targets = targets or TargetGuard()  # refuses non-public addresses unless told otherwise
         self.clock = clock
 
     async def create(self, business_id: str, url: object, events: object, *, created_by: str) -> Webhook:
@@ -85,6 +107,7 @@ class WebhookService:
             raise ChatError(
                 ErrorCode.LIMIT_REACHED, f"a business may have at most {MAX_WEBHOOKS_PER_BUSINESS} webhooks"
             )
+        await check_target(webhook.url, self.targets)  # last: it may wait for DNS
         await self.registry.add_webhook(webhook)
         return webhook
 

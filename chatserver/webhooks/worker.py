@@ -162,7 +162,7 @@ class WebhookWorker:
                     "webhooks: delivery %s attempt %d failed: %s; %s",
                     claim.delivery_id,
                     claim.attempts + 1,
-                    result.error,
+                    result.detail or result.error,
                     "giving up" if retry_at is None else f"retry in {(retry_at - now) // 1000} s",
                 )
             if self.on_attempt is not None:

@@ -31,7 +31,13 @@ from tests.conftest import make_token
 from tests.rest import api
 from tests.webhooks.receiver import Received, Receiver
 
-FAST = {"webhook_retry_base_ms": 30, "webhook_retry_max_ms": 200, "webhook_timeout_ms": 3000, "webhook_poll_ms": 50}
+FAST = {
+    "webhook_retry_base_ms": 30,
+    "webhook_retry_max_ms": 200,
+    "webhook_timeout_ms": 3000,
+    "webhook_poll_ms": 50,
+    "webhook_allow_private_networks": True,  # the receivers listen on 127.0.0.1
+}
 
 
 @pytest.fixture

@@ -14,13 +14,12 @@ from chatserver.adapters.sql.models import WebhookEventRow
 from chatserver.adapters.sql.outbox import write_outbox
 from chatserver.adapters.sql.webhooks import SqlWebhookStore
 from chatserver.client import Connection
-from chatserver.composition import make_store, worker_settings
+from chatserver.composition import make_store, webhook_targets, worker_settings
 from chatserver.config import Settings
 from chatserver.domain.business import Contact
 from chatserver.domain.clock import now_ms
 from chatserver.domain.models import Room
 from chatserver.protocol import webhook_events as events
-from chatserver.webhooks.service import WebhookService
 from chatserver.webhooks.worker import WebhookWorker
 from tests.conftest import SECRET
 from tests.procs import ServerProcess, arun_cli
@@ -36,7 +35,7 @@ async def count_events(runtime: Any) -> int:
 
 
 async def test_outbox_rows_commit_and_roll_back_with_the_change(runtime, business):
-    service = WebhookService(SqlWebhookStore(runtime.store.engine), runtime.store)
+    service = runtime.webhooks
     await service.create(business, "http://127.0.0.1:9/hooks", None, created_by="test")
     room = Room(
         "r1",
@@ -102,7 +101,7 @@ def test_event_builders_for_the_staff_actions():
 
 @pytest.fixture
 def overrides() -> dict[str, Any]:
-    return {"webhook_poll_ms": 20}
+    return {"webhook_poll_ms": 20, "webhook_allow_private_networks": True}  # receivers on 127.0.0.1
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
@@ -110,13 +109,13 @@ async def test_two_workers_deliver_every_event_once_in_room_order(runtime, ws_ur
     """Both workers only poll (no wake-up favours either), so they compete for every delivery."""
     runtime.store.on_outbox = None
     receiver = await Receiver().start()
-    service = WebhookService(SqlWebhookStore(runtime.store.engine), runtime.store)
+    service = runtime.webhooks
     await service.create(business, receiver.url, ["message.created"], created_by="test")
     attempts = {"first": 0, "second": 0}
     runtime.webhook_worker.on_attempt = lambda result: attempts.__setitem__("first", attempts["first"] + 1)
     second = WebhookWorker(
         SqlWebhookStore(runtime.store.engine),
-        TornadoSender(),
+        TornadoSender(targets=webhook_targets(settings)),
         settings=worker_settings(settings),
         on_attempt=lambda result: attempts.__setitem__("second", attempts["second"] + 1),
     )
@@ -179,6 +178,7 @@ async def _crash_and_restart(schema: str) -> None:
         "WEBHOOK_RETRY_MAX_MS": "300",
         "WEBHOOK_POLL_MS": "50",
         "WEBHOOK_TIMEOUT_MS": "1000",
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",  # the receiver listens on 127.0.0.1
     }
     receiver = await Receiver().start()
     receiver.default = 503

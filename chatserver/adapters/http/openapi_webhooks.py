@@ -56,6 +56,11 @@ def webhook_paths() -> dict[str, Any]:
                     ),
                     "409": _json(_ref("Error"), "limit_reached: 20 webhooks per business"),
                     **ERRORS,
+                    "400": _json(
+                        _ref("Error"),
+                        "invalid_payload; field url: not an absolute http(s) URL, or its host is not (or does "
+                        "not resolve only to) public internet addresses, unless WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+                    ),
                 },
             },
         },
@@ -141,7 +146,10 @@ def webhook_schemas() -> dict[str, Any]:
         "attempts": {"type": "integer"},
         "nextAttemptAt": {"type": ["string", "null"], "format": "date-time"},
         "lastStatus": {"type": ["integer", "null"]},
-        "lastError": {"type": ["string", "null"]},
+        "lastError": {
+            "type": ["string", "null"],
+            "description": "HTTP <status>, timed out, or could not connect (no socket-level detail)",
+        },
         "createdAt": {"type": "string", "format": "date-time"},
         "deliveredAt": {"type": ["string", "null"], "format": "date-time"},
     }
