@@ -38,6 +38,7 @@ from chatserver.usecases.notifier import Notifier
 from chatserver.usecases.posting import Poster
 from chatserver.usecases.staffauth import StaffAuth
 from chatserver.usecases.sweeper import GuestSweeper
+from chatserver.usecases.token_versions import TokenVersions
 from chatserver.usecases.tokens import TokenVerifier
 from chatserver.usecases.workflow import Workflow
 from chatserver.webhooks.retry import RetryPolicy
@@ -91,8 +92,8 @@ class Runtime:
         await self.store.close()
 
     async def readiness(self) -> dict[str, str]:
-        """``ok`` or why not, per dependency (the database and the broker), and ``server:
-        draining`` once the drain began."""
+        """``ok`` or why not, per dependency (the database and the broker), for the store's
+        recent writes, and ``server: draining`` once the drain began."""
         checks: dict[str, str] = {}
         for name, ping in (("database", self.store.ping), ("broker", self.broker.ping)):
             try:
@@ -101,6 +102,7 @@ class Runtime:
             except Exception as exc:  # any failure means not ready; the reason is reported
                 log.debug("readiness: %s unavailable", name, exc_info=True)
                 checks[name] = f"unavailable: {type(exc).__name__}"
+        checks["writes"] = self.store.writes.status()  # reads can work while every write fails
         if self.draining:
             checks["server"] = "draining"
         return checks
@@ -111,12 +113,15 @@ def new_instance_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
-def make_verifier(settings: Settings) -> TokenVerifier:
+def make_verifier(settings: Settings, required_version: Callable[[str], int] | None = None) -> TokenVerifier:
+    """``required_version``: ``TokenVersions.required`` of the server (revoked staff tokens)."""
     return TokenVerifier(
-        secret=settings.effective_jwt_secret,
+        secret=settings.jwt_secret,
         public_key=settings.jwt_public_key,
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
+        max_lifetime_s=settings.jwt_max_lifetime,
+        required_version=required_version,
     )
 
 
@@ -240,7 +245,7 @@ async def build_runtime(
     # every business event's realtime pushes go through the dispatcher (its webhook rows too,
     # written by the store with ``dispatch.webhook_events``)
     dispatcher = Dispatcher(hub=hub, notifier=Notifier(hub, clock=clock))
-    workflow = Workflow(store=store, hub=hub, dispatcher=dispatcher, clock=clock)
+    workflow = Workflow(store=store, hub=hub, dispatcher=dispatcher, clock=clock, presence=presence)
     contacts = Contacts(store=store, dispatcher=dispatcher, clock=clock)
     poster = Poster(store=store, dispatcher=dispatcher, telemetry=metrics, clock=clock)
     # what automation reads per visitor message, cached per business and configuration version
@@ -263,7 +268,9 @@ async def build_runtime(
         automation=automation,
     )
 
-    verifier = make_verifier(settings)
+    token_versions = TokenVersions(store)
+    await token_versions.start()
+    verifier = make_verifier(settings, token_versions.required)
     gateway = Gateway(
         service=service,
         hub=hub,
@@ -307,5 +314,5 @@ async def build_runtime(
         webhook_worker=worker,
         metrics=metrics,
         instance_id=instance_id,
-        closers=shared.closers,
+        closers=[token_versions.stop, *shared.closers],
     )

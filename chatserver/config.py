@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from functools import partial
 from typing import Any
 
-DEV_JWT_SECRET = "chatserver-dev-secret-change-me"  # noqa: S105 - documented development default
+MIN_JWT_SECRET_BYTES = 32  # RFC 7518 section 3.2: an HS256 key at least as long as the hash
 
 
 class ConfigError(ValueError):
@@ -66,6 +66,17 @@ def _port(raw: str) -> int:
     if not 0 <= value <= 65535:
         raise ValueError("must be a port number from 0 to 65535")
     return value
+
+
+def _jwt_secret(raw: str) -> str:
+    """Refused when short, not warned about: a guessable key lets anyone sign a staff token."""
+    size = len(raw.encode())
+    if raw and size < MIN_JWT_SECRET_BYTES:
+        raise ValueError(
+            f"is {size} bytes long; it must have {MIN_JWT_SECRET_BYTES} bytes or more "
+            "(RFC 7518 section 3.2), e.g. openssl rand -hex 32"
+        )
+    return raw
 
 
 def _origins(raw: str) -> tuple[str, ...]:
@@ -140,8 +151,9 @@ class Settings:
     jwt_secret: str = auth(
         "JWT_SECRET",
         "",
-        "HS256 secret for tokens; empty: on SQLite a generated one kept beside the database file, "
-        "otherwise an insecure development secret",
+        "HS256 secret for tokens, 32 bytes or more; empty: on SQLite without REDIS_URL a generated one "
+        "kept beside the database file, otherwise the server refuses to start (unless JWT_PUBLIC_KEY is set)",
+        _jwt_secret,
     )
     jwt_public_key: str = auth("JWT_PUBLIC_KEY", "", "PEM public key: accept RS256 tokens (instead of HS256)")
     jwt_audience: str = auth("JWT_AUDIENCE", "", "required 'aud' claim, if set")
@@ -183,9 +195,30 @@ class Settings:
         "seconds between sweeps marking idle guest sessions expired; 0 disables",
         _non_negative_int,
     )
-    login_rate_limit: int = auth("LOGIN_RATE_LIMIT", 10, "staff login attempts per email per minute", _positive_int)
+    login_rate_limit: int = auth(
+        "LOGIN_RATE_LIMIT", 10, "staff login attempts per email from one address per minute", _positive_int
+    )
+    login_attempts_per_ip: int = auth(
+        "LOGIN_ATTEMPTS_PER_IP_PER_MINUTE",
+        30,
+        "staff login attempts one address may make per minute, whatever the emails; 0 disables the limit",
+        _non_negative_int,
+    )
+    login_attempts_per_email: int = auth(
+        "LOGIN_ATTEMPTS_PER_EMAIL_PER_MINUTE",
+        100,
+        "login attempts per email per minute from all addresses before each further one waits a second "
+        "(slowed, never locked out)",
+        _positive_int,
+    )
     staff_token_ttl: int = auth(
         "STAFF_TOKEN_TTL", 43_200, "seconds a token from /api/auth/login is valid", _positive_int
+    )
+    jwt_max_lifetime: int = auth(
+        "JWT_MAX_LIFETIME",
+        2_592_000,
+        "seconds: a token whose exp lies further ahead than this is refused (a leaked token cannot live for years)",
+        _positive_int,
     )
     presence_ttl: int = storage("PRESENCE_TTL", 30, "seconds a dead instance's staff stay shown online", _positive_int)
     drain_timeout: int = server("DRAIN_TIMEOUT", 10, "seconds SIGTERM waits for in-flight requests", _positive_int)
@@ -219,6 +252,13 @@ class Settings:
     webhook_retention_days: int = webhooks(
         "WEBHOOK_RETENTION_DAYS", 7, "days finished deliveries stay visible", _positive_int
     )
+    webhook_allow_private_networks: bool = webhooks(
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+        False,
+        "let webhooks reach loopback, private, link-local and other non-public addresses "
+        "(receivers on the server's own network); off: refused at registration and at connect",
+        _yes_no,
+    )
     database_timeout: int = storage(
         "DATABASE_TIMEOUT",
         10,
@@ -238,6 +278,20 @@ class Settings:
         "open WebSockets per client address on this instance (more: close 4429); 0: no limit",
         _non_negative_int,
     )
+    http_header_timeout: int = limits(
+        "HTTP_HEADER_TIMEOUT",
+        10,
+        "seconds a connection has to send its request line and headers, however slowly they "
+        "trickle in (and an idle keep-alive connection waits for the next request)",
+        _positive_int,
+    )
+    max_half_open_per_ip: int = limits(
+        "MAX_HALF_OPEN_PER_IP",
+        128,
+        "connections per client address whose request headers have not all arrived yet (more: "
+        "closed at once); 0: no limit; not applied with TRUST_PROXY_HEADERS (the proxy is the one address)",
+        _non_negative_int,
+    )
     max_frames_per_second: int = limits(
         "MAX_FRAMES_PER_SECOND",
         20,
@@ -246,13 +300,6 @@ class Settings:
     )
     frame_burst: int = limits(
         "FRAME_BURST", 60, "frames a connection may send at once before the rate holds", _positive_int
-    webhook_allow_private_networks: bool = webhooks(
-        "WEBHOOK_ALLOW_PRIVATE_NETWORKS",
-        False,
-        "let webhooks reach loopback, private, link-local and other non-public addresses "
-        "(receivers on the server's own network); off: refused at registration and at connect",
-        _yes_no,
-    )
     )
     max_rooms_per_connection: int = limits(
         "MAX_ROOMS_PER_CONNECTION",
@@ -279,28 +326,6 @@ class Settings:
         _yes_no,
     )
 
-    http_header_timeout: int = limits(
-        "HTTP_HEADER_TIMEOUT",
-        10,
-        "seconds a connection has to send its request line and headers, however slowly they "
-        "trickle in (and an idle keep-alive connection waits for the next request)",
-        _positive_int,
-    )
-    max_half_open_per_ip: int = limits(
-        "MAX_HALF_OPEN_PER_IP",
-        128,
-        "connections per client address whose request headers have not all arrived yet (more: "
-        "closed at once); 0: no limit; not applied with TRUST_PROXY_HEADERS (the proxy is the one address)",
-        _non_negative_int,
-    )
-    @property
-    def effective_jwt_secret(self) -> str:
-        return self.jwt_secret or DEV_JWT_SECRET
-
-    @property
-    def uses_dev_secret(self) -> bool:
-        return not self.jwt_secret and not self.jwt_public_key
-
 
 SETTINGS: tuple[Spec, ...] = tuple(
     Spec(f.name, f.metadata["env"], f.default, f.metadata["help"], f.metadata["parse"], f.metadata["group"])
@@ -311,6 +336,9 @@ SETTINGS_BY_NAME = {spec.name: spec for spec in SETTINGS}
 
 def _flag(spec: Spec) -> str:
     return "--" + spec.name.replace("_", "-")
+
+
+HIDDEN_VALUES = frozenset({"JWT_SECRET", "JWT_PUBLIC_KEY"})
 
 
 def load_settings(env: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -327,10 +355,13 @@ def load_settings(env: Mapping[str, str], overrides: Mapping[str, Any] | None = 
         try:
             values[spec.name] = spec.parse(raw.strip())
         except ValueError as exc:
-            raise ConfigError(f"{source}={raw!r}: {exc}") from None
+            shown = "(hidden)" if spec.env in HIDDEN_VALUES else repr(raw)  # keys stay out of logs
+            raise ConfigError(f"{source}={shown}: {exc}") from None
     settings = Settings(**values)
     if settings.history_page > 100:
         raise ConfigError("HISTORY_PAGE_SIZE must be at most 100")
+    if settings.staff_token_ttl > settings.jwt_max_lifetime:
+        raise ConfigError("STAFF_TOKEN_TTL must be at most JWT_MAX_LIFETIME: the server would refuse its own tokens")
     return settings
 
 

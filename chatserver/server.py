@@ -29,7 +29,6 @@ from chatserver.composition import Runtime, build_runtime
 from chatserver.config import Settings
 from chatserver.devsecret import with_local_secret
 from chatserver.protocol import CloseCode
-from chatserver.usecases.tokens import key_length_warning
 
 log = logging.getLogger("chatserver")
 
@@ -122,10 +121,6 @@ def _announce_secret(settings: Settings) -> Settings:
     settings, secret_file = with_local_secret(settings)
     if secret_file is not None:
         log.info("JWT_SECRET is not set: tokens are signed with the secret kept in %s", secret_file)
-    elif settings.uses_dev_secret:
-        log.warning("JWT_SECRET is not set: using the insecure development secret; set it in production")
-    elif not settings.jwt_public_key and (note := key_length_warning(settings.jwt_secret)):
-        log.warning("JWT_SECRET %s", note)
     return settings
 
 
@@ -139,8 +134,8 @@ def _welcome(settings: Settings, sockets: list[socket.socket], instance_id: str)
 
 
 async def serve(settings: Settings) -> int:
+    settings = _announce_secret(settings)  # a missing key stops the start before the port is taken
     sockets = listen_sockets(settings)
-    settings = _announce_secret(settings)
     try:
         runtime = await build_runtime(settings)
     except BaseException:

@@ -7,6 +7,7 @@ decoded as UTF-8, so a raw lone surrogate cannot arrive; it can only come as a J
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -81,3 +82,32 @@ def envelopes(draw: st.DrawFn, big: bool = True) -> str:
         if frame[at - 1] != "\\":
             frame = frame[:at] + draw(surrogate) + frame[at:]
     return frame
+
+
+# REST query values: numbers as a URL carries them (around the 32- and 64-bit edges, past them,
+# signs, exponents, any text) and page cursors, well-formed ones with such numbers included
+# (``base64("<number>:<id>")``, the shape the server issues), which free text almost never hits
+query_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
+query_numbers = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.sampled_from(
+        ["0", "-1", "1e3", "2147483647", "2147483648", "9223372036854775807", "9223372036854775808", "9" * 20]
+    ),
+    st.text("0123456789", min_size=1, max_size=40),
+    query_text,
+)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+cursors = st.one_of(
+    st.builds(
+        lambda at, row: _b64(f"{at}:{row}".encode()),
+        query_numbers,
+        st.one_of(st.from_regex(r"[0-9a-f]{24}", fullmatch=True), query_text),
+    ),
+    st.binary(max_size=60).map(_b64),
+    query_text,
+)

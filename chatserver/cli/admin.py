@@ -68,9 +68,13 @@ async def staff(settings: Settings, args: argparse.Namespace, password: str) -> 
     from chatserver.usecases.staffauth import StaffAuth
 
     async with opened_store(settings) as store:
+        auth = StaffAuth(store=store, limiter=MemoryRateLimiter(), settings=settings, clock=now_ms)
         if args.staff_command == "add":
-            auth = StaffAuth(store=store, limiter=MemoryRateLimiter(), settings=settings, clock=now_ms)
             print((await auth.add_staff(args.business, args.email, args.name, password)).id)
+            return 0
+        if args.staff_command in ("revoke", "password"):
+            account = await auth.revoke(args.email, password if args.staff_command == "password" else None)
+            print(f"{account.email}: tokens issued before now no longer work (token version {account.token_version})")
             return 0
         if await store.get_business(args.business) is None:
             print(f"chatserver: error: no such business {args.business}", file=sys.stderr)
@@ -110,12 +114,20 @@ async def faq(settings: Settings, args: argparse.Namespace, data: Any) -> int:
 async def token(settings: Settings, args: argparse.Namespace) -> int:
     """Signs whatever it is asked to, but says so when the business is unknown to this database
     (a typo, or another database than the server's): such a token opens nothing."""
+    from chatserver.config import ConfigError
     from chatserver.devsecret import with_local_secret
-    from chatserver.usecases.tokens import issue_token, key_length_warning
+    from chatserver.usecases.tokens import issue_token
 
     settings, _ = with_local_secret(settings)
-    if note := key_length_warning(settings.effective_jwt_secret):
-        print(f"chatserver: warning: JWT_SECRET {note}", file=sys.stderr)
+    if not settings.jwt_secret:
+        raise ConfigError("JWT_PUBLIC_KEY is set: tokens are issued by the key's owner, this command cannot sign one")
+    if args.ttl > settings.jwt_max_lifetime:
+        raise ConfigError(
+            f"--ttl {args.ttl} is longer than JWT_MAX_LIFETIME ({settings.jwt_max_lifetime}): "
+            "the server would refuse the token"
+        )
+    sub = args.sub or f"{args.role}-{args.name.strip().lower().replace(' ', '-')}"
+    extra: dict[str, Any] = {}
     if args.business:
         async with opened_store(settings) as store:
             if await store.get_business(args.business) is None:
@@ -123,15 +135,19 @@ async def token(settings: Settings, args: argparse.Namespace) -> int:
                     f"chatserver: warning: no business {args.business} in this database; the token is signed anyway",
                     file=sys.stderr,
                 )
-    sub = args.sub or f"{args.role}-{args.name.strip().lower().replace(' ', '-')}"
+            # a revoked account's tokens must carry its current version (usecases/token_versions.py)
+            versions = await store.staff_token_versions() if args.role == "staff" else {}
+            if version := versions.get(sub.removeprefix("staff-"), 0) if sub.startswith("staff-") else 0:
+                extra["ver"] = version
     print(
         issue_token(
-            settings.effective_jwt_secret,
+            settings.jwt_secret,
             sub=sub,
             role=args.role,
             name=args.name,
             business_id=args.business,
             ttl_s=args.ttl,
+            extra=extra,
         )
     )
     return 0

@@ -40,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"chatserver: error: {exc}", file=sys.stderr)
         return 2
+    except ConfigError as exc:  # found once the command knows what it needs (JWT_SECRET)
+        print(f"chatserver: configuration error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one line for the operator; details at debug level
@@ -71,7 +74,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if command == "business":
         return asyncio.run(admin.business(settings, args))
     if command == "staff":
-        password = _read_password(args) if args.staff_command == "add" else ""
+        password = _read_password(args) if args.staff_command in ("add", "password") else ""
         return asyncio.run(admin.staff(settings, args, password))
     if command == "faq":
         data = admin.load_json(args.file) if args.faq_command == "import" else None

@@ -89,6 +89,19 @@ def _staff(commands: Commands) -> None:
     )
     listing = _command(group, "list", "print a business's staff accounts: id, email, name, creation time (UTC)")
     listing.add_argument("--business", required=True, help="business id")
+    revoke = _command(
+        group, "revoke", "stop every login token of the account (on every instance within seconds); it logs in again"
+    )
+    revoke.add_argument("email")
+    password = _command(
+        group,
+        "password",
+        "set a new password and stop every login token of the account; read as for 'staff add'",
+    )
+    password.add_argument("email")
+    password.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input even in a terminal"
+    )
 
 
 def _faq(commands: Commands) -> None:

@@ -59,6 +59,12 @@ class StaffAccount:
     name: str
     password_hash: str
     created_at: int
+    token_version: int = 0  # the "ver" claim of its valid login tokens
+
+    @property
+    def user_id(self) -> str:
+        """The ``sub`` of its login tokens, and so its id in ``assignedTo`` and presence."""
+        return f"staff-{self.id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+# a room's messages are numbered 1, 2, ... in a 32-bit column: no seq lies beyond this, so a
+# bound past it (a client's afterSeq/beforeSeq) is answered without asking the store
+MAX_SEQ = 2**31 - 1
+
 
 class SenderType(enum.StrEnum):
     CUSTOMER = "customer"
@@ -129,6 +133,7 @@ class NewRoom:
     user_agent: str | None
     email: str | None
     tags: tuple[str, ...]
+    phone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

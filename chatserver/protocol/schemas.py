@@ -24,7 +24,10 @@ ID = {"type": "string", "minLength": 1, "maxLength": 64}
 SEQ = {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}
 LIMIT = {"type": "integer", "minimum": 1, "maximum": 100}
 NAME = {"type": "string", "minLength": 1, "maxLength": 100}
+# visitor details: the same schema wherever a client gives them (join-room, update-guest-info);
+# the syntax (email-validator, an international number) is checked by the use case, also the same
 EMAIL = {"type": ["string", "null"], "maxLength": 254}
+PHONE = {"type": ["string", "null"], "maxLength": 32}
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     events.JOIN_ROOM: {
@@ -34,6 +37,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "roomId": ID,
             "userName": NAME,
             "email": EMAIL,
+            "phone": PHONE,
             "afterSeq": SEQ,
             "limit": LIMIT,
         },
@@ -83,8 +87,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     events.UPDATE_GUEST_INFO: {
         "type": "object",
         "properties": {
-            "email": {"type": ["string", "null"], "maxLength": 254},
-            "phone": {"type": ["string", "null"], "maxLength": 32},
+            "email": EMAIL,
+            "phone": PHONE,
             "userName": {"anyOf": [NAME, {"type": "null"}]},
         },
     },

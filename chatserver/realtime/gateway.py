@@ -253,7 +253,12 @@ class Gateway:
             room = await self.service.room_for(client.principal, room_id)
         elif business_id is not None:
             room = await self.service.open_room(
-                client.principal, business_id, data.get("userName"), data.get("email"), client.credentials.user_agent
+                client.principal,
+                business_id,
+                data.get("userName"),
+                data.get("email"),
+                client.credentials.user_agent,
+                phone=data.get("phone"),
             )
         else:
             field_name = "roomId" if client.principal.role is Role.STAFF else "businessId"

@@ -28,9 +28,8 @@ def parse_instant(raw: str | None, field: str) -> int | None:
     """ISO 8601 (``2026-01-05T10:30:00Z``; a date alone is midnight UTC) or epoch milliseconds."""
     if raw is None or raw == "":
         return None
-    if raw.isdigit():
-        value = int(raw)
-        if value > MAX_INSTANT_MS:
+    if raw.isascii() and raw.isdigit():  # str.isdigit alone admits "²", which int() refuses
+        if len(raw.lstrip("0")) > len(str(MAX_INSTANT_MS)) or (value := int(raw)) > MAX_INSTANT_MS:
             raise ChatError(ErrorCode.INVALID_PAYLOAD, f"{field} is after the year 9999", field=field)
         return value
     try:

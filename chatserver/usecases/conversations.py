@@ -13,7 +13,17 @@ from chatserver.domain.business import RoomFilter
 from chatserver.domain.clock import Clock
 from chatserver.domain.events import RoomCreated
 from chatserver.domain.ids import hash_session_id, new_guest_id, new_session_id
-from chatserver.domain.models import GuestSession, Message, NewMessage, NewRoom, Principal, Role, Room, RoomStatus
+from chatserver.domain.models import (
+    MAX_SEQ,
+    GuestSession,
+    Message,
+    NewMessage,
+    NewRoom,
+    Principal,
+    Role,
+    Room,
+    RoomStatus,
+)
 from chatserver.ports.ratelimit import RateLimiter
 from chatserver.ports.store import (
     AppendResult,
@@ -30,6 +40,7 @@ from chatserver.usecases.background import Background
 from chatserver.usecases.contacts import Contacts
 from chatserver.usecases.dispatch import Dispatcher
 from chatserver.usecases.posting import Poster
+from chatserver.usecases.workflow import normalize_email, normalize_phone
 
 log = logging.getLogger("chatserver.chat")
 
@@ -134,11 +145,21 @@ class ChatService:
         return room
 
     async def open_room(
-        self, principal: Principal, business_id: str, user_name: str | None, email: str | None, user_agent: str
+        self,
+        principal: Principal,
+        business_id: str,
+        user_name: str | None,
+        email: str | None,
+        user_agent: str,
+        phone: str | None = None,
     ) -> Room:
-        """The active room of this guest or customer with the business, created on first contact."""
+        """The active room of this guest or customer with the business, created on first contact.
+        ``email`` and ``phone`` are checked and normalized as ``chat:update-guest-info`` does: a
+        value refused there is refused here, and the dashboard and webhooks see one form."""
         if principal.role is Role.STAFF:
             raise ChatError(ErrorCode.INVALID_PAYLOAD, "staff join rooms by roomId", field="roomId")
+        clean_email = normalize_email(email) if email else None
+        clean_phone = normalize_phone(phone) if phone else None
         guest_id = principal.user_id if principal.is_guest else None
         user_id = None if principal.is_guest else principal.user_id
         name = (user_name or principal.name).strip()[:100] or principal.name
@@ -151,8 +172,9 @@ class ChatService:
             is_guest=principal.is_guest,
             guest_id=guest_id,
             user_agent=user_agent[:512] if principal.is_guest else None,
-            email=email or None,
+            email=clean_email,
             tags=("anonymous",) if principal.is_guest else (),
+            phone=clean_phone,
         )
         # found or created in one transaction; the rooms-per-guest quota is checked inside it,
         # with the guest's row locked, so concurrent joins on different instances cannot exceed it
@@ -182,6 +204,10 @@ class ChatService:
         """A page of history, oldest first, and whether more lies in the paging direction.
         ``last_seq``: the room's, when the caller just read it: a page that would start after it
         (an empty room, a client that has everything) is known empty without reading it."""
+        if after_seq is not None and after_seq >= MAX_SEQ:
+            return [], False  # nothing can lie after it
+        if before_seq is not None and before_seq > MAX_SEQ:
+            before_seq = None  # everything lies before it; the store's column could not hold it
         if last_seq is not None and before_seq is None and (after_seq if after_seq is not None else 0) >= last_seq:
             return [], False
         size = limit or self.settings.history_page

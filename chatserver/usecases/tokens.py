@@ -3,50 +3,52 @@
 from __future__ import annotations
 
 import time
-import warnings
+from collections.abc import Callable
 from typing import Any
 
 import jwt
-from jwt.warnings import InsecureKeyLengthWarning
 
+from chatserver.config import MIN_JWT_SECRET_BYTES
 from chatserver.domain.models import Principal, Role
 from chatserver.protocol import ChatError, ErrorCode
 
 REQUIRED_CLAIMS = ["sub", "role", "name", "exp"]
-MIN_HMAC_KEY_BYTES = 32  # RFC 7518 section 3.2: an HS256 key at least as long as the hash
+LEEWAY_S = 5  # clock difference allowed between the issuer and this server
 
 
-def key_length_warning(secret: str) -> str | None:
-    """Why ``secret`` is too short for HS256, or ``None``. Said once, at start, by the server and
-    the CLI; PyJWT's own warning on every signature and check is silenced instead."""
-    size = len(secret.encode())
-    if size >= MIN_HMAC_KEY_BYTES:
-        return None
-    return f"is {size} bytes long; HS256 wants at least {MIN_HMAC_KEY_BYTES} random bytes (RFC 7518 section 3.2)"
+def require_hmac_key(secret: str) -> str:
+    """``secret``, or ``ValueError`` when it is empty or short: there is no fallback key, so a
+    part built without a configured secret fails at once instead of signing with a known one."""
+    if len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+        raise ValueError(f"an HS256 secret of {MIN_JWT_SECRET_BYTES} bytes or more is required")
+    return secret
 
 
 class TokenVerifier:
     """Turns a bearer token into a ``Principal`` or raises ``auth_invalid``."""
 
-    def __init__(self, *, secret: str, public_key: str = "", audience: str = "", issuer: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        secret: str,
+        public_key: str = "",
+        audience: str = "",
+        issuer: str = "",
+        max_lifetime_s: int | None = None,
+        required_version: Callable[[str], int] | None = None,
+    ) -> None:
         if public_key:
             self._key: Any = public_key
             self._algorithms = ["RS256"]
         else:
-            self._key = secret
+            self._key = require_hmac_key(secret)
             self._algorithms = ["HS256"]
-        self._short_key = not public_key and key_length_warning(secret) is not None
         self._audience = audience or None
         self._issuer = issuer or None
+        self._max_lifetime_s = max_lifetime_s
+        self._required_version = required_version  # TokenVersions.required: revoked staff tokens
 
     def verify(self, token: str) -> Principal:
-        if not self._short_key:
-            return self._verify(token)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", InsecureKeyLengthWarning)
-            return self._verify(token)
-
-    def _verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
                 token,
@@ -57,13 +59,21 @@ class TokenVerifier:
                 options={
                     "require": REQUIRED_CLAIMS + (["aud"] if self._audience else []) + (["iss"] if self._issuer else [])
                 },
-                leeway=5,
+                leeway=LEEWAY_S,
             )
         except jwt.ExpiredSignatureError:
             raise ChatError(ErrorCode.AUTH_INVALID, "token expired") from None
         except jwt.InvalidTokenError as exc:
             raise ChatError(ErrorCode.AUTH_INVALID, f"token rejected: {type(exc).__name__}") from None
-        return principal_from_claims(claims)
+        # exp is checked numeric by PyJWT; a far-off one would let a leaked token work for years
+        if self._max_lifetime_s is not None and claims["exp"] > time.time() + self._max_lifetime_s + LEEWAY_S:
+            raise ChatError(ErrorCode.AUTH_INVALID, "token expires too far ahead (JWT_MAX_LIFETIME)")
+        principal = principal_from_claims(claims)
+        if principal.role is Role.STAFF and self._required_version is not None:
+            required = self._required_version(principal.user_id)
+            if required and claims.get("ver") != required:
+                raise ChatError(ErrorCode.AUTH_INVALID, "token revoked")
+        return principal
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -98,6 +108,4 @@ def issue_token(
     if business_id:
         claims["businessId"] = business_id
     claims.update(extra or {})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InsecureKeyLengthWarning)  # said once by key_length_warning
-        return jwt.encode(claims, secret, algorithm="HS256")
+    return jwt.encode(claims, require_hmac_key(secret), algorithm="HS256")

@@ -15,11 +15,13 @@ from typing import Protocol
 
 from email_validator import EmailNotValidError, validate_email
 
+from chatserver.domain.business import StaffAccount
 from chatserver.domain.clock import Clock
 from chatserver.domain.events import GuestUpdated, RoomAssigned, RoomClosed, RoomRead, RoomReopened, RoomTagged
 from chatserver.domain.models import Principal, Role, Room, RoomStatus
 from chatserver.fanout.hub import Hub
 from chatserver.ports.business_store import Side, WorkflowStore
+from chatserver.ports.presence import Presence
 from chatserver.protocol import ChatError, ErrorCode, events, wire
 from chatserver.usecases.dispatch import Dispatcher
 
@@ -50,7 +52,9 @@ def normalize_phone(raw: str, field: str = "phone") -> str:
 
 
 class WorkflowSource(WorkflowStore, Protocol):
-    """The slice of the store the workflow writes."""
+    """The slice of the store the workflow writes (and the staff accounts an assignment may name)."""
+
+    async def list_staff(self, business_id: str) -> list[StaffAccount]: ...
 
 
 def require_staff_for(principal: Principal, room: Room) -> None:
@@ -59,8 +63,11 @@ def require_staff_for(principal: Principal, room: Room) -> None:
 
 
 class Workflow:
-    def __init__(self, *, store: WorkflowSource, hub: Hub, dispatcher: Dispatcher, clock: Clock) -> None:
+    def __init__(
+        self, *, store: WorkflowSource, hub: Hub, dispatcher: Dispatcher, clock: Clock, presence: Presence
+    ) -> None:
         self.store = store
+        self.presence = presence  # staff connected now: assignable even without an account here
         self.hub = hub  # typing indicators: a signal, not a change, so no business event
         self.dispatcher = dispatcher
         self.clock = clock
@@ -83,11 +90,25 @@ class Workflow:
 
     async def assign(self, principal: Principal, room: Room, staff_id: str | None) -> Room:
         require_staff_for(principal, room)
+        await self._require_assignable(principal, room.business_id, staff_id)
         updated = await self.store.assign_room(room.id, staff_id)
         if updated is None:
             raise ChatError(ErrorCode.NOT_FOUND, "no such room", field="roomId")
         await self.dispatcher.publish(RoomAssigned(updated))
         return updated
+
+    async def _require_assignable(self, principal: Principal, business_id: str, staff_id: str | None) -> None:
+        """A room goes to staff of its own business only (or to nobody): the caller, a staff
+        account of the business, or a staff member connected now with a token for it. Anything
+        else — a guest's id, another business's staff, a typo — is ``not_found`` on ``staffId``,
+        so a room cannot be handed to someone who can neither see nor answer it."""
+        if staff_id is None or staff_id == principal.user_id:
+            return
+        if staff_id in await self.presence.online_staff(business_id):
+            return
+        if any(account.user_id == staff_id for account in await self.store.list_staff(business_id)):
+            return
+        raise ChatError(ErrorCode.NOT_FOUND, "no staff member with this id in the business", field="staffId")
 
     async def set_tags(self, principal: Principal, room: Room, tags: Sequence[str]) -> Room:
         require_staff_for(principal, room)

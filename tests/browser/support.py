@@ -69,6 +69,11 @@ class ChatServer(ServerProcess):
     def create_business(self, name: str) -> str:
         return str(self._run(lambda store: store.create_business(name, now_ms())).id)
 
+    def create_staff(self, business_id: str, email: str, name: str) -> str:
+        """A staff account (no usable password), as ``chatserver staff add`` makes one; its user id."""
+        account = self._run(lambda store: store.create_staff(business_id, email, name, "-", now_ms()))
+        return str(account.user_id)
+
     def create_guest_room(
         self,
         business_id: str,

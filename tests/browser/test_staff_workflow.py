@@ -71,13 +71,12 @@ def test_close_reopen_assign_typing_and_read_receipts_both_ways(live_server, hos
     expect(row.locator(".badge.open")).to_have_text("Open")
     assert rest(live_server.http_url, "GET", f"/api/chat/rooms/{room_id}", token)[1]["room"]["status"] == "open"
 
-    # assign to a colleague, unassign, take it
-    dashboard.page.get_by_label("Staff id").fill("staff-bob")
+    # assign to a colleague (a staff account of the business), unassign, take it
+    bob = live_server.create_staff(business, "bob@example.com", "Bob")
+    dashboard.page.get_by_label("Staff id").fill(bob)
     dashboard.page.get_by_role("button", name="Assign", exact=True).click()
-    expect(header.locator(".fact.assigned")).to_have_text("Assigned to staff-bob")
-    assert (
-        rest(live_server.http_url, "GET", f"/api/chat/rooms/{room_id}", token)[1]["room"]["assignedTo"] == "staff-bob"
-    )
+    expect(header.locator(".fact.assigned")).to_have_text(f"Assigned to {bob}")
+    assert rest(live_server.http_url, "GET", f"/api/chat/rooms/{room_id}", token)[1]["room"]["assignedTo"] == bob
     dashboard.page.get_by_role("button", name="Unassign").click()
     expect(header.locator(".fact.assigned")).to_have_count(0)
     dashboard.page.get_by_label("Staff id").fill("staff-alice")

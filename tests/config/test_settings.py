@@ -39,3 +39,15 @@ def test_a_bad_value_names_the_variable(env):
 def test_the_readme_documents_every_setting():
     missing = [spec.env for spec in SETTINGS if f"`{spec.env}`" not in README]
     assert missing == []
+
+
+def test_a_staff_token_ttl_beyond_the_max_lifetime_stops_the_start():
+    assert load_settings({}).jwt_max_lifetime == 30 * 86_400
+    with pytest.raises(ConfigError, match="STAFF_TOKEN_TTL"):
+        load_settings({"STAFF_TOKEN_TTL": "7200", "JWT_MAX_LIFETIME": "3600"})
+
+
+def test_a_short_jwt_secret_is_a_config_error_that_does_not_echo_it():
+    with pytest.raises(ConfigError, match="32 bytes") as info:
+        load_settings({"JWT_SECRET": "too-short"})
+    assert "too-short" not in str(info.value)

@@ -68,3 +68,11 @@ def test_audience_and_issuer_are_enforced_when_configured():
     for claims in ({**CLAIMS, "aud": "other", "iss": "https://id.example"}, {**CLAIMS, "aud": "chat"}):
         with pytest.raises(ChatError):
             verifier.verify(jwt.encode(claims, "s" * 32, algorithm="HS256"))
+
+
+def test_a_token_expiring_beyond_the_max_lifetime_is_refused():
+    verifier = TokenVerifier(secret="s" * 32, max_lifetime_s=3600)
+    assert verifier.verify(jwt.encode({**CLAIMS, "exp": int(time.time()) + 3500}, "s" * 32)).user_id == "u1"
+    with pytest.raises(ChatError) as info:
+        verifier.verify(jwt.encode({**CLAIMS, "exp": int(time.time()) + 3700}, "s" * 32))
+    assert info.value.code is ErrorCode.AUTH_INVALID and "JWT_MAX_LIFETIME" in info.value.message

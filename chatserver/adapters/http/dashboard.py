@@ -66,7 +66,7 @@ class LoginHandler(DashboardHandler):
 
     async def post(self) -> None:
         body = self.object_body()
-        login = await self.staff_auth.login(body.get("email"), body.get("password"))
+        login = await self.staff_auth.login(body.get("email"), body.get("password"), self.request.remote_ip or "")
         self.send_json(wire.staff_login(login.token, login.expires_in, login.account))
 
 

@@ -169,6 +169,8 @@ class StaffAccountRow(Base):
     name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # the "ver" claim its login tokens must carry (migration 0005); bumped to revoke them all
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 # webhooks (migration 0003)

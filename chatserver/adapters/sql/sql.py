@@ -22,9 +22,10 @@ from chatserver.adapters.sql.models import BusinessRow, GuestRow, RoomRow, new_i
 from chatserver.adapters.sql.plan import MakePlan, Refused, always, never
 from chatserver.adapters.sql.sqlite_writer import SqliteWriter
 from chatserver.adapters.sql.staff_sql import StaffSql
+from chatserver.adapters.sql.write_health import WriteHealth
 from chatserver.domain.business import RoomFilter
 from chatserver.domain.models import Business, GuestSession, Message, NewMessage, NewRoom, Room
-from chatserver.ports.store import AppendResult, OpenedRoom, Prepare, RoomPage
+from chatserver.ports.store import AppendResult, OpenedRoom, Prepare, RoomPage, StoreError
 
 if TYPE_CHECKING:
     from chatserver.adapters.sql.pg_append import PgAppender
@@ -71,6 +72,7 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
 
     def __init__(self, engine: AsyncEngine, *, on_outbox: Callable[[], None] | None = None) -> None:
         super().__init__(engine, on_outbox=on_outbox)
+        self.writes = WriteHealth()  # /readyz: not ready while the send path's writes fail
         # the send path bypasses SQLAlchemy at run time (append_plan.py): on a SQLite file a
         # writer thread with group commit, on PostgreSQL asyncpg directly
         self._appender: SqliteWriter | PgAppender = _appender(engine, self._outbox_written)
@@ -82,11 +84,20 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
     async def _run(
         self, plan: MakePlan[T], *, on_conflict: MakePlan[T | None] | None = None, changed: Callable[[T], bool] = always
     ) -> T:
-        """A plan on the send path's driver; a refusal raises what the plan refused with."""
+        """A plan on the send path's driver; a refusal raises what the plan refused with. Each
+        outcome goes to ``writes`` (a read, ``changed=never``, reports failures, not successes:
+        reads keep working on a database that refuses writes)."""
         try:
-            return await self._appender.run(plan, on_conflict=on_conflict, changed=changed)
+            result = await self._appender.run(plan, on_conflict=on_conflict, changed=changed)
         except Refused as refused:
+            self.writes.succeeded()  # the database answered; the plan said no
             raise refused.cause from None
+        except StoreError as exc:
+            self.writes.failed(exc)
+            raise
+        if changed is not never:
+            self.writes.succeeded()
+        return result
 
     def _outbox_written(self) -> None:
         if self.on_outbox is not None:

@@ -37,6 +37,32 @@ class StaffSql(SqlSessions):
             ).scalar_one_or_none()
         return None if row is None else rows.staff(row)
 
+    async def revoke_staff_tokens(self, email: str, password_hash: str | None = None) -> StaffAccount | None:
+        """Bump the account's token version (every token issued before stops working), with a
+        new password hash when given; ``None`` when no account has this email."""
+        values: dict[str, object] = {"token_version": StaffAccountRow.token_version + 1}
+        if password_hash is not None:
+            values["password_hash"] = password_hash
+        async with self._tx() as session:
+            await session.execute(
+                update(StaffAccountRow)
+                .where(StaffAccountRow.email == email)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            row = (
+                await session.execute(select(StaffAccountRow).where(StaffAccountRow.email == email))
+            ).scalar_one_or_none()
+        return None if row is None else rows.staff(row)
+
+    async def staff_token_versions(self) -> dict[str, int]:
+        """``{account id: version}`` of the accounts ever revoked (version 0 needs no entry)."""
+        async with self._tx() as session:
+            found = await session.execute(
+                select(StaffAccountRow.id, StaffAccountRow.token_version).where(StaffAccountRow.token_version > 0)
+            )
+            return {account_id: int(version) for account_id, version in found.all()}
+
     async def list_staff(self, business_id: str) -> list[StaffAccount]:
         async with self._tx() as session:
             found = await session.execute(

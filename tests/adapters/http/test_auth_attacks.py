@@ -65,6 +65,8 @@ ATTACKS = {
     "staff-without-business": {**BASE, "role": "staff"},
     "staff-with-empty-business": {**BASE, "role": "staff", "businessId": ""},
     "sub-too-long": {**BASE, "sub": "u" * 129, "role": "customer"},
+    "exp-beyond-max-lifetime": {**BASE, "role": "customer", "exp": NOW + 31 * 86_400},  # JWT_MAX_LIFETIME: 30 days
+    "exp-in-the-year-2100": {**BASE, "role": "customer", "exp": 4_102_444_800},
 }
 
 
@@ -232,3 +234,15 @@ async def test_origin_allow_list(ws_url, origin, allowed, overrides):
         with pytest.raises(HTTPClientError) as info:
             await WsClient.connect(ws_url, headers=headers)
         assert info.value.code == 403
+
+
+async def test_a_token_living_longer_than_jwt_max_lifetime_opens_no_rest_either(connect, base_url, business):
+    claims = {**BASE, "role": "staff", "businessId": business}
+    status, body = await api(
+        base_url, "GET", f"/api/chat/rooms?businessId={business}", _signed({**claims, "exp": NOW + 40 * 86_400})
+    )
+    assert status == 401 and "JWT_MAX_LIFETIME" in body["error"]["message"]
+    status, _ = await api(
+        base_url, "GET", f"/api/chat/rooms?businessId={business}", _signed({**claims, "exp": NOW + 29 * 86_400})
+    )
+    assert status == 200  # within the bound

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import jwt
 import pytest
@@ -115,13 +116,16 @@ async def test_oversized_frame_closes_with_1009(connect, settings):
     assert await client.wait_closed() == 1009
 
 
+SOON = int(time.time()) + 3600  # within JWT_MAX_LIFETIME: each token is refused for its own fault
+
+
 def _expired_token() -> str:
     return jwt.encode({"sub": "u", "role": "customer", "name": "U", "exp": 1}, SECRET, algorithm="HS256")
 
 
 def _none_token() -> str:
     return jwt.encode(
-        {"sub": "u", "role": "staff", "businessId": "b", "name": "U", "exp": 4102444800}, None, algorithm="none"
+        {"sub": "u", "role": "staff", "businessId": "b", "name": "U", "exp": SOON}, None, algorithm="none"
     )
 
 
@@ -132,13 +136,13 @@ def _none_token() -> str:
         _expired_token(),
         _none_token(),
         jwt.encode(
-            {"sub": "u", "role": "customer", "name": "U", "exp": 4102444800},
+            {"sub": "u", "role": "customer", "name": "U", "exp": SOON},
             "another-secret-0123456789abcdef!",
             algorithm="HS256",
         ),
-        jwt.encode({"sub": "u", "role": "customer", "exp": 4102444800}, SECRET, algorithm="HS256"),
-        jwt.encode({"sub": "u", "role": "staff", "name": "U", "exp": 4102444800}, SECRET, algorithm="HS256"),
-        jwt.encode({"sub": "u", "role": "admin", "name": "U", "exp": 4102444800}, SECRET, algorithm="HS256"),
+        jwt.encode({"sub": "u", "role": "customer", "exp": SOON}, SECRET, algorithm="HS256"),
+        jwt.encode({"sub": "u", "role": "staff", "name": "U", "exp": SOON}, SECRET, algorithm="HS256"),
+        jwt.encode({"sub": "u", "role": "admin", "name": "U", "exp": SOON}, SECRET, algorithm="HS256"),
     ],
     ids=["garbage", "expired", "alg-none", "wrong-secret", "no-name", "staff-without-business", "unknown-role"],
 )

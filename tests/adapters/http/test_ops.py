@@ -28,7 +28,8 @@ async def test_healthz_and_readyz_name_the_instance(base_url, runtime):
     ready = await get(f"{base_url}/readyz")
     body = json.loads(ready.body)
     assert ready.code == 200
-    assert body == {"status": "ready", "instance": runtime.instance_id, "checks": {"database": "ok", "broker": "ok"}}
+    checks = {"database": "ok", "broker": "ok", "writes": "ok"}
+    assert body == {"status": "ready", "instance": runtime.instance_id, "checks": checks}
     assert ready.headers["X-Chatserver-Instance"] == runtime.instance_id
 
 

@@ -47,7 +47,13 @@ def test_migrations_on_sqlite_match_the_models(tmp_path: Path):
 
 def test_serve_refuses_an_unmigrated_postgres_schema_and_migrate_creates_it():
     with postgres_schema() as schema:
-        env = {"DATABASE_URL": PG_URL, "DATABASE_SCHEMA": schema, "PORT": str(free_port()), "LOG_LEVEL": "WARNING"}
+        env = {
+            "DATABASE_URL": PG_URL,
+            "DATABASE_SCHEMA": schema,
+            "PORT": str(free_port()),
+            "LOG_LEVEL": "WARNING",
+            "JWT_SECRET": "m" * 32,
+        }
         refused = run_cli("serve", env=env)
         assert refused.returncode == 1
         assert "database schema is at nothing" in refused.stderr and "run 'chatserver migrate'" in refused.stderr
