@@ -45,9 +45,9 @@ class ClientConnection(Connection, Protocol):
     def close(self, code: int | None = None, reason: str | None = None) -> None: ...
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Client:
-    """Per-connection protocol state."""
+    """Per-connection protocol state; slots, as there is one for each of thousands of connections."""
 
     conn: ClientConnection
     principal: Principal

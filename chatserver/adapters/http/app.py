@@ -19,7 +19,8 @@ from chatserver.adapters.http.dashboard import (
 )
 from chatserver.adapters.http.openapi import OpenApiHandler
 from chatserver.adapters.http.ops import HealthzHandler, MetricsHandler, Readiness, ReadyzHandler
-from chatserver.adapters.http.realtime import RealtimeHandler
+from chatserver.adapters.http.pinger import Pinger
+from chatserver.adapters.http.realtime import RealtimeHandler, prime_attribute_layout
 from chatserver.adapters.http.rest import NotFoundHandler, RoomMessagesHandler, RoomsHandler
 from chatserver.adapters.http.static import static_routes
 from chatserver.adapters.http.webhooks import (
@@ -93,6 +94,7 @@ def make_app(
     admin_api = {"verifier": verifier, "admin": admin}
     hooks = {"verifier": verifier, "webhooks": webhooks}
     tracker = connections if connections is not None else set()
+    prime_attribute_layout()  # before the first handshake: see its docstring
     realtime = {
         "gateway": gateway,
         "tracker": tracker,
@@ -102,6 +104,8 @@ def make_app(
         "max_send_queue_bytes": settings.max_send_queue_bytes,
         "metrics": metrics,
         "instance_id": instance_id,
+        # one keep-alive loop for every connection instead of tornado's task per connection
+        "pinger": Pinger(settings.ping_interval) if settings.ping_interval else None,
     }
     app = tornado.web.Application(
         [
@@ -128,9 +132,6 @@ def make_app(
             (r"/api/.*", NotFoundHandler),
         ],
         websocket_max_message_size=settings.max_frame_bytes,
-        websocket_ping_interval=settings.ping_interval or None,
-        # tornado allows no longer timeout than the interval (a longer one is cut, with a warning)
-        websocket_ping_timeout=settings.ping_interval or None,
         log_function=log_request,
         compress_response=True,  # gzip: the widget script shrinks to a quarter on every host page
     )

@@ -46,12 +46,46 @@ def bearer_token(header: str | None) -> str | None:
     return None
 
 
+# tornado's own attributes of a WebSocket handler, in the order it sets them during a connection
+# (tests/adapters/http/test_connection_memory.py checks this against a live handler)
+TORNADO_ATTRIBUTES = (
+    "application",
+    "request",
+    "_headers_written",
+    "_finished",
+    "_auto_finish",
+    "_prepared_future",
+    "ui",
+    "_headers",
+    "_write_buffer",
+    "_status_code",
+    "_reason",
+    "ws_connection",
+    "close_code",
+    "close_reason",
+    "_on_close_called",
+    "_transforms",
+    "path_args",
+    "path_kwargs",
+    "open_args",
+    "open_kwargs",
+    "write",
+    "redirect",
+    "set_header",
+    "set_cookie",
+    "set_status",
+    "flush",
+    "finish",
+)
+
+
 class RealtimeHandler(WebSocketHandler):
     """One instance per connection; all state lives on the instance, none on the class.
 
-    Ours is in slots, not the instance dict: tornado's own attributes then fit Python's
-    shared-key instance dict (at most 30 names per class), which holds only the values, a
-    quarter of the memory of the separate dict every instance needs beyond that."""
+    Ours is in slots, not the instance dict: tornado's own attributes then fit CPython's
+    shared-key layout (at most 30 names per class), which stores only the values, instead of
+    the dict of its own every instance needs beyond that (with ``prime_attribute_layout``:
+    1.1 KiB of RSS a connection less, ``scripts/bench/memory.py``)."""
 
     __slots__ = (
         "address",
@@ -169,7 +203,7 @@ class RealtimeHandler(WebSocketHandler):
         """Let go of what tornado keeps of the HTTP upgrade for the connection's whole life but
         never reads once ``open`` has the credentials: the request's headers, query arguments and
         HTTP connection objects, the response headers, output transforms and template namespace
-        (about 4 KiB a connection, ``scripts/bench/memory.py``). What tornado may still read (the
+        (5 KiB of RSS a connection, ``scripts/bench/memory.py``). What tornado may still read (the
         status; the request's method, URI and address for its error logs) stays."""
         request = self.request
         # tornado's ``get`` holds the headers object in a local until the connection ends:
@@ -278,6 +312,22 @@ def _consume(future: Future[None]) -> None:
         exc = future.exception()
         if exc is not None and not isinstance(exc, StreamClosedError):
             log.debug("write failed: %r", exc)
+
+
+def prime_attribute_layout() -> None:
+    """Give every handler the compact attribute storage, whatever the first connections do.
+
+    CPython 3.11 stores an instance's attributes as a bare array of values when their names are
+    in its class's shared key table (``TORNADO_ATTRIBUTES``: about 260 bytes a handler); a name
+    that does not fit gives the instance a dict of its own (830 bytes more). The table takes
+    new names only while it has room, and each instance created shrinks that room by one: after
+    a burst of concurrent handshakes at start-up, before any had reached tornado's later
+    attributes, there was no room left for them and every handler of the process paid for a
+    dict. Setting them all on a throwaway instance at once, before any connection, enters them
+    first. Harmless where the interpreter lays attributes out otherwise."""
+    probe = RealtimeHandler.__new__(RealtimeHandler)
+    for name in TORNADO_ATTRIBUTES:
+        setattr(probe, name, None)
 
 
 def _empty(headers: HTTPHeaders) -> None:
