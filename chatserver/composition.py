@@ -17,6 +17,7 @@ from chatserver.adapters.memory.presence import MemoryPresence
 from chatserver.adapters.metrics import Metrics
 from chatserver.adapters.sql import migrate
 from chatserver.adapters.sql.engine import create_engine, is_sqlite
+from chatserver.adapters.sql.privacy_sql import SqlPrivacyStore
 from chatserver.adapters.sql.sql import SqlStore
 from chatserver.adapters.sql.webhooks import SqlWebhookStore
 from chatserver.config import Settings
@@ -36,6 +37,7 @@ from chatserver.usecases.conversations import ChatService
 from chatserver.usecases.dispatch import Dispatcher
 from chatserver.usecases.notifier import Notifier
 from chatserver.usecases.posting import Poster
+from chatserver.usecases.privacy import Privacy
 from chatserver.usecases.staffauth import StaffAuth
 from chatserver.usecases.sweeper import GuestSweeper
 from chatserver.usecases.token_versions import TokenVersions
@@ -73,6 +75,7 @@ class Runtime:
     sweeper: GuestSweeper
     admin: BusinessAdmin
     webhooks: WebhookService
+    privacy: Privacy  # data-subject requests (issue 16)
     webhook_worker: WebhookWorker | None  # None when WEBHOOK_CONCURRENCY is 0
     metrics: Metrics
     instance_id: str
@@ -311,6 +314,7 @@ async def build_runtime(
         sweeper=sweeper,
         admin=admin,
         webhooks=webhooks,
+        privacy=Privacy(store=SqlPrivacyStore(store.engine), clock=clock),
         webhook_worker=worker,
         metrics=metrics,
         instance_id=instance_id,

@@ -171,6 +171,12 @@ class Settings:
         "new guest sessions one IP address may start per minute; 0 disables the limit",
         _non_negative_int,
     )
+    store_full_user_agent: bool = guests(
+        "STORE_FULL_USER_AGENT",
+        False,
+        "store visitors' full User-Agent header; default: only a label such as 'Firefox 131 on Windows'",
+        _yes_no,
+    )
     max_message_length: int = limits("MAX_MESSAGE_LENGTH", 2000, "characters in one message", _positive_int)
     max_frame_bytes: int = limits(
         "MAX_FRAME_BYTES", 65_536, "bytes in one WebSocket frame (larger: close 1009)", _positive_int

@@ -92,6 +92,7 @@ def web_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = None
         reports=runtime.reports,
         admin=runtime.admin,
         webhooks=runtime.webhooks,
+        privacy=runtime.privacy,
         metrics=runtime.metrics,
         instance_id=runtime.instance_id,
         readiness=runtime.readiness,

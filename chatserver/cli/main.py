@@ -87,6 +87,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from chatserver.cli.webhooks import run as webhook_command
 
         return asyncio.run(webhook_command(settings, args))
+    if command in ("guest", "customer"):
+        from chatserver.cli.privacy import run as privacy_command
+
+        return asyncio.run(privacy_command(settings, args))
     if command == "conformance":
         from chatserver.conformance.command import main as conformance
 

@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     _faq(commands)
     _token(commands)
     _webhook(commands)
+    from chatserver.cli.privacy import add_commands as add_privacy_commands
+
+    add_privacy_commands(commands, _command)  # guest export, customer export (issue 16)
 
     conformance = commands.add_parser(
         "conformance",

@@ -40,6 +40,7 @@ from chatserver.usecases.background import Background
 from chatserver.usecases.contacts import Contacts
 from chatserver.usecases.dispatch import Dispatcher
 from chatserver.usecases.posting import Poster
+from chatserver.usecases.useragents import stored_user_agent, warm_up
 from chatserver.usecases.workflow import normalize_email, normalize_phone
 
 log = logging.getLogger("chatserver.chat")
@@ -78,6 +79,8 @@ class ChatService:
         self.contacts = contacts
         self.automation = automation
         self._background = Background()
+        if not settings.store_full_user_agent:
+            warm_up()  # the user-agent parser, built in a thread before the first guest needs it
 
     # guests
 
@@ -93,7 +96,8 @@ class ChatService:
                 return Registration(guest, session_id, resumed=True)
         await self._limit_registrations(remote_ip)
         secret = new_session_id()
-        guest = await self.store.create_guest(new_guest_id(now), hash_session_id(secret), user_agent, now)
+        agent = stored_user_agent(user_agent, full=self.settings.store_full_user_agent)
+        guest = await self.store.create_guest(new_guest_id(now), hash_session_id(secret), agent, now)
         return Registration(guest, secret, resumed=False)
 
     async def _limit_registrations(self, remote_ip: str) -> None:
@@ -171,7 +175,9 @@ class ChatService:
             user_name=name,
             is_guest=principal.is_guest,
             guest_id=guest_id,
-            user_agent=user_agent[:512] if principal.is_guest else None,
+            user_agent=stored_user_agent(user_agent, full=self.settings.store_full_user_agent)
+            if principal.is_guest
+            else None,
             email=clean_email,
             tags=("anonymous",) if principal.is_guest else (),
             phone=clean_phone,

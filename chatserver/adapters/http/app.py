@@ -20,6 +20,7 @@ from chatserver.adapters.http.dashboard import (
 from chatserver.adapters.http.openapi import OpenApiHandler
 from chatserver.adapters.http.ops import HealthzHandler, MetricsHandler, Readiness, ReadyzHandler
 from chatserver.adapters.http.pinger import Pinger
+from chatserver.adapters.http.privacy import CustomerExportHandler, GuestExportHandler
 from chatserver.adapters.http.realtime import RealtimeHandler, prime_attribute_layout
 from chatserver.adapters.http.rest import NotFoundHandler, RoomMessagesHandler, RoomsHandler
 from chatserver.adapters.http.static import static_routes
@@ -37,6 +38,7 @@ from chatserver.usecases.admin import BusinessAdmin
 from chatserver.usecases.analytics import Reports
 from chatserver.usecases.contacts import Contacts
 from chatserver.usecases.conversations import ChatService
+from chatserver.usecases.privacy import Privacy
 from chatserver.usecases.staffauth import StaffAuth
 from chatserver.usecases.tokens import TokenVerifier
 from chatserver.usecases.workflow import Workflow
@@ -83,6 +85,7 @@ def make_app(
     reports: Reports,
     admin: BusinessAdmin,
     webhooks: WebhookService,
+    privacy: Privacy,
     metrics: Metrics,
     instance_id: str,
     readiness: Readiness,
@@ -93,6 +96,7 @@ def make_app(
     api = {"verifier": verifier, "service": service}
     admin_api = {"verifier": verifier, "admin": admin}
     hooks = {"verifier": verifier, "webhooks": webhooks}
+    subjects = {"verifier": verifier, "privacy": privacy}
     tracker = connections if connections is not None else set()
     prime_attribute_layout()  # before the first handshake: see its docstring
     realtime = {
@@ -120,6 +124,9 @@ def make_app(
             (r"/api/businesses/([^/]+)/faqs", FaqsHandler, admin_api),
             (r"/api/businesses/([^/]+)/faqs/([^/]+)", FaqHandler, admin_api),
             (r"/api/businesses/([^/]+)/settings", SettingsHandler, admin_api),
+            # data-subject requests (issue 16)
+            (r"/api/businesses/([^/]+)/guests/([^/]+)/export", GuestExportHandler, subjects),
+            (r"/api/businesses/([^/]+)/customers/([^/]+)/export", CustomerExportHandler, subjects),
             (r"/api/openapi.json", OpenApiHandler),
             (r"/healthz", HealthzHandler, {"instance_id": instance_id}),
             (r"/readyz", ReadyzHandler, {"instance_id": instance_id, "readiness": readiness}),

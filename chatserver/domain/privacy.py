@@ -1,0 +1,83 @@
+"""What is stored about one visitor in one business, gathered for a data-subject request
+(GDPR Art. 15, CCPA; issue 16): the values the export is made of.
+
+A visitor is a *guest* (``guest_…`` id, no account) or a *customer* (the ``sub`` of a
+business's token, or the id of the contact a guest was converted to). Everything is scoped to
+one business: a guest's session row is only reported when the guest has a room there, so staff
+of one business never learn what another holds.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from chatserver.domain.business import Contact
+from chatserver.domain.models import GuestSession, Message, Room
+
+MAX_GUEST_ID = 40  # guest_sessions.guest_id / rooms.guest_id
+MAX_CUSTOMER_ID = 128  # rooms.user_id (a token's sub); contact ids are shorter
+
+
+class SubjectKind(enum.StrEnum):
+    GUEST = "guest"
+    CUSTOMER = "customer"
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Whose data: ``kind`` and the id the business knows them by."""
+
+    kind: SubjectKind
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryTrace:
+    """One attempt record of a webhook event: ids, status and times, never the body again."""
+
+    id: str
+    webhook_id: str
+    status: str
+    attempts: int
+    created_at: int
+    delivered_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventTrace:
+    """A webhook event that carried the subject's data (its body is not repeated: the rooms and
+    messages below are what it carried)."""
+
+    id: str
+    type: str
+    created_at: int
+    dispatched_at: int | None
+    deliveries: tuple[DeliveryTrace, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectData:
+    """Everything stored about ``subject`` in ``business_id``: rooms oldest first, messages by
+    room and ``seq``."""
+
+    business_id: str
+    subject: Subject
+    sessions: tuple[GuestSession, ...]
+    rooms: tuple[Room, ...]
+    messages: tuple[Message, ...]
+    contacts: tuple[Contact, ...]
+    events: tuple[EventTrace, ...]
+
+    @property
+    def empty(self) -> bool:
+        """Nothing of the subject in this business (the export answers ``not_found``)."""
+        return not (self.rooms or self.contacts)
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectExport:
+    """The answer to an access request: the data, and when it was read."""
+
+    data: SubjectData
+    exported_at: int
