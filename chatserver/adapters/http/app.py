@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import parse_qsl, urlencode
 
 import tornado.web
 
@@ -22,6 +21,7 @@ from chatserver.adapters.http.ops import HealthzHandler, MetricsHandler, Readine
 from chatserver.adapters.http.pinger import Pinger
 from chatserver.adapters.http.privacy import CustomerExportHandler, GuestExportHandler
 from chatserver.adapters.http.realtime import RealtimeHandler, prime_attribute_layout
+from chatserver.adapters.http.redaction import redact_uri
 from chatserver.adapters.http.rest import NotFoundHandler, RoomMessagesHandler, RoomsHandler
 from chatserver.adapters.http.static import static_routes
 from chatserver.adapters.http.webhooks import (
@@ -45,18 +45,6 @@ from chatserver.usecases.workflow import Workflow
 from chatserver.webhooks.service import WebhookService
 
 access_log = logging.getLogger("chatserver.access")
-
-SECRET_PARAMS = {"sessionid", "token", "access_token"}
-
-
-def redact_uri(path: str, query: str) -> str:
-    """The request line for logs, with credentials in the query string replaced."""
-    if not query:
-        return path
-    pairs = [
-        (k, "[redacted]" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(query, keep_blank_values=True)
-    ]
-    return f"{path}?{urlencode(pairs)}"
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:

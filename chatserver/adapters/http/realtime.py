@@ -15,6 +15,7 @@ from tornado.websocket import WebSocketHandler, WebSocketProtocol13
 from chatserver.adapters.http.frames import text_frames
 from chatserver.adapters.http.ops import INSTANCE_HEADER
 from chatserver.adapters.http.pinger import Pinger
+from chatserver.adapters.http.redaction import RedactedLogs
 from chatserver.adapters.metrics import Metrics
 from chatserver.fanout.hub import Frames
 from chatserver.protocol import ChatError, CloseCode, ErrorCode
@@ -79,7 +80,7 @@ TORNADO_ATTRIBUTES = (
 )
 
 
-class RealtimeHandler(WebSocketHandler):
+class RealtimeHandler(RedactedLogs, WebSocketHandler):
     """One instance per connection; all state lives on the instance, none on the class.
 
     Ours is in slots, not the instance dict: tornado's own attributes then fit CPython's

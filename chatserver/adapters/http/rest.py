@@ -6,9 +6,10 @@ import json
 import logging
 from typing import Any
 
-from tornado.web import HTTPError, RequestHandler
+from tornado.web import HTTPError
 
 from chatserver.adapters.http.realtime import bearer_token
+from chatserver.adapters.http.redaction import RedactedLogs
 from chatserver.domain.business import RoomFilter
 from chatserver.domain.models import Principal, RoomStatus
 from chatserver.ports.store import StoreError
@@ -34,7 +35,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
 }
 
 
-class ApiHandler(RequestHandler):
+class ApiHandler(RedactedLogs):
     """JSON in, JSON out; a ``ChatError`` anywhere becomes the matching status and body.
 
     Each handler's ``initialize`` takes what it uses, given in the URL table (``make_app``);
