@@ -40,7 +40,10 @@ def _resolver() -> Resolver:
             # the best resolver installed: ua-parser-rs (extra "regex"), else re2, else Python
             from ua_parser import BestAvailableResolver, load_builtins
 
-            _resolvers.append(BestAvailableResolver(load_builtins()))
+            # browsers and systems only: the label never names a device, and the device rules
+            # (633 of 1,270) were half of the resolver's memory (≈ 15 MiB) and build time
+            browsers, systems, _devices = load_builtins()
+            _resolvers.append(BestAvailableResolver((browsers, systems, [])))
     return _resolvers[0]
 
 
