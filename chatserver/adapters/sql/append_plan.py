@@ -51,9 +51,9 @@ class AppendPlan:
         # a visitor's message is one more unread for staff, anyone else's for the visitor
         allocate = sql.allocate_for_staff if new.sender_type.value in VISITOR_SENDERS else sql.allocate_for_visitor
         preview = new.content[: self._preview_chars]
-        updated = yield Step(
-            allocate.sql, allocate.bind({"room_id": new.room_id, "preview": preview, "now": now}), True
-        )
+        params = allocate.bind({"room_id": new.room_id, "preview": preview, "now": now})
+        # keyed by the room: appends to other rooms may run side by side with this one
+        updated = yield Step(allocate.sql, params, True, key=new.room_id)
         room = None if updated is None else rows.room_from_driver(updated)
         reopen = False
         if prepare is not None:

@@ -1,28 +1,27 @@
-"""PostgreSQL's plans (``plan.py``) on asyncpg directly, with its own small pool: the message
-append and the steps every connection takes.
+"""PostgreSQL's plans (``plan.py``) on asyncpg directly: writes through the group-committing
+writer task (``pg_writer.py``), reads on a small pool of their own.
 
 Why: through SQLAlchemy each of the append's statements cost several hundred microseconds of
 Python on the event loop (and the pool's pre-ping a round trip per checkout); asyncpg alone runs
 the same statements, prepared once per connection, for a few dozen. The plans are the ones
-SQLite's writer runs too, each in one transaction, so nothing about *stored before
-acknowledged*, the gap-free ``seq`` (the ``UPDATE … RETURNING`` row lock orders writers) or the
-``clientMsgId`` uniqueness changes. Here: the pool, the transaction, the errors, and the race of
-two twins on a unique index (``on_conflict``).
+SQLite's writer runs too, so nothing about *stored before acknowledged*, the gap-free ``seq``
+or the ``clientMsgId`` uniqueness changes. A read (the history a connection is sent, a room)
+needs no transaction and no batch: it runs at once on the pool.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatserver.adapters.sql.engine import asyncpg_settings
-from chatserver.adapters.sql.plan import Conflict, MakePlan, Plan, always, never
+from chatserver.adapters.sql.pg_lockstep import drive
+from chatserver.adapters.sql.pg_writer import PgWriter
+from chatserver.adapters.sql.plan import MakePlan, always, never
 from chatserver.ports.store import StoreError
 
 # what means "the database failed", as opposed to a bug
@@ -31,11 +30,13 @@ T = TypeVar("T")
 
 
 async def _no_reset(_conn: asyncpg.Connection) -> None:
-    """Every transaction here ends in COMMIT or ROLLBACK: nothing to reset on release (asyncpg's
-    default reset is one more round trip per append)."""
+    """The pool only runs reads outside transactions: nothing to reset on release (asyncpg's
+    default reset is one more round trip per read)."""
 
 
 class PgAppender:
+    """``PlanRunner`` on PostgreSQL: writes group-committed by ``writer``, reads on the pool."""
+
     def __init__(
         self,
         dsn: str,
@@ -47,8 +48,8 @@ class PgAppender:
         self._dsn = dsn
         self._connect_args = connect_args
         self._pool_size = pool_size
-        self.on_outbox = on_outbox
         self._pool: asyncpg.Pool | None = None
+        self.writer = PgWriter(self._connect_writer, on_outbox=on_outbox)
         self._starting = asyncio.Lock()
 
     @classmethod
@@ -68,6 +69,10 @@ class PgAppender:
             on_outbox=on_outbox,
         )
 
+    async def _connect_writer(self) -> asyncpg.Connection:
+        connection: asyncpg.Connection = await asyncpg.connect(self._dsn, **self._connect_args)
+        return connection
+
     async def _get_pool(self) -> asyncpg.Pool:
         if self._pool is not None:
             return self._pool
@@ -82,6 +87,7 @@ class PgAppender:
         return self._pool
 
     async def close(self) -> None:
+        await self.writer.close()
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
@@ -93,64 +99,18 @@ class PgAppender:
         on_conflict: MakePlan[T | None] | None = None,
         changed: Callable[[T], bool] = always,
     ) -> T:
-        """``PlanRunner.run``: in a transaction of its own; a read (``changed`` is ``never``) in
-        none, which saves the BEGIN and COMMIT round trips."""
-        pool = await self._get_pool()
+        """``PlanRunner.run``: a write in the writer's next batch; a read (``changed`` is
+        ``never``) at once, outside any transaction."""
         if changed is never:
-            return await self._outside(pool, plan)
-        try:
-            return await self._run(pool, plan, changed)
-        except (asyncpg.UniqueViolationError, Conflict) as exc:
-            found = None if on_conflict is None else await self._outside(pool, on_conflict)
-            if found is None:
-                raise StoreError("could not be stored") from exc
-            return found
+            return await self._outside(plan)
+        return await self.writer.run(plan, on_conflict=on_conflict, changed=changed)
 
-    async def _run(self, pool: asyncpg.Pool, plan: MakePlan[T], changed: Callable[[T], bool]) -> T:
-        committing = False
-        hooked = [False]
+    async def _outside(self, plan: MakePlan[T]) -> T:
+        pool = await self._get_pool()
         try:
             async with pool.acquire() as conn:
-                transaction = conn.transaction()
-                await transaction.start()
-                try:
-                    result = await self._drive(conn, plan(), hooked)
-                except BaseException:
-                    with contextlib.suppress(*FAILURES):
-                        await transaction.rollback()
-                    raise
-                committing = changed(result)  # only a commit that stores something leaves doubt
-                await transaction.commit()
-        except asyncpg.UniqueViolationError:
-            raise
-        except FAILURES as exc:
-            raise StoreError(f"database unavailable: {type(exc).__name__}", uncertain=committing) from exc
-        if hooked[0] and self.on_outbox is not None:
-            self.on_outbox()
-        return result
-
-    async def _drive(self, conn: PoolConnectionProxy[asyncpg.Record], plan: Plan[T], hooked: list[bool]) -> T:
-        """Run a plan's statements on ``conn``, in its transaction; the plan's result."""
-        row: Any = None
-        while True:
-            try:
-                step = plan.send(row)
-            except StopIteration as done:
-                return cast(T, done.value)
-            if step.fetch and step.many:
-                row = await conn.fetch(step.sql, *step.params)
-            elif step.fetch:
-                row = await conn.fetchrow(step.sql, *step.params)
-            else:
-                await conn.execute(step.sql, *step.params)
-                row = None
-            if step.outbox:
-                hooked[0] = True
-
-    async def _outside(self, pool: asyncpg.Pool, plan: MakePlan[T]) -> T:
-        """A read (or one after a conflict), outside any transaction."""
-        try:
-            async with pool.acquire() as conn:
-                return await self._drive(conn, plan(), [False])
+                done = await drive(conn, plan())
         except FAILURES as exc:
             raise StoreError(f"database unavailable: {type(exc).__name__}") from exc
+        result: T = done.result
+        return result

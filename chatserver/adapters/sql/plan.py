@@ -4,7 +4,8 @@ A plan yields each ``Step`` (a statement's SQL, its parameters bound for the dri
 row is wanted) and is sent the driver's row back (``None`` when the statement returned none or
 none was wanted); what it returns is the operation's result. SQLite's writer thread
 (``sqlite_writer.py``) runs plans with ``conn.execute(...).fetchone()`` inside its group-committed
-transactions, asyncpg (``pg_append.py``) with ``await conn.fetchrow(...)`` / ``execute(...)``.
+transactions, PostgreSQL's writer task (``pg_writer.py``) with asyncpg, several plans' same
+statement in one pipelined call.
 The drivers keep only what is theirs: transactions, savepoints and group commit, pools, the
 translation of their errors into ``StoreError``.
 
@@ -31,6 +32,11 @@ class Step(NamedTuple):
     fetch: bool  # send the (first) row back; otherwise the plan is sent ``None``
     outbox: bool = False  # it writes a webhook event: wake the worker once the transaction committed
     many: bool = False  # with ``fetch``: send back the list of every row
+    # the row this step changes and another job's plan may change too (the append's room): the
+    # PostgreSQL writer runs plans side by side, one pipelined call per statement, only while
+    # their first steps' keys differ; a plan without one runs alone (``pg_lockstep.py``). A keyed
+    # ``fetch`` step returns at most that one row.
+    key: str | None = None
 
 
 Plan = Generator[Step, Any, T]

@@ -74,7 +74,7 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
         super().__init__(engine, on_outbox=on_outbox)
         self.writes = WriteHealth()  # /readyz: not ready while the send path's writes fail
         # the send path bypasses SQLAlchemy at run time (append_plan.py): on a SQLite file a
-        # writer thread with group commit, on PostgreSQL asyncpg directly
+        # writer thread, on PostgreSQL a writer task on asyncpg, both with group commit
         self._appender: SqliteWriter | PgAppender = _appender(engine, self._outbox_written)
         # and so do the steps every connection takes (connect_plan.py)
         backend = engine.url.get_backend_name()
@@ -194,7 +194,8 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
 
         A repeated ``clientMsgId`` from the same sender returns the stored message, found either
         before inserting or through the unique index when two retries race. Run on the driver
-        directly (``append_plan.py``): SQLite's writer thread or PostgreSQL's asyncpg pool.
+        directly (``append_plan.py``), group-committed: SQLite's writer thread, PostgreSQL's
+        writer task (``pg_writer.py``).
         """
         plan = self._append
         return await self._run(

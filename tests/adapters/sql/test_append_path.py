@@ -138,3 +138,28 @@ async def test_sqlite_checkpoints_run_beside_the_writer(tmp_path):
         assert writer.checkpoints >= 1
     finally:
         await store.close()
+
+
+async def test_two_sends_to_a_closed_room_in_one_batch_reopen_it_once(runtime, business):
+    """Appends to one room run one after the other even when batched (on PostgreSQL, in separate
+    waves): the second sees the room the first reopened."""
+    from chatserver.domain.models import Room, RoomStatus
+    from chatserver.ports.store import Prepared
+
+    room = await runtime.store.create_room(_room(business), now_ms())
+    await runtime.store.set_room_status(room.id, RoomStatus.CLOSED.value, now_ms())
+
+    def reopen_if_closed(new: NewMessage):
+        def prepare(current: Room | None) -> Prepared:
+            assert current is not None
+            return Prepared(new, reopen=current.status == RoomStatus.CLOSED)
+
+        return prepare
+
+    news = [_msg(room.id, f"back {i}", f"b{i}") for i in range(3)]
+    results = await asyncio.gather(
+        *(runtime.store.append_message(new, now_ms(), prepare=reopen_if_closed(new)) for new in news)
+    )
+    assert [r.reopened for r in results] == [True, False, False]
+    fresh = await runtime.store.get_room(room.id)
+    assert fresh is not None and fresh.status == RoomStatus.OPEN

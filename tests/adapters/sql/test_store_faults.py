@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from chatserver.adapters.sql.pg_writer import PgWriter
 from chatserver.adapters.sql.sqlite_writer import SqliteWriter
 from chatserver.domain.clock import now_ms
 from chatserver.ports.store import StoreError
@@ -33,8 +34,8 @@ def commit_reply_lost(runtime, backend, monkeypatch):
     """The database commits, then the driver reports the connection lost (the reply never came).
 
     Every commit point is armed: SQLAlchemy's (the reads and the business operations) and the
-    send path's own (SQLite's writer thread, asyncpg's transactions, which SQLAlchemy's asyncpg
-    adapter uses too)."""
+    send path's own (SQLite's writer thread, PostgreSQL's writer task; asyncpg's transactions for
+    SQLAlchemy's asyncpg adapter)."""
     armed = {"on": True, "skip": 0}  # skip: commits to let through first (reads commit too)
 
     def fire() -> bool:
@@ -70,7 +71,14 @@ def commit_reply_lost(runtime, backend, monkeypatch):
             if fire():
                 raise asyncpg.exceptions.ConnectionDoesNotExistError("connection lost while committing")
 
+        async def writer_commit_then_fail(self, conn):
+            await real_writer_commit(self, conn)
+            if fire():
+                raise asyncpg.exceptions.ConnectionDoesNotExistError("connection lost while committing")
+
+        real_writer_commit = PgWriter._commit
         monkeypatch.setattr(asyncpg.transaction.Transaction, "commit", pg_commit_then_fail)
+        monkeypatch.setattr(PgWriter, "_commit", writer_commit_then_fail)
     return armed
 
 
