@@ -43,7 +43,7 @@ class ConnectPlans:
             "last_seen_at": guest.last_seen_at,
             "expired": guest.expired,
         }
-        yield Step(insert.sql, insert.bind(values), False)
+        yield Step(insert.sql, insert.bind(values), False, key=guest.guest_id)
         return guest
 
     def resume_guest(self, session_hash: str, now: int, timeout_ms: int) -> Plan[GuestSession | None]:
@@ -64,7 +64,7 @@ class ConnectPlans:
 
     def touch_guest(self, guest_id: str, now: int) -> Plan[None]:
         touch = self._sql.touch_guest
-        yield Step(touch.sql, touch.bind({"guest_id": guest_id, "now": now}), False)
+        yield Step(touch.sql, touch.bind({"guest_id": guest_id, "now": now}), False, key=guest_id)
 
     # rooms
 
@@ -89,7 +89,9 @@ class ConnectPlans:
         sql = self._sql
         key = owner_key(new.guest_id, new.user_id)
         lookup = sql.business_and_active_room
-        found = yield Step(lookup.sql, lookup.bind({"business_id": new.business_id, "owner_key": key}), True)
+        # keyed by the owner: the PostgreSQL writer runs the joins of different visitors side by
+        # side (``plan.Step.key``), those of one visitor (two tabs) one after the other
+        found = yield Step(lookup.sql, lookup.bind({"business_id": new.business_id, "owner_key": key}), True, key=key)
         if found is None:
             raise Refused(NoSuchBusiness(new.business_id))
         if found["id"] is not None:
@@ -98,8 +100,8 @@ class ConnectPlans:
         if new.guest_id is not None:
             guest = {"guest_id": new.guest_id}
             if max_guest_rooms is not None:
-                yield Step(sql.lock_guest.sql, sql.lock_guest.bind(guest), True)
-            counted = yield Step(sql.count_guest_rooms.sql, sql.count_guest_rooms.bind(guest), True)
+                yield Step(sql.lock_guest.sql, sql.lock_guest.bind(guest), True, key=key)
+            counted = yield Step(sql.count_guest_rooms.sql, sql.count_guest_rooms.bind(guest), True, key=key)
             count = int(counted[0])
             if max_guest_rooms is not None and count >= max_guest_rooms:
                 raise Refused(RoomQuotaExceeded(new.guest_id))
@@ -125,7 +127,9 @@ class ConnectPlans:
             extra={},
             status=RoomStatus.OPEN,
         )
-        yield Step(sql.insert_room.sql, sql.insert_room.bind(rows.room_values(room, key, activity_at=now)), False)
+        yield Step(
+            sql.insert_room.sql, sql.insert_room.bind(rows.room_values(room, key, activity_at=now)), False, key=key
+        )
         if found["business_hooked"]:
             yield from outbox_steps(sql.insert_outbox, webhook_events(RoomCreated(room), now))
         return OpenedRoom(room, created=True, had_rooms=had_rooms)
