@@ -76,6 +76,7 @@ class Runtime:
     admin: BusinessAdmin
     webhooks: WebhookService
     privacy: Privacy  # data-subject requests (issue 16)
+    token_versions: TokenVersions  # revoked staff tokens: the transport closes their connections
     webhook_worker: WebhookWorker | None  # None when WEBHOOK_CONCURRENCY is 0
     metrics: Metrics
     instance_id: str
@@ -315,6 +316,7 @@ async def build_runtime(
         admin=admin,
         webhooks=webhooks,
         privacy=Privacy(store=SqlPrivacyStore(store.engine), clock=clock),
+        token_versions=token_versions,
         webhook_worker=worker,
         metrics=metrics,
         instance_id=instance_id,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import gc
 import logging
 import resource
@@ -24,7 +25,7 @@ from tornado.web import Application
 
 from chatserver.adapters.http.app import make_app
 from chatserver.adapters.http.listener import GuardedHTTPServer
-from chatserver.adapters.http.realtime import RealtimeHandler
+from chatserver.adapters.http.realtime import RealtimeHandler, close_revoked
 from chatserver.composition import Runtime, build_runtime
 from chatserver.config import Settings
 from chatserver.devsecret import with_local_secret
@@ -80,7 +81,10 @@ def tune_gc() -> None:
 
 
 def web_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = None) -> Application:
-    """The HTTP and WebSocket routes over the parts of ``runtime``."""
+    """The HTTP and WebSocket routes over the parts of ``runtime``; the open WebSockets of a
+    staff account revoked anywhere are closed here when this instance learns of it."""
+    tracker: set[RealtimeHandler] = connections if connections is not None else set()
+    runtime.token_versions.on_revoked(functools.partial(close_revoked, tracker))
     return make_app(
         settings=runtime.settings,
         service=runtime.service,
@@ -96,7 +100,7 @@ def web_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = None
         metrics=runtime.metrics,
         instance_id=runtime.instance_id,
         readiness=runtime.readiness,
-        connections=connections,
+        connections=tracker,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 log = logging.getLogger("chatserver.tokens")
@@ -31,13 +32,31 @@ class TokenVersions:
         self.store = store
         self.poll_s = poll_s
         self._versions: dict[str, int] = {}
+        self._loaded = False
+        self._listeners: list[Callable[[set[str]], object]] = []
         self._task: asyncio.Task[None] | None = None
+
+    def on_revoked(self, listener: Callable[[set[str]], object]) -> None:
+        r"""``listener(subs)`` after each refresh that found accounts revoked since the last one
+        (their ``sub``\s): a token checked when its connection opened must not keep working."""
+        self._listeners.append(listener)
 
     def required(self, sub: str) -> int:
         return self._versions.get(sub[len(PREFIX) :], 0) if sub.startswith(PREFIX) else 0
 
     async def refresh(self) -> None:
-        self._versions = await self.store.staff_token_versions()
+        versions = await self.store.staff_token_versions()
+        revoked = {
+            PREFIX + account for account, version in versions.items() if version > self._versions.get(account, 0)
+        }
+        self._versions = versions
+        if revoked and self._loaded:
+            for listener in self._listeners:
+                try:
+                    listener(revoked)
+                except Exception:  # one failing listener neither stops the others nor the refresh
+                    log.exception("token versions: a revocation listener failed")
+        self._loaded = True
 
     async def _run(self) -> None:
         while True:

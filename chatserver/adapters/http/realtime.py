@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from asyncio import Future
+from collections.abc import Iterable
 from typing import Any, cast
 
 from tornado.httputil import HTTPHeaders
@@ -17,6 +18,7 @@ from chatserver.adapters.http.ops import INSTANCE_HEADER
 from chatserver.adapters.http.pinger import Pinger
 from chatserver.adapters.http.redaction import RedactedLogs
 from chatserver.adapters.metrics import Metrics
+from chatserver.domain.models import Role
 from chatserver.fanout.hub import Frames
 from chatserver.protocol import ChatError, CloseCode, ErrorCode
 from chatserver.protocol.envelope import error_frame
@@ -336,3 +338,20 @@ def _empty(headers: HTTPHeaders) -> None:
     removes entries one by one, which leaves a dict its full size)."""
     headers._as_list.clear()
     headers._combined_cache.clear()
+
+
+def close_revoked(handlers: Iterable[RealtimeHandler], subs: set[str]) -> int:
+    """Close the connections of staff whose tokens were revoked (``TokenVersions.on_revoked``):
+    an ``auth_invalid`` error frame, then 4401, as a refused token at the handshake gets.
+    Returns how many were closed."""
+    closed = 0
+    for handler in list(handlers):
+        client = handler.client
+        if client is None or client.principal.role is not Role.STAFF or client.principal.user_id not in subs:
+            continue
+        handler.send_text(error_frame(ChatError(ErrorCode.AUTH_INVALID, "token revoked"), None))
+        handler.close(CloseCode.AUTH_INVALID, "token revoked")
+        closed += 1
+    if closed:
+        log.info("closed %d connection(s) of revoked staff tokens", closed)
+    return closed

@@ -1,8 +1,8 @@
 """Staff token versions: a login token carries its account's version (claim ``ver``);
 ``chatserver staff revoke EMAIL`` and ``chatserver staff password EMAIL`` bump it, and every
-token issued before stops working — over REST and for new WebSocket connections — on a running
-server, from another process, within the refresh interval. Tokens of staff without an account
-here (issued elsewhere) are not affected."""
+token issued before stops working — over REST, for new WebSocket connections and for those
+already open — on a running server, from another process, within the refresh interval. Tokens
+of staff without an account here (issued elsewhere) are not affected."""
 
 from __future__ import annotations
 
@@ -98,3 +98,21 @@ def test_the_verifier_wants_the_current_version_from_revoked_accounts_only():
             verifier.verify(stale)
         assert info.value.code is ErrorCode.AUTH_INVALID
     assert verifier.verify(token("staff-other")).user_id == "staff-other"
+
+
+async def test_an_open_websocket_of_a_revoked_account_is_closed(runtime, base_url, connect, business, settings):
+    """A token checked when its connection opened does not keep working after a revocation: the
+    connection gets ``auth_invalid`` and 4401 within the refresh interval; another staff
+    member's connection stays open."""
+    await runtime.staff_auth.add_staff(business, "alice@example.com", "Alice", PASSWORD)
+    token = (await _login(base_url))[1]["token"]
+    alice = await connect(token=token)
+    bob = await connect(token=make_token("staff", "Bob", business))
+    revoked = await arun_cli("staff", "revoke", "alice@example.com", env=_env(settings))
+    assert revoked.returncode == 0, revoked.stderr
+    frame = await alice.wait_for("error", timeout=POLL_S + 5)
+    assert frame["data"]["code"] == "auth_invalid" and frame["data"]["message"] == "token revoked"
+    assert await alice.wait_closed() == 4401
+    assert bob.close_code is None
+    left = await bob.call("chat:leave-room", {"roomId": "r" * 24})  # still served
+    assert left["left"] is False
