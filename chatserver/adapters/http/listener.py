@@ -91,7 +91,6 @@ class GuardedHTTPServer(HTTPServer):
         self._max_half_open = max_half_open
         self._half_open: dict[str, int] = {}  # address -> connections waiting for their headers
         self._waiting: dict[IOStream, str] = {}  # such a connection's stream -> its address
-        self.refused_half_open = 0
         self.accept_failures = RateLimitedLog("accepting connections failed")
         self._refusals = RateLimitedLog("closed connections over MAX_HALF_OPEN_PER_IP")
 
@@ -100,7 +99,6 @@ class GuardedHTTPServer(HTTPServer):
     def handle_stream(self, stream: IOStream, address: tuple[Any, ...]) -> None:
         host = str(address[0]) if address else ""
         if self._max_half_open and self._half_open.get(host, 0) >= self._max_half_open:
-            self.refused_half_open += 1
             self._refusals.note(f"last from {host}")
             stream.close()
             return
@@ -130,9 +128,6 @@ class GuardedHTTPServer(HTTPServer):
             self._half_open[host] = left
         else:
             del self._half_open[host]
-
-    def half_open(self) -> int:
-        return len(self._waiting)
 
     # accepting without spinning when the process is out of file descriptors
 

@@ -220,8 +220,6 @@ class RealtimeHandler(RedactedLogs, WebSocketHandler):
         _empty(self._headers)
         self._transforms.clear()  # also held by the frame of tornado's ``_execute``
         RequestHandler._break_cycles(self)  # the template namespace, a cycle through this handler
-        if self.ws_connection is not None and self.ws_connection.stream is not None:
-            self.ws_connection.stream.set_close_callback(None)  # the HTTP connection's, now moot
 
     def _gone(self) -> bool:
         return self.disconnected or self.ws_connection is None or self.ws_connection.is_closing()
