@@ -10,6 +10,8 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 from scripts.bench import report
 from scripts.bench.dashboard_gen import seq_of
@@ -21,24 +23,11 @@ from scripts.bench.workloads import Config, _next_rate
 from tests.procs import ROOT
 
 
-def test_quick_run_measures_both_servers_and_writes_the_report(tmp_path):
-    docs = tmp_path / "performance.md"
-    docs.write_text(f"# Performance\n\nHand-written analysis.\n\n{report.BEGIN}\nold\n{report.END}\n\nClosing note.\n")
+def _bench(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
+    """``python -m scripts.bench.run ARGS --out=<tmp>/out``, which must succeed; its result and
+    the records of its ``results.jsonl``."""
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scripts.bench.run",
-            "--quick",
-            "--backends=sqlite",
-            "--workloads=pairs,connect",
-            "--start-rate=10",
-            "--max-rate=10",
-            "--drain=15",
-            "--connections=20",
-            f"--out={tmp_path / 'out'}",
-            f"--docs={docs}",
-        ],
+        [sys.executable, "-m", "scripts.bench.run", *args, f"--out={tmp_path / 'out'}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -46,6 +35,23 @@ def test_quick_run_measures_both_servers_and_writes_the_report(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     records = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    return result, records
+
+
+def test_quick_run_measures_both_servers_and_writes_the_report(tmp_path):
+    docs = tmp_path / "performance.md"
+    docs.write_text(f"# Performance\n\nHand-written analysis.\n\n{report.BEGIN}\nold\n{report.END}\n\nClosing note.\n")
+    _, records = _bench(
+        tmp_path,
+        "--quick",
+        "--backends=sqlite",
+        "--workloads=pairs,connect",
+        "--start-rate=10",
+        "--max-rate=10",
+        "--drain=15",
+        "--connections=20",
+        f"--docs={docs}",
+    )
     kinds = {r["type"] for r in records}
     assert {"run", "step", "summary", "connect"} <= kinds
 
@@ -105,28 +111,17 @@ def test_sweep_doubles_until_saturation_then_tries_once_in_between():
 
 
 def test_idle_and_storm_run_on_their_own_and_are_reported(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scripts.bench.run",
-            "--quick",
-            "--servers=ours",
-            "--backends=sqlite",
-            "--workloads=idle,storm",
-            "--idle-businesses=20",
-            "--idle-seconds=1",
-            "--storm-guests=30",
-            "--storm-businesses=3",
-            f"--out={tmp_path / 'out'}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=110,
+    _, records = _bench(
+        tmp_path,
+        "--quick",
+        "--servers=ours",
+        "--backends=sqlite",
+        "--workloads=idle,storm",
+        "--idle-businesses=20",
+        "--idle-seconds=1",
+        "--storm-guests=30",
+        "--storm-businesses=3",
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    records = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
     (idle,) = [r for r in records if r["type"] == "idle"]
     assert idle["active"] == idle["businesses"] == 20 and idle["failed"] == 0
     assert idle["server_cpu_pct"] >= 0 and idle["void"] is False
@@ -150,30 +145,19 @@ def test_a_generator_process_near_a_core_voids_the_measurement():
 def test_dashboard_runs_on_its_own_and_keeps_every_staff_view_current(tmp_path):
     # one message per room every 2 s: every room-updated goes out at once (no coalescing window
     # to wait for), so the views must all be current after the drain
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scripts.bench.run",
-            "--quick",
-            "--servers=ours,sio",
-            "--backends=sqlite",
-            "--workloads=dashboard",
-            "--dashboard-staff=3",
-            "--dashboard-rooms=10",
-            "--dashboard-rate=5",
-            "--dashboard-staff-extreme=6",
-            "--dashboard-extreme-rate=5",
-            f"--out={tmp_path / 'out'}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=110,
+    result, records = _bench(
+        tmp_path,
+        "--quick",
+        "--servers=ours,sio",
+        "--backends=sqlite",
+        "--workloads=dashboard",
+        "--dashboard-staff=3",
+        "--dashboard-rooms=10",
+        "--dashboard-rate=5",
+        "--dashboard-staff-extreme=6",
+        "--dashboard-extreme-rate=5",
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     assert "dashboard: sio skipped" in result.stderr
-    records = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
     found = {r["variant"]: r for r in records if r["type"] == "dashboard"}
     assert found.keys() == {"main", "extreme"} and found["extreme"]["staff"] == 6
     for r in found.values():

@@ -5,31 +5,13 @@ or ``limit_reached``, or closes with 4429, and never touches other clients."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import tornado.web
-from tornado.httpserver import HTTPServer
-from tornado.ioloop import IOLoop
 
-from chatserver.adapters.http.listener import GuardedHTTPServer
-from chatserver.config import Settings
-from chatserver.server import http_server_options
+from tests.adapters.http.served import http_server  # noqa: F401 - the server under test
 from tests.conftest import make_token
 from tests.helpers import WsClient
-
-
-@pytest.fixture
-def http_server(
-    app: tornado.web.Application, io_loop: IOLoop, http_server_port: tuple[Any, int], settings: Settings
-) -> Iterator[HTTPServer]:
-    """As ``chatserver serve`` builds it, so proxy-header trust follows the settings."""
-    server = GuardedHTTPServer(app, **http_server_options(settings))
-    server.add_socket(http_server_port[0])
-    yield server
-    server.stop()
-    io_loop.run_sync(server.close_all_connections)
 
 
 async def _room(client: WsClient, business: str, name: str = "A") -> str:

@@ -4,21 +4,16 @@ from its own address; the slowdown is checked on the use case with its clock-fre
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import tornado.web
-from tornado.httpserver import HTTPServer
-from tornado.ioloop import IOLoop
 
-from chatserver.adapters.http.listener import GuardedHTTPServer
 from chatserver.adapters.memory.limits import MemoryRateLimiter
 from chatserver.config import Settings
 from chatserver.domain.clock import now_ms
 from chatserver.protocol import ChatError, ErrorCode
-from chatserver.server import http_server_options
 from chatserver.usecases.staffauth import SLOWDOWN_S, StaffAuth
+from tests.adapters.http.served import http_server  # noqa: F401 - the server under test
 from tests.rest import api
 
 PASSWORD = "correct horse battery"
@@ -27,18 +22,6 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def overrides() -> dict[str, Any]:
     return {"trust_proxy_headers": True}  # the defaults of every login limit
-
-
-@pytest.fixture
-def http_server(
-    app: tornado.web.Application, io_loop: IOLoop, http_server_port: tuple[Any, int], settings: Settings
-) -> Iterator[HTTPServer]:
-    """As ``chatserver serve`` builds it, so ``X-Real-IP`` names the client."""
-    server = GuardedHTTPServer(app, **http_server_options(settings))
-    server.add_socket(http_server_port[0])
-    yield server
-    server.stop()
-    io_loop.run_sync(server.close_all_connections)
 
 
 async def _login(base_url: str, email: str, password: str, address: str) -> tuple[int, Any]:
