@@ -111,7 +111,8 @@ class StaffAuth:
 
     async def _limit(self, email: str, address: str) -> None:
         """The three buckets of the module docstring; ``rate_limited`` from the first two, a wait
-        from the third. Refused attempts are not counted, so waiting ``retryAfterMs`` helps."""
+        from the third. A bucket does not count the attempts it refuses, so waiting ``retryAfterMs``
+        helps (the address bucket does count one the pair bucket refuses after it)."""
         settings = self.settings
         if address and settings.login_attempts_per_ip:
             decision = await self.limiter.hit(f"login-ip:{address}", settings.login_attempts_per_ip, LOGIN_WINDOW_MS)
