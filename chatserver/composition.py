@@ -18,10 +18,12 @@ from chatserver.adapters.metrics import Metrics
 from chatserver.adapters.sql import migrate
 from chatserver.adapters.sql.engine import create_engine, is_sqlite
 from chatserver.adapters.sql.privacy_sql import SqlPrivacyStore
+from chatserver.adapters.sql.retention_sql import SqlRetentionStore
 from chatserver.adapters.sql.sql import SqlStore
 from chatserver.adapters.sql.webhooks import SqlWebhookStore
 from chatserver.config import Settings
 from chatserver.domain.clock import Clock, now_ms
+from chatserver.fanout.disconnects import DisconnectSignals
 from chatserver.fanout.hub import Hub
 from chatserver.ports.broker import Broker
 from chatserver.ports.presence import Presence
@@ -38,6 +40,7 @@ from chatserver.usecases.dispatch import Dispatcher
 from chatserver.usecases.notifier import Notifier
 from chatserver.usecases.posting import Poster
 from chatserver.usecases.privacy import Privacy
+from chatserver.usecases.retention import RetentionSweeper
 from chatserver.usecases.staffauth import StaffAuth
 from chatserver.usecases.sweeper import GuestSweeper
 from chatserver.usecases.token_versions import TokenVersions
@@ -76,6 +79,8 @@ class Runtime:
     admin: BusinessAdmin
     webhooks: WebhookService
     privacy: Privacy  # data-subject requests (issue 16)
+    retention: RetentionSweeper  # erases guests idle past their business's retention
+    disconnects: DisconnectSignals  # erased visitors' connections: the transport closes them
     token_versions: TokenVersions  # revoked staff tokens: the transport closes their connections
     webhook_worker: WebhookWorker | None  # None when WEBHOOK_CONCURRENCY is 0
     metrics: Metrics
@@ -85,6 +90,7 @@ class Runtime:
 
     async def close(self) -> None:
         await self.sweeper.stop()
+        await self.retention.stop()
         await self.gateway.wait_closed()
         await self.service.wait_background()
         if self.webhook_worker is not None:
@@ -213,6 +219,17 @@ async def start_webhook_worker(
     return worker
 
 
+def make_privacy(store: SqlStore, clock: Clock, dispatcher: Dispatcher | None) -> Privacy:
+    """Export and erase; an erase's webhook row wakes this instance's worker like a message's
+    (``store.on_outbox``, set once the worker runs). ``dispatcher``: None for the CLI."""
+
+    def wake_worker() -> None:
+        if store.on_outbox is not None:
+            store.on_outbox()
+
+    return Privacy(store=SqlPrivacyStore(store.engine, on_outbox=wake_worker), clock=clock, publisher=dispatcher)
+
+
 def gateway_limits(settings: Settings) -> GatewayLimits:
     return GatewayLimits(
         max_frames_per_second=settings.max_frames_per_second,
@@ -248,7 +265,9 @@ async def build_runtime(
     # the domain: staff workflow, conversions, automation (issue 4) and the use cases over them
     # every business event's realtime pushes go through the dispatcher (its webhook rows too,
     # written by the store with ``dispatch.webhook_events``)
-    dispatcher = Dispatcher(hub=hub, notifier=Notifier(hub, clock=clock))
+    disconnects = DisconnectSignals(hub, broker)
+    await disconnects.start()
+    dispatcher = Dispatcher(hub=hub, notifier=Notifier(hub, clock=clock), disconnects=disconnects)
     workflow = Workflow(store=store, hub=hub, dispatcher=dispatcher, clock=clock, presence=presence)
     contacts = Contacts(store=store, dispatcher=dispatcher, clock=clock)
     poster = Poster(store=store, dispatcher=dispatcher, telemetry=metrics, clock=clock)
@@ -297,6 +316,15 @@ async def build_runtime(
     webhook_store = SqlWebhookStore(store.engine)
     webhooks = WebhookService(webhook_store, store, targets=webhook_targets(settings))
     worker = await start_webhook_worker(settings, store, webhook_store, webhook_sender)
+    privacy = make_privacy(store, clock, dispatcher)
+    retention = RetentionSweeper(
+        SqlRetentionStore(store.engine, lock_name=f"chatserver-retention:{settings.database_schema}"),
+        privacy,
+        server_days=settings.guest_data_retention_days,
+        interval_s=settings.guest_sweep_interval,
+        clock=clock,
+    )
+    retention.start()
     log.info("instance %s: broker %s", instance_id, type(broker).__name__)
     return Runtime(
         settings=settings,
@@ -315,7 +343,9 @@ async def build_runtime(
         sweeper=sweeper,
         admin=admin,
         webhooks=webhooks,
-        privacy=Privacy(store=SqlPrivacyStore(store.engine), clock=clock),
+        privacy=privacy,
+        retention=retention,
+        disconnects=disconnects,
         token_versions=token_versions,
         webhook_worker=worker,
         metrics=metrics,

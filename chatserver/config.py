@@ -198,7 +198,14 @@ class Settings:
     guest_sweep_interval: int = guests(
         "GUEST_SWEEP_INTERVAL",
         60,
-        "seconds between sweeps marking idle guest sessions expired; 0 disables",
+        "seconds between sweeps marking idle guest sessions expired, and between retention rounds; 0 disables both",
+        _non_negative_int,
+    )
+    guest_data_retention_days: int = guests(
+        "GUEST_DATA_RETENTION_DAYS",
+        0,
+        "days a guest's data is kept after their last activity in a business, then erased; a business's "
+        "guestRetentionDays may only shorten it; 0: kept until erased (or the business's own setting)",
         _non_negative_int,
     )
     login_rate_limit: int = auth(

@@ -24,6 +24,7 @@ from tornado.netutil import bind_sockets
 from tornado.web import Application
 
 from chatserver.adapters.http.app import make_app
+from chatserver.adapters.http.disconnects import close_erased
 from chatserver.adapters.http.listener import GuardedHTTPServer
 from chatserver.adapters.http.realtime import RealtimeHandler, close_revoked
 from chatserver.composition import Runtime, build_runtime
@@ -82,9 +83,11 @@ def tune_gc() -> None:
 
 def web_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = None) -> Application:
     """The HTTP and WebSocket routes over the parts of ``runtime``; the open WebSockets of a
-    staff account revoked anywhere are closed here when this instance learns of it."""
+    staff account revoked anywhere, or of a visitor erased anywhere, are closed here when this
+    instance learns of it."""
     tracker: set[RealtimeHandler] = connections if connections is not None else set()
     runtime.token_versions.on_revoked(functools.partial(close_revoked, tracker))
+    runtime.disconnects.on_disconnect(functools.partial(close_erased, tracker))
     return make_app(
         settings=runtime.settings,
         service=runtime.service,

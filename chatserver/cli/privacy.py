@@ -1,6 +1,8 @@
-"""``chatserver guest export`` and ``chatserver customer export``: the operator's answer to a
-data-subject access request, straight on the database (whoever runs it has the database, so no
-token), printed as the same JSON document as the REST export."""
+"""``chatserver guest export|erase`` and ``chatserver customer export|erase``: the operator's
+answer to a data-subject request, straight on the database (whoever runs it has the database, so
+no token). Export prints the same JSON document as the REST export; erase deletes the same data
+as ``DELETE /api/businesses/{b}/guests/{g}`` and writes the same webhook event, and exits 1 with
+``not_found`` when nothing is stored (a repeat included)."""
 
 from __future__ import annotations
 
@@ -32,21 +34,32 @@ def add_commands(commands: Commands, add_command: AddCommand) -> None:
         )
         export.add_argument("--business", required=True, help="business id")
         export.add_argument("subject_id", metavar=what)
+        erase = add_command(actions, "erase", f"erase everything a business stores about one {name} (protocol.md §10)")
+        erase.add_argument("--business", required=True, help="business id")
+        erase.add_argument("subject_id", metavar=what)
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    from chatserver.adapters.sql.privacy_sql import SqlPrivacyStore
     from chatserver.cli.admin import opened_store
+    from chatserver.composition import make_privacy
     from chatserver.domain.clock import now_ms
-    from chatserver.usecases.privacy import Privacy, subject
+    from chatserver.usecases.privacy import subject
 
     kind = SubjectKind(args.command)
+    erase = getattr(args, f"{kind.value}_command") == "erase"
     async with opened_store(settings) as store:
-        privacy = Privacy(store=SqlPrivacyStore(store.engine), clock=now_ms)
+        privacy = make_privacy(store, now_ms, None)
         try:
-            export = await privacy.export_unchecked(args.business, subject(kind, args.subject_id))
+            wanted = subject(kind, args.subject_id)
+            if erase:
+                erasure = await privacy.erase_unchecked(args.business, wanted)
+            else:
+                export = await privacy.export_unchecked(args.business, wanted)
         except ChatError as err:
             print(f"chatserver: {err.code.value}: {err.message}", file=sys.stderr)
             return 1
+    if erase:
+        print(f"erased {kind.value} {args.subject_id}: {len(erasure.room_ids)} room(s)")
+        return 0
     print(json.dumps(subject_export(export), indent=2, ensure_ascii=False))
     return 0

@@ -133,3 +133,4 @@ class BusinessSettings:
     lead_capture: AutoResponse
     hours: BusinessHours | None
     faq_threshold: float | None
+    guest_retention_days: int | None = None  # idle guests' data is erased after it (issue 16)

@@ -13,6 +13,7 @@ from typing import Literal
 
 from chatserver.domain.business import Contact
 from chatserver.domain.models import Message, Principal, Room
+from chatserver.domain.privacy import Erasure
 
 Side = Literal["staff", "visitor"]  # the two sides of a conversation: staff, and the guest or customer
 
@@ -90,6 +91,13 @@ class GuestConverted:
     contact: Contact
 
 
+@dataclass(frozen=True, slots=True)
+class SubjectErased:
+    """A guest's or customer's data in a business was erased (staff request or retention)."""
+
+    erasure: Erasure
+
+
 DomainEvent = (
     RoomCreated
     | MessagePosted
@@ -100,4 +108,5 @@ DomainEvent = (
     | RoomRead
     | GuestUpdated
     | GuestConverted
+    | SubjectErased
 )

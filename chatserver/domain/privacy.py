@@ -1,5 +1,6 @@
 """What is stored about one visitor in one business, gathered for a data-subject request
-(GDPR Art. 15, CCPA; issue 16): the values the export is made of.
+(GDPR Art. 15 and 17, CCPA; issue 16): the values the export and the erasure are made of, and
+how long a business keeps a guest's data.
 
 A visitor is a *guest* (``guest_…`` id, no account) or a *customer* (the ``sub`` of a
 business's token, or the id of the contact a guest was converted to). Everything is scoped to
@@ -17,6 +18,7 @@ from chatserver.domain.models import GuestSession, Message, Room
 
 MAX_GUEST_ID = 40  # guest_sessions.guest_id / rooms.guest_id
 MAX_CUSTOMER_ID = 128  # rooms.user_id (a token's sub); contact ids are shorter
+MAX_RETENTION_DAYS = 36_500  # a business's guestRetentionDays: a century is "keep"
 
 
 class SubjectKind(enum.StrEnum):
@@ -81,3 +83,28 @@ class SubjectExport:
 
     data: SubjectData
     exported_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What one erase removed: ids only, for the pushes, the live close and the webhook event.
+
+    ``guest_ids``: the guests whose sessions were deleted (the subject itself for a guest; for a
+    customer, the guests whose conversations were converted to them); their open connections
+    are closed. ``customer_ids``: token subjects whose connections are closed."""
+
+    business_id: str
+    subject: Subject
+    room_ids: tuple[str, ...]
+    guest_ids: tuple[str, ...]
+    customer_ids: tuple[str, ...]
+
+
+def retention_days(business_days: int | None, server_days: int) -> int | None:
+    """How long a business keeps an idle guest's data, in days (``None``: forever).
+
+    ``GUEST_DATA_RETENTION_DAYS`` (``server_days``, 0: unset) is the operator's ceiling and a
+    business's ``guestRetentionDays`` may only shorten it: the shorter of the two that are set
+    wins, so no business can keep data longer than the operator allows."""
+    limits = [days for days in (business_days, server_days or None) if days is not None]
+    return min(limits) if limits else None

@@ -186,6 +186,13 @@ class Hub:
         if len(subscribers) == 1:
             await self._broker.subscribe(channel)
 
+    async def follow_channel(self, conn: Connection, channel: str) -> None:
+        """An instance-wide signal channel (``signal:<name>``), delivered like a business's frames."""
+        subscribers = self._topics.setdefault(channel, set())
+        subscribers.add(conn)
+        if len(subscribers) == 1:
+            await self._broker.subscribe(channel)
+
     async def unfollow_business(self, conn: Connection, business_id: str) -> None:
         channel = business_channel(business_id)
         subscribers = self._topics.get(channel)

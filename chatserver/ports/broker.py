@@ -42,3 +42,8 @@ def room_channel(room_id: str) -> str:
 
 def business_channel(business_id: str) -> str:
     return f"business:{business_id}"
+
+
+def signal_channel(name: str) -> str:
+    """An instance-wide channel every instance follows (``signal:disconnect``), whatever its clients."""
+    return f"signal:{name}"

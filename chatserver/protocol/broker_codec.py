@@ -12,8 +12,9 @@ staff notifications of a business that leave together. A frame never holds a raw
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from chatserver.domain.models import Message
 from chatserver.protocol import events, wire
@@ -55,3 +56,25 @@ def unpack_timed(payload: bytes) -> tuple[int, float | None, str]:
 def unpack(payload: bytes) -> tuple[int, str]:
     seq, _, frame = unpack_timed(payload)
     return seq, frame
+
+
+# instance-wide signals: frames on a ``signal:`` channel, read by the instances, never sent to a client
+DISCONNECT = "signal:disconnect"
+
+
+def disconnect_signal(guest_ids: Iterable[str], customer_ids: Iterable[str]) -> bytes:
+    """Close the open connections of these guests and customers, on every instance."""
+    data = {"guestIds": sorted(guest_ids), "customerIds": sorted(customer_ids)}
+    return pack(0, encode_frame(DISCONNECT, data))
+
+
+def read_disconnect(frame: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """``(guest ids, customer ids)`` of a ``disconnect_signal`` frame; ``None`` for another frame."""
+    try:
+        body = json.loads(frame)
+        if body.get("event") != DISCONNECT:
+            return None
+        data = body["data"]
+        return frozenset(map(str, data["guestIds"])), frozenset(map(str, data["customerIds"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None

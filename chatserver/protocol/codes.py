@@ -34,4 +34,5 @@ class CloseCode(enum.IntEnum):
     INTERNAL = 1011  # unexpected server failure: reconnect with backoff
     AUTH_INVALID = 4401  # bad, expired or unacceptable token: terminal, get a new token
     SLOW_CONSUMER = 4408  # the client did not read fast enough: reconnect and resume
+    ERASED = 4410  # the visitor's data was erased: reconnect as a new guest (the old session is gone)
     POLICY = 4429  # too many connections or frames from this client: reconnect later

@@ -14,6 +14,7 @@ FAQ_RESPONSE: Final = "chat:faq-response"
 ROOM_CREATED: Final = "chat:room-created"  # staff of the business
 ROOM_UPDATED: Final = "chat:room-updated"  # staff of the business
 ROOM_STATUS: Final = "chat:room-status"  # members of the room
+ROOM_DELETED: Final = "chat:room-deleted"  # staff of the business: the room was erased
 
 # client -> server
 JOIN_ROOM: Final = "chat:join-room"

@@ -16,6 +16,7 @@ from typing import Any
 
 from chatserver.domain.business import Contact
 from chatserver.domain.models import Message, Room
+from chatserver.domain.privacy import Erasure, SubjectKind
 from chatserver.protocol import webhook_payloads as payloads
 
 
@@ -25,6 +26,8 @@ class EventType(enum.StrEnum):
     GUEST_UPDATED = "guest.updated"  # a room's visitor email, phone or name changed
     GUEST_CONVERTED = "guest.converted"  # a guest room was linked to a customer contact
     ROOM_CLOSED = "room.closed"  # staff closed a room
+    GUEST_ERASED = "guest.erased"  # a guest's data was erased (ids only)
+    CUSTOMER_ERASED = "customer.erased"  # a customer's data was erased (ids only)
 
 
 ALL_EVENTS = "*"
@@ -79,3 +82,15 @@ def room_closed(room: Room, closed_by: dict[str, Any], now: int) -> OutboxEvent:
     """``closed_by``: ``{"userId": ..., "userType": "staff", "name": ...}`` of whoever closed it."""
     data = payloads.closed_data(room, closed_by)
     return make_event(EventType.ROOM_CLOSED, room.business_id, room_key(room.id), data, now)
+
+
+ERASED_TYPES = {SubjectKind.GUEST: EventType.GUEST_ERASED, SubjectKind.CUSTOMER: EventType.CUSTOMER_ERASED}
+
+
+def subject_erased(erasure: Erasure, now: int) -> OutboxEvent:
+    """``guest.erased`` / ``customer.erased``: ids only, so receivers can erase their copies. Its
+    own order key: the rooms' earlier events are deleted with them, nothing is left to follow."""
+    event_type = ERASED_TYPES[erasure.subject.kind]
+    event_id = new_event_id()
+    body = payloads.event_body(event_id, event_type.value, erasure.business_id, payloads.erased_data(erasure), now)
+    return OutboxEvent(event_id, event_type, erasure.business_id, f"erasure:{event_id}", body, now)

@@ -9,6 +9,7 @@ from typing import Any
 
 from chatserver.domain.business import Contact
 from chatserver.domain.models import Message, Room
+from chatserver.domain.privacy import Erasure, SubjectKind
 from chatserver.domain.webhooks import Delivery, DeliveryStatus, Webhook
 from chatserver.protocol import wire
 from chatserver.protocol.timestamps import iso_ms
@@ -88,3 +89,9 @@ def converted_data(room: Room, contact: Contact) -> dict[str, Any]:
 def closed_data(room: Room, closed_by: dict[str, Any]) -> dict[str, Any]:
     """``data`` of ``room.closed``; ``closed_by`` is a ``wire.actor``."""
     return {"room": wire.room(room), "closedBy": closed_by}
+
+
+def erased_data(erasure: Erasure) -> dict[str, Any]:
+    """``data`` of ``guest.erased`` and ``customer.erased``: ids, nothing the ids pointed to."""
+    key = "guestId" if erasure.subject.kind is SubjectKind.GUEST else "customerId"
+    return {key: erasure.subject.id, "roomIds": list(erasure.room_ids), "guestIds": list(erasure.guest_ids)}

@@ -164,6 +164,11 @@ def room_updated(room: Room) -> dict[str, Any]:
     }
 
 
+def room_deleted(room_id: str) -> dict[str, Any]:
+    """``chat:room-deleted``: only the id, the room and everything in it are gone."""
+    return {"roomId": room_id}
+
+
 def room_status(room_id: str, status: str, by: dict[str, Any]) -> dict[str, Any]:
     """``chat:room-status``; ``by`` is an ``actor``."""
     return {"roomId": room_id, "status": status, "by": by}
@@ -279,4 +284,5 @@ def business_settings(settings: BusinessSettings) -> dict[str, Any]:
         "leadCapture": _auto_response(settings.lead_capture),
         "businessHours": hours,
         "faqThreshold": settings.faq_threshold,
+        "guestRetentionDays": settings.guest_retention_days,
     }

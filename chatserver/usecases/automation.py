@@ -23,6 +23,7 @@ from chatserver.domain.business import DAYS, AutoResponse, BusinessHours, Busine
 from chatserver.domain.clock import Clock
 from chatserver.domain.faq import best_match
 from chatserver.domain.models import Message, NewMessage, Principal, Room, SenderType
+from chatserver.domain.privacy import MAX_RETENTION_DAYS
 from chatserver.ports.business_store import FaqStore, SettingsStore
 from chatserver.ports.presence import Presence
 from chatserver.ports.store import AppendResult, BusinessStore
@@ -71,6 +72,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             },
         },
         "faqThreshold": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
+        "guestRetentionDays": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_RETENTION_DAYS},
     },
 }
 _VALIDATOR = Draft202012Validator(SETTINGS_SCHEMA)
@@ -129,6 +131,7 @@ def parse_settings(data: Any) -> BusinessSettings:
         lead_capture=response("leadCapture"),
         hours=hours,
         faq_threshold=None if threshold is None else float(threshold),
+        guest_retention_days=data.get("guestRetentionDays"),
     )
 
 

@@ -31,9 +31,11 @@ from chatserver.domain.events import (
     RoomRead,
     RoomReopened,
     RoomTagged,
+    SubjectErased,
 )
 from chatserver.domain.models import RoomStatus
 from chatserver.fanout.hub import Hub
+from chatserver.ports.disconnects import Disconnects
 from chatserver.protocol import events, wire
 from chatserver.protocol import webhook_events as hooks
 from chatserver.protocol.webhook_events import OutboxEvent
@@ -65,6 +67,7 @@ _WEBHOOKS: dict[type[Any], Callable[[Any, int], list[OutboxEvent]]] = {
     RoomClosed: _room_closed,
     GuestUpdated: lambda event, now: [hooks.guest_updated(event.room, now)],
     GuestConverted: lambda event, now: [hooks.guest_converted(event.room, event.contact, now)],
+    SubjectErased: lambda event, now: [hooks.subject_erased(event.erasure, now)],
 }
 
 
@@ -82,9 +85,10 @@ class Dispatcher:
     """Publishes the realtime pushes of business events. Best effort: the change is stored
     before it is announced, and a client that missed a push reads the truth back."""
 
-    def __init__(self, *, hub: Hub, notifier: Notifier) -> None:
+    def __init__(self, *, hub: Hub, notifier: Notifier, disconnects: Disconnects | None = None) -> None:
         self.hub = hub
         self.notifier = notifier
+        self.disconnects = disconnects  # None: no transport to close connections on (tests, CLI)
         self._pushes: dict[type[Any], Callable[[Any], Awaitable[None]]] = {
             RoomCreated: self._room_created,
             MessagePosted: self._message_posted,
@@ -95,6 +99,7 @@ class Dispatcher:
             RoomRead: self._room_read,
             GuestUpdated: self._room_changed,
             GuestConverted: self._room_changed,
+            SubjectErased: self._subject_erased,
         }
 
     async def publish(self, event: DomainEvent) -> None:
@@ -140,3 +145,11 @@ class Dispatcher:
 
     async def _room_changed(self, event: RoomAssigned | RoomTagged | GuestUpdated | GuestConverted) -> None:
         await self.notifier.room_updated(event.room)
+
+    async def _subject_erased(self, event: SubjectErased) -> None:
+        """Dashboards drop the rooms; the erased visitors' connections close on every instance."""
+        erasure = event.erasure
+        for room_id in erasure.room_ids:
+            await self.hub.publish_business_event(erasure.business_id, events.ROOM_DELETED, wire.room_deleted(room_id))
+        if self.disconnects is not None:
+            await self.disconnects.disconnect(erasure.guest_ids, erasure.customer_ids)

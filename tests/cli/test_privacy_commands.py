@@ -88,3 +88,19 @@ def test_export_of_a_guest_without_data_fails_in_one_line(env):
     assert result.stderr.strip() == "chatserver: not_found: no data of this guest in this business"
     result = run_cli("guest", "export", "--business", "no-such-business", GUEST, env=env)
     assert result.returncode == 1 and "not_found" in result.stderr
+
+
+def test_guest_and_customer_erase_delete_what_export_showed_and_a_repeat_is_not_found(env):
+    assert run_cli("migrate", env=env).returncode == 0
+    ids = run_aside(seed(env))
+    result = run_cli("guest", "erase", "--business", ids["business"], GUEST, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"erased guest {GUEST}: 1 room(s)"
+    assert GUEST not in result.stderr  # nothing of the guest in the logs
+    again = run_cli("guest", "erase", "--business", ids["business"], GUEST, env=env)
+    assert again.returncode == 1 and "not_found" in again.stderr
+    assert run_cli("guest", "export", "--business", ids["business"], GUEST, env=env).returncode == 1
+    # the other guest and the customer are untouched, then the customer goes too
+    assert run_cli("guest", "export", "--business", ids["business"], OTHER_GUEST, env=env).returncode == 0
+    assert run_cli("customer", "erase", "--business", ids["business"], "cust-7", env=env).returncode == 0
+    assert run_cli("customer", "export", "--business", ids["business"], "cust-7", env=env).returncode == 1

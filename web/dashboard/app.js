@@ -150,6 +150,12 @@ class Dashboard {
       this.list.roomUpdated(data);
       if (data && data.roomId === this.conversation.roomId) this.conversation.render();
     });
+    conn.on('chat:room-deleted', (data) => {
+      if (!data || !data.roomId) return;
+      this.conversation.deleted(data.roomId);
+      this.list.roomDeleted(data.roomId);
+      if (window.location.hash === `#/chats/${encodeURIComponent(data.roomId)}`) window.location.hash = '#/chats';
+    });
     conn.on('chat:room-status', (data) => {
       this.list.roomUpdated({ roomId: data.roomId, status: data.status });
       if (data.roomId === this.conversation.roomId) this.conversation.render();

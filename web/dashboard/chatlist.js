@@ -1,7 +1,8 @@
 /*
  * The live chat list: rooms of the business from GET /api/chat/rooms, then kept current by the
- * server's business notifications — chat:room-created (a new room) and chat:room-updated (a
- * message, unread count, status, assignment, the visitor's details, a conversion) — which every
+ * server's business notifications — chat:room-created (a new room), chat:room-updated (a
+ * message, unread count, status, assignment, the visitor's details, a conversion) and
+ * chat:room-deleted (the visitor's data was erased) — which every
  * staff connection receives from whichever instance made the change. The list is read again
  * after a reconnect (notifications are not replayed) and, as a safety net for a notification
  * lost in a broker outage, once a minute.
@@ -27,6 +28,7 @@ export class ChatList {
     this.loaded = false;
     this.error = null;
     this.fetching = new Set(); // room ids being fetched after an update for a room not listed
+    this.deleted = new Set(); // erased rooms: a list page read before the erase must not bring them back
     filter.addEventListener('change', () => this.render());
     more.addEventListener('click', () => this.loadMore());
   }
@@ -71,7 +73,7 @@ export class ChatList {
   }
 
   upsert(room) {
-    if (!room || !room._id) return null;
+    if (!room || !room._id || this.deleted.has(room._id)) return null;
     const current = this.rooms.get(room._id);
     if (current) Object.assign(current, room);
     else this.rooms.set(room._id, { ...room });
@@ -94,6 +96,15 @@ export class ChatList {
     for (const key of ROW_FIELDS) {
       if (data[key] !== undefined) room[key] = data[key];
     }
+    this.render();
+  }
+
+  /** chat:room-deleted {roomId}: the room and its messages were erased. */
+  roomDeleted(roomId) {
+    if (!roomId) return;
+    this.deleted.add(roomId);
+    this.rooms.delete(roomId);
+    if (this.selectedId === roomId) this.selectedId = null;
     this.render();
   }
 

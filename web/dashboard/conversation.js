@@ -110,6 +110,21 @@ export class Conversation {
     this.fillViewport();
   }
 
+  /** chat:room-deleted: an erased room is forgotten; if it is the open one, the view closes. */
+  deleted(roomId) {
+    this.syncs.delete(roomId);
+    this.typingShown.delete(roomId);
+    this.readByVisitor.delete(roomId);
+    this.readSent.delete(roomId);
+    if (this.roomId !== roomId) return;
+    this.stopTyping();
+    this.roomId = null;
+    this.input.value = '';
+    this.view.hidden = true;
+    this.placeholder.textContent = 'This chat was erased (the visitor\'s data was deleted).';
+    this.placeholder.hidden = false;
+  }
+
   /** After a reconnect: rooms followed before are no longer followed; resync the open one now. */
   reconnected() {
     for (const sync of this.syncs.values()) sync.synced = false;

@@ -19,7 +19,12 @@ from chatserver.adapters.http.dashboard import (
 from chatserver.adapters.http.openapi import OpenApiHandler
 from chatserver.adapters.http.ops import HealthzHandler, MetricsHandler, Readiness, ReadyzHandler
 from chatserver.adapters.http.pinger import Pinger
-from chatserver.adapters.http.privacy import CustomerExportHandler, GuestExportHandler
+from chatserver.adapters.http.privacy import (
+    CustomerEraseHandler,
+    CustomerExportHandler,
+    GuestEraseHandler,
+    GuestExportHandler,
+)
 from chatserver.adapters.http.realtime import RealtimeHandler, prime_attribute_layout
 from chatserver.adapters.http.redaction import redact_uri
 from chatserver.adapters.http.rest import NotFoundHandler, RoomMessagesHandler, RoomsHandler
@@ -115,6 +120,8 @@ def make_app(
             # data-subject requests (issue 16)
             (r"/api/businesses/([^/]+)/guests/([^/]+)/export", GuestExportHandler, subjects),
             (r"/api/businesses/([^/]+)/customers/([^/]+)/export", CustomerExportHandler, subjects),
+            (r"/api/businesses/([^/]+)/guests/([^/]+)", GuestEraseHandler, subjects),
+            (r"/api/businesses/([^/]+)/customers/([^/]+)", CustomerEraseHandler, subjects),
             (r"/api/openapi.json", OpenApiHandler),
             (r"/healthz", HealthzHandler, {"instance_id": instance_id}),
             (r"/readyz", ReadyzHandler, {"instance_id": instance_id, "readiness": readiness}),

@@ -1,5 +1,5 @@
 """The data-subject operations of the OpenAPI document (issue 16): the guest and customer exports
-and the ``SubjectExport`` schema, merged into ``openapi.py``'s document. The schema follows
+and erasures, and the ``SubjectExport`` schema, merged into ``openapi.py``'s document. The schema follows
 ``chatserver.protocol.privacy_export`` field for field; the conformance test validates live
 exports against it."""
 
@@ -15,7 +15,8 @@ ERRORS = {
     "400": "invalid_payload: an id no visitor can have (empty, too long, control characters)",
     "401": "auth_invalid: no or a bad bearer token",
     "403": "forbidden: not staff of this business",
-    "404": "not_found: nothing stored about this visitor in this business (whether or not they exist elsewhere)",
+    "404": "not_found: nothing stored about this visitor in this business (whether or not they exist elsewhere, "
+    "or were erased already)",
 }
 
 
@@ -45,12 +46,34 @@ def _export(kind: SubjectKind, field: str, longest: int) -> dict[str, Any]:
     }
 
 
-def privacy_paths() -> dict[str, Any]:
+def _erase(kind: SubjectKind, field: str, longest: int) -> dict[str, Any]:
+    what = "their rooms, messages and sessions, and contacts nothing else links to"
     return {
-        "/api/businesses/{businessId}/guests/{guestId}/export": _export(SubjectKind.GUEST, "guestId", MAX_GUEST_ID),
-        "/api/businesses/{businessId}/customers/{customerId}/export": _export(
-            SubjectKind.CUSTOMER, "customerId", MAX_CUSTOMER_ID
-        ),
+        "parameters": [_param("businessId"), _param(field, longest)],
+        "delete": {
+            "summary": f"Staff: erase everything the business stores about one {kind.value} ({what})",
+            "description": (
+                f"Their open connections close (4410) on every instance, staff get chat:room-deleted, "
+                f"a {kind.value}.erased webhook event carries the ids. A repeat is 404: nothing is kept."
+            ),
+            "responses": {
+                "204": {"description": "erased"},
+                **{
+                    status: {"description": text, "content": {"application/json": {"schema": ref("Error")}}}
+                    for status, text in ERRORS.items()
+                },
+            },
+        },
+    }
+
+
+def privacy_paths() -> dict[str, Any]:
+    guest, customer = SubjectKind.GUEST, SubjectKind.CUSTOMER
+    return {
+        "/api/businesses/{businessId}/guests/{guestId}/export": _export(guest, "guestId", MAX_GUEST_ID),
+        "/api/businesses/{businessId}/customers/{customerId}/export": _export(customer, "customerId", MAX_CUSTOMER_ID),
+        "/api/businesses/{businessId}/guests/{guestId}": _erase(guest, "guestId", MAX_GUEST_ID),
+        "/api/businesses/{businessId}/customers/{customerId}": _erase(customer, "customerId", MAX_CUSTOMER_ID),
     }
 
 

@@ -148,6 +148,7 @@ SCHEMAS: dict[str, Any] = {
                 ]
             },
             "faqThreshold": {"type": ["number", "null"]},
+            "guestRetentionDays": {"type": ["integer", "null"], "minimum": 1},
         }
     ),
     "Readiness": obj(

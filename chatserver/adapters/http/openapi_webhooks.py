@@ -218,6 +218,8 @@ def event_schemas() -> dict[str, Any]:
         "required": ["userId", "userType"],
         "properties": {"userId": {"type": "string"}, "userType": {"const": "staff"}, "name": {"type": "string"}},
     }
+    ids = {"type": "array", "items": {"type": "string"}}
+    erased = {"roomIds": ids, "guestIds": ids}  # ids only: what they named is gone
     data = {
         EventType.ROOM_CREATED: _data(room),
         EventType.MESSAGE_CREATED: _data({"message": _ref("Message")}),
@@ -226,6 +228,8 @@ def event_schemas() -> dict[str, Any]:
             {**room, "guestId": {"type": "string"}, "customerId": {"type": "string"}, "contact": _ref("Contact")}
         ),
         EventType.ROOM_CLOSED: _data({**room, "closedBy": actor}),
+        EventType.GUEST_ERASED: _data({"guestId": {"type": "string"}, **erased}),
+        EventType.CUSTOMER_ERASED: _data({"customerId": {"type": "string"}, **erased}),
     }
     return {
         event_schema_name(event): {

@@ -4,31 +4,21 @@ Counts are conditional sums. The per-day series groups rooms by ``created_at // 
 (whole UTC days since the epoch: integer division of a BIGINT on both databases). The median time
 to first staff reply uses window functions (``ROW_NUMBER`` / ``COUNT`` over the ordered waits,
 the middle one or two averaged), which both databases have — no percentile extension needed.
+
+Erased conversations (issue 16) still count: their per-day sums (``erased_activity.py``) are
+added for every day the window touches.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatserver.adapters.sql import rows
+from chatserver.adapters.sql.analytics_counts import room_counts
+from chatserver.adapters.sql.erased_activity import MESSAGE_COUNTS, add_days, erased_days, erased_totals
 from chatserver.adapters.sql.models import VISITOR_SENDERS, MessageRow, RoomRow
 from chatserver.domain.business import DAY_MS, Analytics, DayCounts
-
-
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _room_counts() -> tuple[ColumnElement[int], ...]:
-    """Guest rooms, guest rooms with an email, converted guest rooms, authenticated rooms:
-    labelled with ``DayCounts``' field names (``rows.day_counts``)."""
-    return (
-        _count_if(RoomRow.is_guest.is_(True)).label("guest_rooms"),
-        _count_if(and_(RoomRow.is_guest.is_(True), RoomRow.email.is_not(None))).label("guest_rooms_with_email"),
-        _count_if(and_(RoomRow.is_guest.is_(True), RoomRow.customer_id.is_not(None))).label("converted"),
-        _count_if(RoomRow.is_guest.is_(False)).label("authenticated_rooms"),
-    )
 
 
 async def daily_query(session: AsyncSession, business_id: str, from_ms: int, to_ms: int) -> list[DayCounts]:
@@ -36,18 +26,21 @@ async def daily_query(session: AsyncSession, business_id: str, from_ms: int, to_
     day = (RoomRow.created_at // DAY_MS).label("day")
     found = (
         await session.execute(
-            select(day, *_room_counts())
+            select(day, *room_counts())
             .where(RoomRow.business_id == business_id, RoomRow.created_at >= from_ms, RoomRow.created_at < to_ms)
             .group_by(day)
             .order_by(day)
         )
     ).all()
-    return [rows.day_counts(row) for row in found]
+    live = {counts.day: counts for counts in map(rows.day_counts, found)}
+    erased = await erased_days(session, business_id, from_ms, to_ms)
+    return [add_days(live.get(day, DayCounts(day)), erased.get(day)) for day in sorted(live.keys() | erased.keys())]
 
 
 async def analytics_query(session: AsyncSession, business_id: str, from_ms: int, to_ms: int) -> Analytics:
     in_window = and_(RoomRow.business_id == business_id, RoomRow.created_at >= from_ms, RoomRow.created_at < to_ms)
-    rooms = (await session.execute(select(*_room_counts()).where(in_window))).one()
+    rooms = (await session.execute(select(*room_counts()).where(in_window))).one()
+    erased = await erased_totals(session, business_id, from_ms, to_ms)
 
     message_window = and_(
         RoomRow.business_id == business_id, MessageRow.created_at >= from_ms, MessageRow.created_at < to_ms
@@ -107,15 +100,19 @@ async def analytics_query(session: AsyncSession, business_id: str, from_ms: int,
         )
     ).one()
     median, replied = median_row
+    by_type = {str(kind): int(n) for kind, n in by_type_rows}
+    for kind, column in MESSAGE_COUNTS.items():
+        if erased[column]:
+            by_type[kind] = by_type.get(kind, 0) + erased[column]
     return Analytics(
         from_ms=from_ms,
         to_ms=to_ms,
-        guest_rooms=int(rooms.guest_rooms),
-        guest_rooms_with_email=int(rooms.guest_rooms_with_email),
-        converted=int(rooms.converted),
-        authenticated_rooms=int(rooms.authenticated_rooms),
-        messages_by_sender_type={str(kind): int(n) for kind, n in by_type_rows},
-        faq_answers=int(faq_answers or 0),
+        guest_rooms=int(rooms.guest_rooms) + erased["guest_rooms"],
+        guest_rooms_with_email=int(rooms.guest_rooms_with_email) + erased["guest_rooms_with_email"],
+        converted=int(rooms.converted) + erased["converted"],
+        authenticated_rooms=int(rooms.authenticated_rooms) + erased["authenticated_rooms"],
+        messages_by_sender_type=by_type,
+        faq_answers=int(faq_answers or 0) + erased["faq_answers"],
         median_first_response_ms=None if median is None else round(float(median)),
         rooms_with_staff_reply=int(replied or 0),
     )

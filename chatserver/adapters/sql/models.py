@@ -55,7 +55,8 @@ class RoomRow(Base):
     business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id"))
     room_name: Mapped[str] = mapped_column(String(200))
     user_type: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # indexed (0006): a customer's rooms are found by it (export, erase)
+    user_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     user_name: Mapped[str] = mapped_column(String(100))
     is_guest: Mapped[bool] = mapped_column(Boolean)
     guest_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
@@ -82,7 +83,7 @@ class RoomRow(Base):
     unread_by_staff: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     unread_by_visitor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # guest conversion (0002): the contact this conversation was linked to
-    customer_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    customer_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     converted_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (
@@ -212,6 +213,8 @@ class WebhookEventRow(Base):
             postgresql_where=text("dispatched_at IS NULL"),
         ),
         Index("ix_webhook_events_dispatched_at", "dispatched_at"),
+        # a room's events, for the export and the erase (0006)
+        Index("ix_webhook_events_order_key", "order_key"),
     )
 
 
@@ -245,3 +248,22 @@ class WebhookDeliveryRow(Base):
         Index("ix_webhook_deliveries_list", "webhook_id", "created_at", "id"),
         Index("ix_webhook_deliveries_event", "event_seq"),
     )
+
+
+class ErasedActivityRow(Base):
+    """What erased conversations still count for analytics (0006): per business and UTC day, the
+    counts the report adds up, and nothing that names anyone."""
+
+    __tablename__ = "erased_activity"
+
+    business_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # created_at // 86400000
+    guest_rooms: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    guest_rooms_with_email: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    converted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    authenticated_rooms: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    guest_messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    customer_messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    staff_messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    system_messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    faq_answers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

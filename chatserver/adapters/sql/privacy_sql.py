@@ -18,50 +18,29 @@ statements (six) and never runs into a driver's limit on bound parameters.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, literal, or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatserver.adapters.sql import rows
+from chatserver.adapters.sql.erase_sql import SqlErasure
 from chatserver.adapters.sql.models import (
-    ContactRow,
     GuestRow,
     MessageRow,
     RoomRow,
     WebhookDeliveryRow,
     WebhookEventRow,
 )
-from chatserver.adapters.sql.sessions import SqlSessions
-from chatserver.domain.privacy import DeliveryTrace, EventTrace, Subject, SubjectData, SubjectKind
+from chatserver.adapters.sql.subject_sql import contacts_of, events_about, owns
+from chatserver.domain.privacy import DeliveryTrace, EventTrace, Subject, SubjectData
 
 
-def _owns(business_id: str, subject: Subject) -> ColumnElement[bool]:
-    """The rooms of ``subject`` in the business."""
-    if subject.kind is SubjectKind.GUEST:
-        return and_(RoomRow.business_id == business_id, RoomRow.guest_id == subject.id)
-    by_token = and_(RoomRow.user_id == subject.id, RoomRow.is_guest.is_(False))
-    return and_(RoomRow.business_id == business_id, or_(by_token, RoomRow.customer_id == subject.id))
-
-
-def _contacts(business_id: str, subject: Subject, owned: ColumnElement[bool]) -> Select[Any]:
-    linked = select(RoomRow.customer_id).where(owned, RoomRow.customer_id.is_not(None))
-    emails = select(RoomRow.email).where(owned, RoomRow.email.is_not(None))
-    match = or_(ContactRow.id.in_(linked), ContactRow.email.in_(emails))
-    if subject.kind is SubjectKind.CUSTOMER:  # a contact id is a customer id of its own
-        match = or_(match, ContactRow.id == subject.id)
-    return (
-        select(ContactRow)
-        .where(ContactRow.business_id == business_id, match)
-        .order_by(ContactRow.created_at, ContactRow.id)
-    )
-
-
-class SqlPrivacyStore(SqlSessions):
-    """Reads only; a standalone part over the store's engine (like ``SqlWebhookStore``)."""
+class SqlPrivacyStore(SqlErasure):
+    """A standalone part over the store's engine (like ``SqlWebhookStore``): these reads, and
+    the erase (``erase_sql.py``)."""
 
     async def subject_data(self, business_id: str, subject: Subject) -> SubjectData:
-        owned = _owns(business_id, subject)
+        owned = owns(business_id, subject)
         room_ids = select(RoomRow.id).where(owned)
         async with self._tx() as session:
             room_rows = (
@@ -69,7 +48,7 @@ class SqlPrivacyStore(SqlSessions):
                 .scalars()
                 .all()
             )
-            contacts = (await session.execute(_contacts(business_id, subject, owned))).scalars().all()
+            contacts = (await session.execute(contacts_of(business_id, subject, owned))).scalars().all()
             if not room_rows:  # nothing else can hang off no rooms
                 return SubjectData(business_id, subject, (), (), (), tuple(map(rows.contact, contacts)), ())
             messages = (
@@ -109,8 +88,7 @@ class SqlPrivacyStore(SqlSessions):
 
 async def _events(session: AsyncSession, business_id: str, owned: ColumnElement[bool]) -> tuple[EventTrace, ...]:
     """The outbox rows about the rooms, oldest first, with their deliveries."""
-    keys = select(literal("room:") + RoomRow.id).where(owned)
-    about = and_(WebhookEventRow.business_id == business_id, WebhookEventRow.order_key.in_(keys))
+    about = events_about(business_id, owned)
     found = (
         await session.execute(
             select(

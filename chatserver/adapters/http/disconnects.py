@@ -1,0 +1,40 @@
+"""Closing the open WebSockets of erased visitors (issue 16) when this instance hears the signal
+(``DisconnectSignals.on_disconnect``), wherever the erase was asked for.
+
+The close code is 4410 (protocol.md §7): their data and session are gone, so the client should
+reconnect without expecting to resume — a guest comes back as a new guest, with a new
+``sessionId`` and an empty conversation. No error frame first: nothing the client sent was
+wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from chatserver.adapters.http.realtime import RealtimeHandler
+from chatserver.domain.models import Role
+from chatserver.fanout.disconnects import Visitors
+from chatserver.protocol import CloseCode
+
+log = logging.getLogger("chatserver.realtime")
+
+REASON = "visitor data erased"
+
+
+def close_erased(handlers: Iterable[RealtimeHandler], visitors: Visitors) -> int:
+    """Close the guests' and customers' connections among ``handlers``; returns how many."""
+    closed = 0
+    for handler in list(handlers):
+        client = handler.client
+        if client is None:
+            continue
+        principal = client.principal
+        if (principal.role is Role.GUEST and principal.user_id in visitors.guest_ids) or (
+            principal.role is Role.CUSTOMER and principal.user_id in visitors.customer_ids
+        ):
+            handler.close(CloseCode.ERASED, REASON)
+            closed += 1
+    if closed:
+        log.info("closed %d connection(s) of erased visitors", closed)
+    return closed
