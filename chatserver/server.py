@@ -26,7 +26,7 @@ from tornado.web import Application
 from chatserver.adapters.http.app import make_app
 from chatserver.adapters.http.disconnects import close_erased
 from chatserver.adapters.http.listener import GuardedHTTPServer
-from chatserver.adapters.http.realtime import RealtimeHandler, close_revoked
+from chatserver.adapters.http.realtime import RealtimeConnection, close_revoked
 from chatserver.composition import Runtime, build_runtime
 from chatserver.config import Settings
 from chatserver.devsecret import with_local_secret
@@ -81,11 +81,11 @@ def tune_gc() -> None:
     gc.set_threshold(GC_GEN0_THRESHOLD, 20, 20)
 
 
-def web_app(runtime: Runtime, *, connections: set[RealtimeHandler] | None = None) -> Application:
+def web_app(runtime: Runtime, *, connections: set[RealtimeConnection] | None = None) -> Application:
     """The HTTP and WebSocket routes over the parts of ``runtime``; the open WebSockets of a
     staff account revoked anywhere, or of a visitor erased anywhere, are closed here when this
     instance learns of it."""
-    tracker: set[RealtimeHandler] = connections if connections is not None else set()
+    tracker: set[RealtimeConnection] = connections if connections is not None else set()
     runtime.token_versions.on_revoked(functools.partial(close_revoked, tracker))
     runtime.disconnects.on_disconnect(functools.partial(close_erased, tracker))
     return make_app(
@@ -150,7 +150,7 @@ async def serve(settings: Settings) -> int:
         for sock in sockets:
             sock.close()
         raise
-    connections: set[RealtimeHandler] = set()
+    connections: set[RealtimeConnection] = set()
     app = web_app(runtime, connections=connections)
     before, after = raise_file_limit()
     if after != before:
@@ -184,7 +184,7 @@ async def serve(settings: Settings) -> int:
     return 0
 
 
-async def _until_closed(connections: set[RealtimeHandler], within_s: float) -> None:
+async def _until_closed(connections: set[RealtimeConnection], within_s: float) -> None:
     """Wait for clients to answer the close handshake (each one leaves the set in on_close)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within_s

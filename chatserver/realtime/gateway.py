@@ -44,6 +44,11 @@ class ClientConnection(Connection, Protocol):
 
     def close(self, code: int | None = None, reason: str | None = None) -> None: ...
 
+    def reply(self, frame: str) -> None:
+        """Queue the answer (ack or error) to the request being handled: answers leave in the
+        order the requests arrived, even when the transport handles several at once."""
+        ...
+
 
 @dataclass(eq=False, slots=True)
 class Client:
@@ -217,7 +222,7 @@ class Gateway:
             self._fail(client, ChatError(ErrorCode.INTERNAL, "internal error"), ack, event)
             return
         if ack is not None:
-            client.conn.send_text(ack_frame(ack, result))
+            client.conn.reply(ack_frame(ack, result))
 
     def _refuse(self, client: Client, frame: str | bytes, verdict: Verdict) -> None:
         """A frame over the connection's rate: not processed; answered, or the flooder closed."""
@@ -241,9 +246,9 @@ class Gateway:
         if self._on_error is not None:
             self._on_error(err.code.value)
         if ack is not None:
-            client.conn.send_text(ack_error_frame(ack, err))
+            client.conn.reply(ack_error_frame(ack, err))
         else:
-            client.conn.send_text(error_frame(err, event))
+            client.conn.reply(error_frame(err, event))
 
     # events
 

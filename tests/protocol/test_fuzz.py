@@ -64,6 +64,9 @@ class RecordingConnection:
         for frame in frames.texts:
             self.send_text(frame)
 
+    def reply(self, frame: str) -> None:
+        self.send_text(frame)
+
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         self.closed = (code, reason)
 

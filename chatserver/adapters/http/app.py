@@ -25,7 +25,8 @@ from chatserver.adapters.http.privacy import (
     GuestEraseHandler,
     GuestExportHandler,
 )
-from chatserver.adapters.http.realtime import RealtimeHandler, prime_attribute_layout
+from chatserver.adapters.http.realtime import RealtimeConnection, RealtimeOptions
+from chatserver.adapters.http.realtime_handler import RealtimeHandler
 from chatserver.adapters.http.redaction import redact_uri
 from chatserver.adapters.http.rest import NotFoundHandler, RoomMessagesHandler, RoomsHandler
 from chatserver.adapters.http.static import static_routes
@@ -82,7 +83,7 @@ def make_app(
     metrics: Metrics,
     instance_id: str,
     readiness: Readiness,
-    connections: set[RealtimeHandler] | None = None,
+    connections: set[RealtimeConnection] | None = None,
 ) -> tornado.web.Application:
     """The routes, each handler given what it uses. ``readiness``: the checks ``/readyz``
     reports; ``connections``: the open WebSockets (the server closes them when it drains)."""
@@ -91,22 +92,22 @@ def make_app(
     hooks = {"verifier": verifier, "webhooks": webhooks}
     subjects = {"verifier": verifier, "privacy": privacy}
     tracker = connections if connections is not None else set()
-    prime_attribute_layout()  # before the first handshake: see its docstring
-    realtime = {
-        "gateway": gateway,
-        "tracker": tracker,
-        "addresses": ConnectionsPerAddress(settings.max_connections_per_ip),
-        "openings": asyncio.Semaphore(settings.max_opening_connections),
-        "allowed_origins": settings.allowed_origins,
-        "max_send_queue_bytes": settings.max_send_queue_bytes,
-        "metrics": metrics,
-        "instance_id": instance_id,
-        # one keep-alive loop for every connection instead of tornado's task per connection
-        "pinger": Pinger(settings.ping_interval) if settings.ping_interval else None,
-    }
+    realtime = RealtimeOptions(
+        gateway=gateway,
+        tracker=tracker,
+        addresses=ConnectionsPerAddress(settings.max_connections_per_ip),
+        openings=asyncio.Semaphore(settings.max_opening_connections),
+        allowed_origins=settings.allowed_origins,
+        max_send_queue_bytes=settings.max_send_queue_bytes,
+        max_message_size=settings.max_frame_bytes,
+        metrics=metrics,
+        instance_id=instance_id,
+        # one keep-alive loop for every connection instead of a task per connection
+        pinger=Pinger(settings.ping_interval) if settings.ping_interval else None,
+    )
     app = tornado.web.Application(
         [
-            (r"/realtime", RealtimeHandler, realtime),
+            (r"/realtime", RealtimeHandler, {"options": realtime}),
             (r"/api/chat/rooms", RoomsHandler, api),
             (r"/api/chat/rooms/([^/]+)/messages", RoomMessagesHandler, api),
             # dashboard API (issue 4)
@@ -133,7 +134,6 @@ def make_app(
             (r"/api/webhooks/([^/]+)/replay", WebhookReplayHandler, hooks),
             (r"/api/.*", NotFoundHandler),
         ],
-        websocket_max_message_size=settings.max_frame_bytes,
         log_function=log_request,
         compress_response=True,  # gzip: the widget script shrinks to a quarter on every host page
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from chatserver.adapters.http.realtime import RealtimeHandler
+from chatserver.adapters.http.realtime import RealtimeConnection
 from chatserver.domain.models import Role
 from chatserver.fanout.disconnects import Visitors
 from chatserver.protocol import CloseCode
@@ -22,7 +22,7 @@ log = logging.getLogger("chatserver.realtime")
 REASON = "visitor data erased"
 
 
-def close_erased(handlers: Iterable[RealtimeHandler], visitors: Visitors) -> int:
+def close_erased(handlers: Iterable[RealtimeConnection], visitors: Visitors) -> int:
     """Close the guests' and customers' connections among ``handlers``; returns how many."""
     closed = 0
     for handler in list(handlers):

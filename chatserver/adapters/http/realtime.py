@@ -1,25 +1,20 @@
-"""``/realtime``: the WebSocket endpoint. Authenticates, feeds frames to the gateway, writes."""
+"""``/realtime``: the WebSocket endpoint. Authenticates, feeds messages to the gateway, writes."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from asyncio import Future
+from collections import deque
 from collections.abc import Iterable
-from typing import Any, cast
-
-from tornado.httputil import HTTPHeaders
-from tornado.iostream import StreamClosedError
-from tornado.web import RequestHandler
-from tornado.websocket import WebSocketHandler, WebSocketProtocol13
+from contextvars import ContextVar
 
 from chatserver.adapters.http.frames import text_frames
-from chatserver.adapters.http.ops import INSTANCE_HEADER
 from chatserver.adapters.http.pinger import Pinger
-from chatserver.adapters.http.redaction import RedactedLogs
+from chatserver.adapters.http.wsstream import WebSocketStream
 from chatserver.adapters.metrics import Metrics
 from chatserver.domain.models import Role
 from chatserver.fanout.hub import Frames
+from chatserver.ports.ordering import order_hook
 from chatserver.protocol import ChatError, CloseCode, ErrorCode
 from chatserver.protocol.envelope import error_frame
 from chatserver.realtime.gateway import Client, Credentials, Gateway
@@ -34,157 +29,134 @@ OPEN_CLOSE_CODES: dict[ErrorCode, CloseCode] = {
 }
 
 
-def origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
-    return "*" in allowed or origin.rstrip("/").lower() in allowed
+# the number of the request a handler task is answering (``RealtimeConnection.reply``)
+current_request: ContextVar[int | None] = ContextVar("current_request", default=None)
+INBOX_LIMIT = 32  # messages of one connection waiting their turn before reading pauses
+PIPELINE_DEPTH = 16  # messages of one connection stored in order and waiting for their commit
 
 
-def printable(text: str, limit: int) -> str:
-    """Header text fit to store: control characters (NUL included) dropped, length bounded."""
-    return "".join(ch for ch in text[: limit * 2] if ch.isprintable())[:limit]
-
-
-def bearer_token(header: str | None) -> str | None:
-    if header and header[:7].lower() == "bearer ":
-        return header[7:].strip() or None
-    return None
-
-
-# tornado's own attributes of a WebSocket handler, in the order it sets them during a connection
-# (tests/adapters/http/test_connection_memory.py checks this against a live handler)
-TORNADO_ATTRIBUTES = (
-    "application",
-    "request",
-    "_headers_written",
-    "_finished",
-    "_auto_finish",
-    "_prepared_future",
-    "ui",
-    "_headers",
-    "_write_buffer",
-    "_status_code",
-    "_reason",
-    "ws_connection",
-    "close_code",
-    "close_reason",
-    "_on_close_called",
-    "_transforms",
-    "path_args",
-    "path_kwargs",
-    "open_args",
-    "open_kwargs",
-    "write",
-    "redirect",
-    "set_header",
-    "set_cookie",
-    "set_status",
-    "flush",
-    "finish",
-)
-
-
-class RealtimeHandler(RedactedLogs, WebSocketHandler):
-    """One instance per connection; all state lives on the instance, none on the class.
-
-    Ours is in slots, not the instance dict: tornado's own attributes then fit CPython's
-    shared-key layout (at most 30 names per class), which stores only the values, instead of
-    the dict of its own every instance needs beyond that (with ``prime_attribute_layout``:
-    1.1 KiB of RSS a connection less, ``scripts/bench/memory.py``)."""
+class RealtimeOptions:
+    """What every connection of the endpoint shares (one reference each, not ten)."""
 
     __slots__ = (
-        "address",
         "addresses",
         "allowed_origins",
-        "awaiting_pong",
-        "client",
-        "disconnected",
         "gateway",
-        "kind",
-        "last_write",
+        "instance_id",
+        "max_message_size",
         "max_send_queue_bytes",
         "metrics",
-        "opening",
         "openings",
-        "pending_bytes",
         "pinger",
         "tracker",
     )
 
-    def initialize(
+    def __init__(
         self,
+        *,
         gateway: Gateway,
-        tracker: set[RealtimeHandler],
+        tracker: set[RealtimeConnection],
         addresses: ConnectionsPerAddress,
         openings: asyncio.Semaphore,
         allowed_origins: tuple[str, ...],
         max_send_queue_bytes: int,
+        max_message_size: int,
         metrics: Metrics | None = None,
         instance_id: str | None = None,
         pinger: Pinger | None = None,
     ) -> None:
         self.gateway = gateway
-        self.tracker = tracker
-        self.addresses = addresses  # open connections per client address, shared by all handlers
-        self.openings = openings  # handshakes being answered at once, shared by all handlers
+        self.tracker = tracker  # the open connections (the server closes them when it drains)
+        self.addresses = addresses  # open connections per client address
+        self.openings = openings  # handshakes being answered at once
         self.allowed_origins = allowed_origins
         self.max_send_queue_bytes = max_send_queue_bytes
+        self.max_message_size = max_message_size
+        self.metrics = metrics
+        self.instance_id = instance_id
+        self.pinger = pinger  # keep-alive for all connections; None: no pings (WS_PING_INTERVAL=0)
+
+
+class RealtimeConnection(WebSocketStream):
+    """One WebSocket: authenticates, feeds messages to the gateway in order, writes.
+
+    Messages of a connection are handled in order: one task (the ``worker``) runs while messages
+    arrive, taking them from ``inbox``; reading pauses while ``INBOX_LIMIT`` wait. A message
+    waits for the previous one to finish, except behind a send whose append is queued in the
+    store (``ports/ordering.py``): then the next starts at once, up to ``PIPELINE_DEPTH`` sends
+    waiting for their commit. Before, each connection was held for a whole commit per message,
+    which capped a busy connection — and with 100 of them the server — at one message per
+    commit round. Answers still leave in request order (``reply``)."""
+
+    __slots__ = (
+        "address",
+        "awaiting_pong",
+        "client",
+        "credentials",
+        "disconnected",
+        "finished",
+        "held",
+        "inbox",
+        "kind",
+        "next_request",
+        "oldest",
+        "opening",
+        "options",
+        "paused",
+        "released",
+        "worker",
+    )
+
+    def __init__(self, options: RealtimeOptions, credentials: Credentials) -> None:
+        super().__init__(options.max_message_size)
+        self.options = options
+        self.credentials: Credentials | None = credentials  # until the gateway has them
         self.address: str | None = None  # set while this connection counts against its address
         self.client: Client | None = None
         self.opening: asyncio.Future[None] | None = None
         self.disconnected = False
-        self.pending_bytes = 0  # written since the send buffer was last seen empty
-        self.last_write: Future[None] | None = None  # the newest write still under way
-        self.metrics = metrics
         self.kind: str | None = None  # counted in the connections gauge while set
-        self.pinger = pinger  # keep-alive for all connections; None: no pings (WS_PING_INTERVAL=0)
         self.awaiting_pong = False
-        if instance_id is not None:
-            self.set_header(INSTANCE_HEADER, instance_id)
+        self.inbox: deque[str | bytes] | None = None
+        self.worker: asyncio.Task[None] | None = None
+        self.released = 0  # handlers still running whose successors already started
+        # answers in request order while several requests are handled at once: each request
+        # gets a number; the answers of any but the oldest unfinished one wait in ``held``
+        self.next_request = 0
+        self.oldest = 0
+        self.finished: set[int] | None = None
+        self.held: dict[int, list[str]] | None = None
+        self.paused = False
 
-    def check_origin(self, origin: str) -> bool:
-        # the server's own pages (/dashboard/, /demo) may always connect; tornado's default is same-host
-        return origin_allowed(origin, self.allowed_origins) or super().check_origin(origin)
-
-    def get_compression_options(self) -> dict[str, Any] | None:
-        return None
-
-    def open(self, *args: str, **kwargs: str) -> None:
-        # not a coroutine: tornado would keep the finished one for the connection's life
-        self.tracker.add(self)
-        if self.pinger is not None:
-            self.pinger.add(self)
-        # chat frames are small and latency-bound: Nagle + delayed ACKs would hold them ~40 ms
-        self.set_nodelay(True)
-        remote_ip = self.request.remote_ip or ""
-        if not self.addresses.acquire(remote_ip):
+    def on_open(self) -> None:
+        options = self.options
+        options.tracker.add(self)
+        if options.pinger is not None:
+            options.pinger.add(self)
+        credentials, self.credentials = self.credentials, None
+        assert credentials is not None
+        if not options.addresses.acquire(credentials.remote_ip):
             log.info("refusing a connection: too many from one address")
             refusal = ChatError(ErrorCode.RATE_LIMITED, "too many connections from this address; retry later")
             self.send_text(error_frame(refusal, None))
             self.close(CloseCode.POLICY, "too many connections")
             return
-        self.address = remote_ip
-        credentials = Credentials(
-            session_id=self.get_query_argument("sessionId", None) or None,
-            token=self.get_query_argument("token", None) or bearer_token(self.request.headers.get("Authorization")),
-            user_agent=printable(self.request.headers.get("User-Agent", ""), 512),
-            remote_ip=remote_ip,
-        )
-        self._release_handshake()
-        # Registration runs beside tornado's frame loop, not inside ``open``: tornado reads no
-        # frame (pongs included) until ``open`` returns, so a client waiting its turn below
-        # would be closed for a missed ping. Frames that arrive meanwhile wait in ``on_message``.
+        self.address = credentials.remote_ip
+        # messages that arrive meanwhile wait for it in ``_handle``
         self.opening = asyncio.ensure_future(self._open_client(credentials))
 
     async def _open_client(self, credentials: Credentials) -> None:
+        options = self.options
         try:
             # a reconnect storm waits here in turn instead of queueing every handshake's queries
             # in the database pool ahead of the requests of clients already connected
-            async with self.openings:
+            async with options.openings:
                 if self._gone():
                     return  # gave up while waiting
-                client = await self.gateway.open(self, credentials)
+                client = await options.gateway.open(self, credentials)
         except ChatError as err:
-            if self.metrics is not None:
-                self.metrics.error(err.code.value)
+            if options.metrics is not None:
+                options.metrics.error(err.code.value)
             self.send_text(error_frame(err, None))
             self.close(OPEN_CLOSE_CODES.get(err.code, CloseCode.INTERNAL), err.message[:100])
             return
@@ -195,58 +167,138 @@ class RealtimeHandler(RedactedLogs, WebSocketHandler):
         finally:
             self.opening = None  # done: the finished task is not kept for the connection's life
         if self._gone():
-            self.gateway.close_soon(client)  # closed while it was being registered
+            options.gateway.close_soon(client)  # closed while it was being registered
             return
         self.client = client
-        if self.metrics is not None:
+        if options.metrics is not None:
             self.kind = client.principal.role.value
-            self.metrics.connection_opened(self.kind)
-
-    def _release_handshake(self) -> None:
-        """Let go of what tornado keeps of the HTTP upgrade for the connection's whole life but
-        never reads once ``open`` has the credentials: the request's headers, query arguments and
-        HTTP connection objects, the response headers, output transforms and template namespace
-        (5 KiB of RSS a connection, ``scripts/bench/memory.py``). What tornado may still read (the
-        status; the request's method, URI and address for its error logs) stays."""
-        request = self.request
-        # tornado's ``get`` holds the headers object in a local until the connection ends:
-        # emptied, not dropped (its dicts' tables are freed only by ``dict.clear``)
-        _empty(request.headers)
-        request.arguments.clear()
-        request.query_arguments.clear()
-        # the HTTP/1 connection, its serving task, address context and request line; the stream
-        # they shared is the WebSocket's now and is closed through it
-        request.connection = request.server_connection = None
-        _empty(self._headers)
-        self._transforms.clear()  # also held by the frame of tornado's ``_execute``
-        RequestHandler._break_cycles(self)  # the template namespace, a cycle through this handler
+            options.metrics.connection_opened(self.kind)
 
     def _gone(self) -> bool:
-        return self.disconnected or self.ws_connection is None or self.ws_connection.is_closing()
+        return self.disconnected or self.is_closing()
 
-    async def on_message(self, message: str | bytes) -> None:
-        if self.metrics is not None:
-            self.metrics.frame_in()
-        if self.opening is not None and not self.opening.done():
-            await self.opening
-        # frames still arriving after the server closed (4408, 4429, 1001) are not processed
-        if self.client is not None and not self._gone():
-            await self.gateway.receive(self.client, message)
+    # messages in
 
-    def on_close(self) -> None:
+    def on_text(self, text: str) -> None:
+        self._received(text)
+
+    def on_binary(self, data: bytes) -> None:
+        self._received(data)
+
+    def _received(self, message: str | bytes) -> None:
+        if self.options.metrics is not None:
+            self.options.metrics.frame_in()
+        if self.worker is None:
+            self._start_worker(message)
+            return
+        inbox = self.inbox
+        if inbox is None:
+            inbox = self.inbox = deque()
+        inbox.append(message)
+        if len(inbox) >= INBOX_LIMIT and not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+
+    def _start_worker(self, message: str | bytes) -> None:
+        token = order_hook.set(self._order_fixed)  # the task takes a copy of the context
+        try:
+            self.worker = asyncio.ensure_future(self._handle(message))
+        finally:
+            order_hook.reset(token)
+
+    def _order_fixed(self) -> None:
+        """The worker's message is queued in the store in order (``ports/ordering.py``): the
+        next message may start while this one waits for its commit, up to ``PIPELINE_DEPTH``."""
+        if asyncio.current_task() is not self.worker or self.released >= PIPELINE_DEPTH:
+            return
+        self.released += 1
+        self.worker = None
+        if self.inbox:
+            self._start_worker(self._next())
+
+    def _next(self) -> str | bytes:
+        inbox = self.inbox
+        assert inbox is not None
+        message = inbox.popleft()
+        if self.paused and len(inbox) < INBOX_LIMIT // 2 and not self._gone():
+            self.paused = False
+            assert self.transport is not None
+            self.transport.resume_reading()
+        return message
+
+    async def _handle(self, message: str | bytes) -> None:
+        """Each waiting message in turn, until none waits or a successor took over."""
+        me = asyncio.current_task()
+        try:
+            while True:
+                opening = self.opening
+                if opening is not None and not opening.done():
+                    await opening
+                number = self.next_request
+                self.next_request = number + 1
+                current_request.set(number)
+                try:
+                    # messages still arriving after the server closed (4408, 4429, 1001) are not handled
+                    if self.client is not None and not self._gone():
+                        await self.options.gateway.receive(self.client, message)
+                finally:
+                    self._finish(number)
+                if self.worker is not me or not self.inbox:
+                    return
+                message = self._next()
+        except Exception:
+            log.exception("a message could not be handled; closing the connection")
+            self.abort()
+        finally:
+            if self.worker is me:
+                self.worker = None
+            else:
+                self.released -= 1
+
+    def reply(self, frame: str) -> None:
+        """``ClientConnection.reply``: at once for the oldest unfinished request (always, when
+        requests are handled one at a time), otherwise once every earlier request finished."""
+        number = current_request.get()
+        if number is None or number == self.oldest:
+            self.send_text(frame)
+            return
+        if self.held is None:
+            self.held = {}
+        self.held.setdefault(number, []).append(frame)
+
+    def _finish(self, number: int) -> None:
+        if number != self.oldest:
+            if self.finished is None:
+                self.finished = set()
+            self.finished.add(number)
+            return
+        self.oldest = number + 1
+        # the next requests' answers may go now, and those of any that finished meanwhile
+        while True:
+            waiting = self.held.pop(self.oldest, None) if self.held else None
+            for frame in waiting or ():
+                self.send_text(frame)
+            if not self.finished or self.oldest not in self.finished:
+                return
+            self.finished.discard(self.oldest)
+            self.oldest += 1
+
+    def on_closed(self) -> None:
         self.disconnected = True
-        self.tracker.discard(self)
-        if self.pinger is not None:
-            self.pinger.discard(self)
-        if self.metrics is not None and self.kind is not None:
-            self.metrics.connection_closed(self.kind)
+        self.inbox = None
+        options = self.options
+        options.tracker.discard(self)
+        if options.pinger is not None:
+            options.pinger.discard(self)
+        if options.metrics is not None and self.kind is not None:
+            options.metrics.connection_closed(self.kind)
             self.kind = None
         if self.address is not None:
             address, self.address = self.address, None
-            self.addresses.release(address)
+            options.addresses.release(address)
         if self.client is not None:
             client, self.client = self.client, None
-            self.gateway.close_soon(client)
+            options.gateway.close_soon(client)
 
     # Keep-alive (``Pingable``, for the pinger)
 
@@ -254,13 +306,7 @@ class RealtimeHandler(RedactedLogs, WebSocketHandler):
         self.awaiting_pong = False
 
     def send_ping(self) -> None:
-        connection = self.ws_connection
-        if connection is None or connection.is_closing():
-            return
-        try:
-            connection.write_ping(b"")
-        except StreamClosedError:
-            return
+        self.ping()
 
     def ping_timed_out(self) -> None:
         self.close(reason="ping timed out")  # as tornado's own keep-alive: 1000, this reason
@@ -277,68 +323,20 @@ class RealtimeHandler(RedactedLogs, WebSocketHandler):
         self._write(frames.encoded, len(frames.texts))
 
     def _write(self, data: bytes, count: int) -> None:
-        """Write framed ``data`` without waiting; a client that lets too much pile up is closed (4408).
-
-        The bytes go to the stream, whose future is done at once when the socket took
-        everything (tornado's ``write_message`` wraps each frame's write in a new task only to
-        rename its error). ``pending_bytes`` counts what was written since the send buffer was
-        last seen empty (the newest write's future done means it drained): no callback per
-        frame, and never less than what really waits."""
-        connection = self.ws_connection
-        if connection is None or connection.is_closing():
+        """Write framed ``data`` without waiting; a client that lets more than
+        ``max_send_queue_bytes`` pile up unsent is closed (4408)."""
+        if self.is_closing():
             return
-        size = len(data)
-        if self.last_write is not None and self.last_write.done():
-            self.pending_bytes, self.last_write = 0, None
-        if self.pending_bytes + size > self.max_send_queue_bytes:
-            log.info("closing a slow consumer with %d bytes unsent", self.pending_bytes)
+        if self.write_buffer_size() + len(data) > self.options.max_send_queue_bytes:
+            log.info("closing a slow consumer with %d bytes unsent", self.write_buffer_size())
             self.close(CloseCode.SLOW_CONSUMER, "slow consumer")
             return
-        try:
-            future = cast(WebSocketProtocol13, connection).stream.write(data)
-        except StreamClosedError:
-            return
-        if self.metrics is not None:
-            self.metrics.frame_out(count)
-        if not future.done():
-            self.pending_bytes += size
-            self.last_write = future
-            future.add_done_callback(_consume)
+        self.write(data)
+        if self.options.metrics is not None:
+            self.options.metrics.frame_out(count)
 
 
-def _consume(future: Future[None]) -> None:
-    """A failed write needs no handling here (closing the connection does it); its exception
-    is read so asyncio does not log it as never retrieved."""
-    if not future.cancelled():
-        exc = future.exception()
-        if exc is not None and not isinstance(exc, StreamClosedError):
-            log.debug("write failed: %r", exc)
-
-
-def prime_attribute_layout() -> None:
-    """Give every handler the compact attribute storage, whatever the first connections do.
-
-    CPython 3.11 stores an instance's attributes as a bare array of values when their names are
-    in its class's shared key table (``TORNADO_ATTRIBUTES``: about 260 bytes a handler); a name
-    that does not fit gives the instance a dict of its own (830 bytes more). The table takes
-    new names only while it has room, and each instance created shrinks that room by one: after
-    a burst of concurrent handshakes at start-up, before any had reached tornado's later
-    attributes, there was no room left for them and every handler of the process paid for a
-    dict. Setting them all on a throwaway instance at once, before any connection, enters them
-    first. Harmless where the interpreter lays attributes out otherwise."""
-    probe = RealtimeHandler.__new__(RealtimeHandler)
-    for name in TORNADO_ATTRIBUTES:
-        setattr(probe, name, None)
-
-
-def _empty(headers: HTTPHeaders) -> None:
-    """Drop every header and the tables that held them (``clear`` from ``MutableMapping``
-    removes entries one by one, which leaves a dict its full size)."""
-    headers._as_list.clear()
-    headers._combined_cache.clear()
-
-
-def close_revoked(handlers: Iterable[RealtimeHandler], subs: set[str]) -> int:
+def close_revoked(handlers: Iterable[RealtimeConnection], subs: set[str]) -> int:
     """Close the connections of staff whose tokens were revoked (``TokenVersions.on_revoked``):
     an ``auth_invalid`` error frame, then 4401, as a refused token at the handshake gets.
     Returns how many were closed."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from tornado.web import HTTPError
 
-from chatserver.adapters.http.realtime import bearer_token
+from chatserver.adapters.http.realtime_handler import bearer_token
 from chatserver.adapters.http.redaction import RedactedLogs
 from chatserver.domain.business import RoomFilter
 from chatserver.domain.models import Principal, RoomStatus

@@ -98,12 +98,13 @@ class PgAppender:
         *,
         on_conflict: MakePlan[T | None] | None = None,
         changed: Callable[[T], bool] = always,
+        fixes_order: bool = False,
     ) -> T:
         """``PlanRunner.run``: a write in the writer's next batch; a read (``changed`` is
         ``never``) at once, outside any transaction."""
         if changed is never:
             return await self._outside(plan)
-        return await self.writer.run(plan, on_conflict=on_conflict, changed=changed)
+        return await self.writer.run(plan, on_conflict=on_conflict, changed=changed, fixes_order=fixes_order)
 
     async def _outside(self, plan: MakePlan[T]) -> T:
         pool = await self._get_pool()

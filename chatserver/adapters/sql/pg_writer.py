@@ -31,6 +31,7 @@ import asyncpg
 
 from chatserver.adapters.sql.pg_lockstep import Running, drive, run_wave, waves
 from chatserver.adapters.sql.plan import Conflict, MakePlan, Refused, always
+from chatserver.ports.ordering import order_fixed
 from chatserver.ports.store import StoreError
 
 log = logging.getLogger("chatserver.adapters.sql.pg_writer")
@@ -79,6 +80,7 @@ class PgWriter:
         *,
         on_conflict: MakePlan[T | None] | None = None,
         changed: Callable[[T], bool] = always,
+        fixes_order: bool = False,
     ) -> T:
         """``PlanRunner.run``: in the next batch's transaction."""
         if self._closed:
@@ -89,6 +91,8 @@ class PgWriter:
         job = _Job(plan, on_conflict, changed, loop.create_future())
         self._queue.append(job)
         self._wake.set()
+        if fixes_order:
+            order_fixed()
         result: T = await job.future
         return result
 

@@ -71,9 +71,15 @@ class PlanRunner(Protocol):
     """A driver that runs plans: SQLite's writer thread, asyncpg's pool."""
 
     async def run(
-        self, plan: MakePlan[T], *, on_conflict: MakePlan[T | None] | None = None, changed: Callable[[T], bool] = ...
+        self,
+        plan: MakePlan[T],
+        *,
+        on_conflict: MakePlan[T | None] | None = None,
+        changed: Callable[[T], bool] = ...,
+        fixes_order: bool = ...,
     ) -> T:
-        """What ``plan`` returned, once its transaction committed.
+        """What ``plan`` returned, once its transaction committed. ``fixes_order``: once the job
+        is queued, tell the request's transport (``ports/ordering.py``).
 
         Raises ``Refused`` (the plan said no), ``StoreError`` (the database failed, or a conflict
         that ``on_conflict`` did not resolve; ``uncertain`` when the commit failed after

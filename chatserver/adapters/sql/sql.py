@@ -82,13 +82,18 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
         self._append = AppendPlan(append_statements(backend), new_id=new_id, preview_chars=PREVIEW_CHARS)
 
     async def _run(
-        self, plan: MakePlan[T], *, on_conflict: MakePlan[T | None] | None = None, changed: Callable[[T], bool] = always
+        self,
+        plan: MakePlan[T],
+        *,
+        on_conflict: MakePlan[T | None] | None = None,
+        changed: Callable[[T], bool] = always,
+        fixes_order: bool = False,
     ) -> T:
         """A plan on the send path's driver; a refusal raises what the plan refused with. Each
         outcome goes to ``writes`` (a read, ``changed=never``, reports failures, not successes:
         reads keep working on a database that refuses writes)."""
         try:
-            result = await self._appender.run(plan, on_conflict=on_conflict, changed=changed)
+            result = await self._appender.run(plan, on_conflict=on_conflict, changed=changed, fixes_order=fixes_order)
         except Refused as refused:
             self.writes.succeeded()  # the database answered; the plan said no
             raise refused.cause from None
@@ -199,7 +204,10 @@ class SqlStore(FaqSql, WorkflowSql, ContactSql, StaffSql):
         """
         plan = self._append
         return await self._run(
-            lambda: plan.append(new, now, prepare), on_conflict=lambda: plan.existing(new), changed=_created_message
+            lambda: plan.append(new, now, prepare),
+            on_conflict=lambda: plan.existing(new),
+            changed=_created_message,
+            fixes_order=True,
         )
 
     async def list_messages(

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from chatserver.adapters.sql.plan import Conflict, MakePlan, Plan, Refused, always
+from chatserver.ports.ordering import order_fixed
 from chatserver.ports.store import StoreError
 
 log = logging.getLogger("chatserver.adapters.sql.sqlite_writer")
@@ -94,6 +95,7 @@ class SqliteWriter:
         *,
         on_conflict: MakePlan[T | None] | None = None,
         changed: Callable[[T], bool] = always,
+        fixes_order: bool = False,
     ) -> T:
         """``PlanRunner.run``: in the next batch's transaction. The plan runs on the writer thread
         (what it calls, like an append's ``prepare``, must only compute)."""
@@ -101,6 +103,8 @@ class SqliteWriter:
         loop = asyncio.get_running_loop()
         job = _Job(plan, on_conflict, changed, loop, loop.create_future())
         self._queue.put(job)
+        if fixes_order:
+            order_fixed()
         result: T = await job.future
         return result
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 
-from chatserver.adapters.http.realtime import RealtimeHandler
+from chatserver.adapters.http.realtime_handler import RealtimeHandler
 from chatserver.adapters.http.redaction import RedactedLogs, redact_uri
 from chatserver.adapters.http.rest import ApiHandler
 
