@@ -13,7 +13,6 @@ shutdown.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from chatserver.domain.business import DAY_MS
@@ -22,6 +21,7 @@ from chatserver.domain.privacy import Subject, SubjectKind, retention_days
 from chatserver.ports.privacy import RetentionStore
 from chatserver.protocol import ChatError, ErrorCode
 from chatserver.usecases.automation import parse_settings
+from chatserver.usecases.periodic import Periodic
 from chatserver.usecases.privacy import Privacy
 
 log = logging.getLogger("chatserver.retention")
@@ -29,7 +29,12 @@ log = logging.getLogger("chatserver.retention")
 BATCH = 100  # guests erased per round at most
 
 
-class RetentionSweeper:
+class RetentionSweeper(Periodic):
+    """Runs whenever its interval is not 0: without the server setting, a business may still
+    set a retention of its own."""
+
+    name = "retention-sweeper"
+
     def __init__(
         self,
         store: RetentionStore,
@@ -43,10 +48,9 @@ class RetentionSweeper:
         self.store = store
         self.privacy = privacy
         self.server_days = server_days
-        self.interval_s = interval_s
+        super().__init__(interval_s=interval_s)
         self.clock = clock
         self.batch = batch
-        self._task: asyncio.Task[None] | None = None
 
     async def sweep_once(self) -> int:
         """Erase up to ``batch`` idle guests; returns how many (0 when another instance sweeps)."""
@@ -75,25 +79,3 @@ class RetentionSweeper:
                 raise
             return 0  # erased meanwhile by staff
         return 1
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sweep_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("retention sweeper: round failed; retrying next interval")
-            await asyncio.sleep(self.interval_s)
-
-    def start(self) -> None:
-        """Only when some retention can apply: without the server setting, a business may still
-        set one, so the sweep runs whenever its interval is not 0."""
-        if self._task is None and self.interval_s > 0:
-            self._task = asyncio.create_task(self._run(), name="retention-sweeper")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None

@@ -7,11 +7,11 @@ reporting; it is supervised (errors logged, next round retried) and cancelled on
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Protocol
 
 from chatserver.domain.clock import Clock
+from chatserver.usecases.periodic import Periodic
 
 log = logging.getLogger("chatserver.sweeper")
 
@@ -20,36 +20,17 @@ class ExpiringGuests(Protocol):
     async def expire_idle_guests(self, cutoff: int) -> int: ...
 
 
-class GuestSweeper:
+class GuestSweeper(Periodic):
+    name = "guest-sweeper"
+
     def __init__(self, store: ExpiringGuests, *, timeout_ms: int, interval_s: float, clock: Clock) -> None:
         self.store = store
         self.timeout_ms = timeout_ms
-        self.interval_s = interval_s
+        super().__init__(interval_s=interval_s)
         self.clock = clock
-        self._task: asyncio.Task[None] | None = None
 
     async def sweep_once(self) -> int:
         expired = await self.store.expire_idle_guests(self.clock() - self.timeout_ms)
         if expired:
             log.info("expired %d idle guest sessions", expired)
         return expired
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sweep_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("guest sweeper: round failed; retrying next interval")
-            await asyncio.sleep(self.interval_s)
-
-    def start(self) -> None:
-        if self._task is None and self.interval_s > 0:
-            self._task = asyncio.create_task(self._run(), name="guest-sweeper")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
