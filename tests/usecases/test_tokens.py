@@ -17,7 +17,10 @@ from chatserver.domain.models import Role
 from chatserver.protocol import ChatError, ErrorCode
 from chatserver.usecases.tokens import TokenVerifier, issue_token
 
-CLAIMS = {"sub": "u1", "role": "staff", "businessId": "b1", "name": "Alice", "exp": int(time.time()) + 600}
+
+def claims() -> dict[str, object]:
+    """Fresh each time: a module-level expiry would lapse when the suite runs longer than it."""
+    return {"sub": "u1", "role": "staff", "businessId": "b1", "name": "Alice", "exp": int(time.time()) + 600}
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +51,14 @@ def test_hs256_round_trip():
 def test_rs256_with_public_key(rsa_keys):
     private, public = rsa_keys
     verifier = TokenVerifier(secret="", public_key=public.decode())
-    principal = verifier.verify(jwt.encode(CLAIMS, private, algorithm="RS256"))
+    principal = verifier.verify(jwt.encode(claims(), private, algorithm="RS256"))
     assert principal.role is Role.STAFF and principal.business_id == "b1"
 
 
 def test_hs256_token_signed_with_the_public_key_is_refused(rsa_keys):
     _, public = rsa_keys
     verifier = TokenVerifier(secret="", public_key=public.decode())
-    forged = _hs256_by_hand(CLAIMS, public)  # the classic algorithm-confusion forgery
+    forged = _hs256_by_hand(claims(), public)  # the classic algorithm-confusion forgery
     with pytest.raises(ChatError) as info:
         verifier.verify(forged)
     assert info.value.code is ErrorCode.AUTH_INVALID
@@ -63,16 +66,16 @@ def test_hs256_token_signed_with_the_public_key_is_refused(rsa_keys):
 
 def test_audience_and_issuer_are_enforced_when_configured():
     verifier = TokenVerifier(secret="s" * 32, audience="chat", issuer="https://id.example")
-    good = jwt.encode({**CLAIMS, "aud": "chat", "iss": "https://id.example"}, "s" * 32, algorithm="HS256")
+    good = jwt.encode({**claims(), "aud": "chat", "iss": "https://id.example"}, "s" * 32, algorithm="HS256")
     assert verifier.verify(good).user_id == "u1"
-    for claims in ({**CLAIMS, "aud": "other", "iss": "https://id.example"}, {**CLAIMS, "aud": "chat"}):
+    for wrong in ({**claims(), "aud": "other", "iss": "https://id.example"}, {**claims(), "aud": "chat"}):
         with pytest.raises(ChatError):
-            verifier.verify(jwt.encode(claims, "s" * 32, algorithm="HS256"))
+            verifier.verify(jwt.encode(wrong, "s" * 32, algorithm="HS256"))
 
 
 def test_a_token_expiring_beyond_the_max_lifetime_is_refused():
     verifier = TokenVerifier(secret="s" * 32, max_lifetime_s=3600)
-    assert verifier.verify(jwt.encode({**CLAIMS, "exp": int(time.time()) + 3500}, "s" * 32)).user_id == "u1"
+    assert verifier.verify(jwt.encode({**claims(), "exp": int(time.time()) + 3500}, "s" * 32)).user_id == "u1"
     with pytest.raises(ChatError) as info:
-        verifier.verify(jwt.encode({**CLAIMS, "exp": int(time.time()) + 3700}, "s" * 32))
+        verifier.verify(jwt.encode({**claims(), "exp": int(time.time()) + 3700}, "s" * 32))
     assert info.value.code is ErrorCode.AUTH_INVALID and "JWT_MAX_LIFETIME" in info.value.message

@@ -25,7 +25,7 @@ from tests.helpers import WsClient
 from tests.rest import api
 
 NOW = int(time.time())
-LATER = NOW + 3600
+LATER = NOW + 6 * 3600  # module-level: valid however long the suite runs before these tests
 
 
 def _signed(claims: dict, key: str | bytes = SECRET, algorithm: str = "HS256") -> str:
@@ -54,8 +54,8 @@ async def _refused(connect, token: str) -> None:
 
 BASE = {"sub": "u1", "name": "Mallory", "exp": LATER}
 ATTACKS = {
-    "nbf-in-the-future": {**BASE, "role": "customer", "nbf": NOW + 600},
-    "iat-in-the-future": {**BASE, "role": "customer", "iat": NOW + 600},
+    "nbf-in-the-future": {**BASE, "role": "customer", "nbf": NOW + 6 * 3600},
+    "iat-in-the-future": {**BASE, "role": "customer", "iat": NOW + 6 * 3600},
     "expired-beyond-leeway": {**BASE, "role": "customer", "exp": NOW - 60},
     "no-exp": {"sub": "u1", "name": "M", "role": "customer"},
     "no-sub": {"name": "M", "role": "customer", "exp": LATER},
