@@ -2,7 +2,10 @@
 answer to a data-subject request, straight on the database (whoever runs it has the database, so
 no token). Export prints the same JSON document as the REST export; erase deletes the same data
 as ``DELETE /api/businesses/{b}/guests/{g}`` and writes the same webhook event, and exits 1 with
-``not_found`` when nothing is stored (a repeat included)."""
+``not_found`` when nothing is stored (a repeat included). With ``REDIS_URL`` it also signals the
+running instances, which close the visitor's open connections (4410) as after a REST erase;
+without Redis there is no channel to the server process, and the old ``sessionId`` simply
+resumes nothing."""
 
 from __future__ import annotations
 
@@ -60,6 +63,28 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             return 1
     if erase:
         print(f"erased {kind.value} {args.subject_id}: {len(erasure.room_ids)} room(s)")
+        if settings.redis_url:
+            return await _close_connections(settings, erasure.guest_ids, erasure.customer_ids)
         return 0
     print(json.dumps(subject_export(export), indent=2, ensure_ascii=False))
+    return 0
+
+
+async def _close_connections(settings: Settings, guest_ids: tuple[str, ...], customer_ids: tuple[str, ...]) -> int:
+    """The disconnect signal every instance follows (``fanout/disconnects.py``); exit 3 when
+    Redis is unreachable (the data is erased, the connections stay until they reconnect)."""
+    from chatserver.adapters.redis.broker import publish_once
+    from chatserver.fanout.disconnects import CHANNEL
+    from chatserver.protocol.broker_codec import disconnect_signal
+
+    if not guest_ids and not customer_ids:
+        return 0
+    try:
+        await publish_once(
+            settings.redis_url, CHANNEL, disconnect_signal(guest_ids, customer_ids), prefix=settings.redis_prefix
+        )
+    except OSError as exc:  # ConnectionError included
+        print(f"chatserver: erased, but could not signal the instances through Redis: {exc}", file=sys.stderr)
+        return 3
+    print("signalled the running instances to close the visitor's connections")
     return 0

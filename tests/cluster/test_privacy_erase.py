@@ -5,8 +5,11 @@ resumes nothing on either instance."""
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.conftest import make_token
 from tests.helpers import WsClient
+from tests.procs import run_cli
 from tests.rest import api
 
 
@@ -48,3 +51,25 @@ async def test_an_erase_on_a_closes_the_guest_and_updates_staff_on_b(start, clus
         staff.close()
         if again is not None:
             again.close()
+
+
+async def test_an_erase_from_the_cli_closes_the_guest_on_every_instance(start, cluster_business, cluster_env):
+    """The operator's ``chatserver guest erase`` runs no server: with ``REDIS_URL`` it signals the
+    running instances, which close the visitor's connections as after a REST erase."""
+    a, b = await start("a", "b")
+    on_a = await WsClient.connect(a.ws_url)
+    registered = (await on_a.next(timeout=10))["data"]
+    on_b = await WsClient.connect(b.ws_url, sessionId=registered["sessionId"])
+    try:
+        assert (await on_b.next(timeout=10))["data"]["resumed"] is True
+        await on_a.call("chat:join-room", {"businessId": cluster_business, "userName": "Eve"}, timeout=10)
+        done = await asyncio.to_thread(
+            run_cli, "guest", "erase", "--business", cluster_business, registered["guestId"], env=cluster_env
+        )
+        assert done.returncode == 0, done.stderr
+        assert "signalled the running instances" in done.stdout
+        assert await on_a.wait_closed(timeout=10) == 4410
+        assert await on_b.wait_closed(timeout=10) == 4410
+    finally:
+        on_a.close()
+        on_b.close()

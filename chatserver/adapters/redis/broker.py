@@ -265,3 +265,15 @@ class RedisBroker:
             except BrokerDown:
                 return  # the next session flushes again
             self._backlog.popleft()
+
+
+async def publish_once(url: str, channel: str, payload: bytes, *, prefix: str = "") -> None:
+    """One publication from a process that runs no broker (the CLI's erase signals the running
+    instances). Raises ``ConnectionError`` when Redis cannot be reached: the caller says so."""
+    client = aioredis.from_url(url)
+    try:
+        await client.publish(prefix + channel, payload)
+    except RedisError as exc:
+        raise ConnectionError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        await client.aclose()
