@@ -26,8 +26,9 @@ class RetentionStore(Protocol):
         """Held for one retention round: ``True`` when this instance may sweep now."""
         ...
 
-    async def business_settings(self) -> dict[str, dict[str, Any]]:
-        """Every business's settings document (``{}`` for one with none stored)."""
+    async def business_settings(self, *, with_retention_only: bool) -> dict[str, dict[str, Any]]:
+        """Every business's settings document (``{}`` for one with none stored); with
+        ``with_retention_only``, only those whose ``guestRetentionDays`` is set."""
         ...
 
     async def idle_guests(self, business_id: str, cutoff: int, limit: int) -> list[str]:

@@ -58,7 +58,9 @@ class RetentionSweeper(Periodic):
             if not held:
                 return 0
             erased = 0
-            for business_id, document in sorted((await self.store.business_settings()).items()):
+            # without the server's period only businesses with one of their own can have a cutoff
+            documents = await self.store.business_settings(with_retention_only=not self.server_days)
+            for business_id, document in sorted(documents.items()):
                 if erased >= self.batch:
                     break
                 days = retention_days(parse_settings(document).guest_retention_days, self.server_days)

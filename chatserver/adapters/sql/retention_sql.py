@@ -50,13 +50,18 @@ class SqlRetentionStore(SqlSessions):
                     await conn.scalar(select(func.pg_advisory_unlock(self.key)))
                     await conn.commit()
 
-    async def business_settings(self) -> dict[str, dict[str, Any]]:
+    async def business_settings(self, *, with_retention_only: bool) -> dict[str, dict[str, Any]]:
+        """Every business's settings document, or (``with_retention_only``) only those that set
+        ``guestRetentionDays``: without the server's own period, a round then reads the few
+        businesses that keep data for a limited time, not all of them (5,000 businesses cost
+        2.5 % of a core at idle when every round read and parsed them all)."""
+        query = select(BusinessRow.id, BusinessSettingsRow.settings).outerjoin(
+            BusinessSettingsRow, BusinessSettingsRow.business_id == BusinessRow.id
+        )
+        if with_retention_only:
+            query = query.where(BusinessSettingsRow.settings["guestRetentionDays"].as_integer().is_not(None))
         async with self._tx() as session:
-            found = await session.execute(
-                select(BusinessRow.id, BusinessSettingsRow.settings).outerjoin(
-                    BusinessSettingsRow, BusinessSettingsRow.business_id == BusinessRow.id
-                )
-            )
+            found = await session.execute(query)
             return {business_id: dict(settings or {}) for business_id, settings in found.all()}
 
     async def idle_guests(self, business_id: str, cutoff: int, limit: int) -> list[str]:
