@@ -274,14 +274,20 @@ class WebSocketStream(asyncio.Protocol):
 
 
 class _Corked:
-    """The connections written to in this loop iteration; one callback sends for all of them."""
+    """The connections written to in this loop iteration; one callback sends for all of them.
+    Kept per event loop: a loop stopped before its callback ran (a test's) leaves nothing behind
+    that would keep the next loop's writes waiting."""
 
     def __init__(self) -> None:
         self._streams: list[WebSocketStream] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def add(self, stream: WebSocketStream) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._streams = loop, []
         if not self._streams:
-            asyncio.get_running_loop().call_soon(self._flush)
+            loop.call_soon(self._flush)
         self._streams.append(stream)
 
     def _flush(self) -> None:
