@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from chatserver.adapters.http.realtime import RealtimeConnection
+from chatserver.adapters.http.realtime import RealtimeConnection, close_where
 from chatserver.domain.models import Role
 from chatserver.fanout.disconnects import Visitors
 from chatserver.protocol import CloseCode
@@ -22,19 +22,17 @@ log = logging.getLogger("chatserver.realtime")
 REASON = "visitor data erased"
 
 
-def close_erased(handlers: Iterable[RealtimeConnection], visitors: Visitors) -> int:
-    """Close the guests' and customers' connections among ``handlers``; returns how many."""
-    closed = 0
-    for handler in list(handlers):
-        client = handler.client
-        if client is None:
-            continue
-        principal = client.principal
-        if (principal.role is Role.GUEST and principal.user_id in visitors.guest_ids) or (
-            principal.role is Role.CUSTOMER and principal.user_id in visitors.customer_ids
-        ):
-            handler.close(CloseCode.ERASED, REASON)
-            closed += 1
+def close_erased(connections: Iterable[RealtimeConnection], visitors: Visitors) -> int:
+    """Close the guests' and customers' connections among ``connections``; returns how many."""
+    closed = close_where(
+        connections,
+        lambda principal: (
+            (principal.role is Role.GUEST and principal.user_id in visitors.guest_ids)
+            or (principal.role is Role.CUSTOMER and principal.user_id in visitors.customer_ids)
+        ),
+        CloseCode.ERASED,
+        REASON,
+    )
     if closed:
         log.info("closed %d connection(s) of erased visitors", closed)
     return closed

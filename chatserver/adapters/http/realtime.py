@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 
 from chatserver.adapters.http.frames import text_frames
 from chatserver.adapters.http.pinger import Pinger
 from chatserver.adapters.http.wsstream import WebSocketStream
 from chatserver.adapters.metrics import Metrics
-from chatserver.domain.models import Role
+from chatserver.domain.models import Principal, Role
 from chatserver.fanout.hub import Frames
 from chatserver.ports.ordering import order_hook
 from chatserver.protocol import ChatError, CloseCode, ErrorCode
@@ -336,18 +336,39 @@ class RealtimeConnection(WebSocketStream):
             self.options.metrics.frame_out(count)
 
 
-def close_revoked(handlers: Iterable[RealtimeConnection], subs: set[str]) -> int:
+def close_where(
+    connections: Iterable[RealtimeConnection],
+    matches: Callable[[Principal], bool],
+    code: CloseCode,
+    reason: str,
+    *,
+    notice: ChatError | None = None,
+) -> int:
+    """Close every open connection whose principal ``matches`` with ``code`` and ``reason``,
+    after an error frame ``notice`` if given. Returns how many were closed."""
+    closed = 0
+    for connection in list(connections):
+        client = connection.client
+        if client is None or not matches(client.principal):
+            continue
+        if notice is not None:
+            connection.send_text(error_frame(notice, None))
+        connection.close(code, reason)
+        closed += 1
+    return closed
+
+
+def close_revoked(connections: Iterable[RealtimeConnection], subs: set[str]) -> int:
     """Close the connections of staff whose tokens were revoked (``TokenVersions.on_revoked``):
     an ``auth_invalid`` error frame, then 4401, as a refused token at the handshake gets.
     Returns how many were closed."""
-    closed = 0
-    for handler in list(handlers):
-        client = handler.client
-        if client is None or client.principal.role is not Role.STAFF or client.principal.user_id not in subs:
-            continue
-        handler.send_text(error_frame(ChatError(ErrorCode.AUTH_INVALID, "token revoked"), None))
-        handler.close(CloseCode.AUTH_INVALID, "token revoked")
-        closed += 1
+    closed = close_where(
+        connections,
+        lambda principal: principal.role is Role.STAFF and principal.user_id in subs,
+        CloseCode.AUTH_INVALID,
+        "token revoked",
+        notice=ChatError(ErrorCode.AUTH_INVALID, "token revoked"),
+    )
     if closed:
         log.info("closed %d connection(s) of revoked staff tokens", closed)
     return closed

@@ -80,12 +80,13 @@ def accept_response(key: str, extra: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-async def take_over(stream: IOStream, protocol: WebSocketStream, response: bytes) -> bool:
+async def take_over(stream: IOStream, protocol: WebSocketStream, response: bytes) -> None:
     """Move the detached ``stream``'s socket to an asyncio transport driving ``protocol``, whose
-    first bytes out are ``response``. False when the client had already gone."""
+    first bytes out are ``response``. A client already gone leaves nothing to do: the protocol
+    never opens, so nothing was counted for it."""
     sock = stream.socket
     if stream.closed() or sock is None:
-        return False
+        return
     # frames a client sent before our answer arrived: read ahead of anything the transport reads
     protocol.greet(response, bytes(stream._read_buffer))
     # tornado forgets the socket without closing it: the transport owns it from now on
@@ -97,5 +98,3 @@ async def take_over(stream: IOStream, protocol: WebSocketStream, response: bytes
         await loop.connect_accepted_socket(lambda: protocol, sock)
     except OSError:
         sock.close()
-        return False
-    return True
