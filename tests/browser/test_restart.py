@@ -68,6 +68,8 @@ def test_server_restarts_mid_conversation_lose_nothing_and_duplicate_nothing(own
     expect(dashboard.messages.locator(".msg .text").filter(has_text="after the restarts")).to_have_count(1)
     dashboard.send("welcome back")
     expect(widget.message("welcome back")).to_have_count(1)
+    widget.expect_sent("after the restarts")
+    dashboard.expect_sent("welcome back")  # its seq comes with the ack, which may follow the push
     assert widget.seqs() == dashboard.seqs() == list(range(1, len(everything) + 3))
     widget.page.screenshot(path=str(artifacts / "widget-after-restarts.png"))
     dashboard.page.screenshot(path=str(artifacts / "dashboard-after-restarts.png"))
