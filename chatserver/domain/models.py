@@ -146,3 +146,17 @@ class NewMessage:
     content: str
     client_msg_id: str | None = None
     faq_id: str | None = None
+
+    def sent_as(self, sender_name: str) -> NewMessage:
+        """The same message under another name (a guest's is the one its room holds). Built
+        directly: ``dataclasses.replace`` costs several times more on the send path."""
+        return NewMessage(
+            self.room_id,
+            self.sender_id,
+            self.sender_type,
+            sender_name,
+            self.is_guest,
+            self.content,
+            self.client_msg_id,
+            self.faq_id,
+        )

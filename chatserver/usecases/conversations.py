@@ -6,7 +6,7 @@ Every rule about who may do what lives here; transports only call these methods.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from chatserver.config import Settings
 from chatserver.domain.business import RoomFilter
@@ -284,7 +284,7 @@ class ChatService:
             if not may_access(principal, room):
                 raise ChatError(ErrorCode.FORBIDDEN, "you are not a member of this room", field="roomId")
             if principal.is_guest:  # a guest's only name is the one it gave when opening the room
-                return Prepared(replace(new, sender_name=room.user_name), reopen=room.status == RoomStatus.CLOSED)
+                return Prepared(new.sent_as(room.user_name), reopen=room.status == RoomStatus.CLOSED)
             return Prepared(new, reopen=room.status == RoomStatus.CLOSED and principal.role is not Role.STAFF)
 
         result = await self.poster.append(new, prepare=prepare, actor=principal)

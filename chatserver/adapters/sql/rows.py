@@ -13,6 +13,7 @@ table's column types.
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import fields
@@ -64,12 +65,12 @@ class Mapper(Generic[T]):
 
     def for_driver(self, table: Table) -> Mapper[T]:
         """The same mapping from a driver's row: read by key, raw values decoded first."""
-        convert = dict(self.convert)
+        convert = {name: _FAST.get(fn, fn) for name, fn in self.convert.items()}
         for name in self.names:
             decode = _decoder(table.c[name].type)
             if decode is not None:
                 then = convert.get(name)
-                convert[name] = decode if then is None else _chain(decode, then)
+                convert[name] = decode if then is None else _FUSED.get((decode, then)) or _chain(decode, then)
         return Mapper(self.cls, convert, by_key=True)
 
 
@@ -100,6 +101,27 @@ def _tuple(value: Any) -> tuple[Any, ...]:
 def _dict(value: Any) -> dict[str, Any]:
     return dict(value or {})
 
+
+# A driver's row on the send path: a room's tags and extras are nearly always empty, and its
+# status one of a few strings. These skip the JSON parser and the enum's constructor for them.
+def _json_tuple(value: Any) -> tuple[Any, ...]:
+    return () if value is None or value == "[]" else _tuple(_json(value))
+
+
+def _json_dict(value: Any) -> dict[str, Any]:
+    return {} if value is None or value == "{}" else _dict(_json(value))
+
+
+def _member_of(cls: type[enum.Enum]) -> Convert:
+    members = {member.value: member for member in cls}
+    return lambda value: members.get(value) or cls(value)
+
+
+_FUSED: dict[tuple[Convert, Convert], Convert] = {(_json, _tuple): _json_tuple, (_json, _dict): _json_dict}
+_FAST: dict[Convert, Convert] = {}
+
+
+_FAST.update({RoomStatus: _member_of(RoomStatus), SenderType: _member_of(SenderType)})
 
 business = Mapper(Business)
 guest = Mapper(GuestSession)
