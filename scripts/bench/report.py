@@ -327,6 +327,12 @@ def _reprofiled(records: list[dict[str, Any]], results_dir: Path) -> list[dict[s
     return out
 
 
+def _ms_per_guest(record: dict[str, Any]) -> float | None:
+    opened = record.get("opened")
+    cpu = record.get("server_cpu_s")
+    return None if not opened or cpu is None else cpu / opened * 1000
+
+
 def main() -> None:
     """Re-render a finished run: ``python -m scripts.bench.report RESULTS.jsonl [--docs PATH]``
     (without ``--docs``: ``report.md`` and ``img/`` beside the results)."""
@@ -347,9 +353,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def _ms_per_guest(record: dict[str, Any]) -> float | None:
-    opened = record.get("opened")
-    cpu = record.get("server_cpu_s")
-    return None if not opened or cpu is None else cpu / opened * 1000
