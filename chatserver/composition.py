@@ -34,6 +34,7 @@ from chatserver.usecases.admin import BusinessAdmin
 from chatserver.usecases.analytics import Reports
 from chatserver.usecases.automation import Automation, AutomationConfig, load_config
 from chatserver.usecases.bizcache import BusinessCache
+from chatserver.usecases.canned import CannedResponses
 from chatserver.usecases.contacts import Contacts
 from chatserver.usecases.conversations import ChatService
 from chatserver.usecases.dispatch import Dispatcher
@@ -77,6 +78,7 @@ class Runtime:
     reports: Reports
     sweeper: GuestSweeper
     admin: BusinessAdmin
+    canned: CannedResponses  # staff's canned responses (issue 17)
     webhooks: WebhookService
     privacy: Privacy  # data-subject requests (issue 16)
     retention: RetentionSweeper  # erases guests idle past their business's retention
@@ -313,6 +315,7 @@ async def build_runtime(
     )
     sweeper.start()
     admin = BusinessAdmin(store=store, clock=clock)
+    canned = CannedResponses(store=store, clock=clock)
     webhook_store = SqlWebhookStore(store.engine)
     webhooks = WebhookService(webhook_store, store, targets=webhook_targets(settings))
     worker = await start_webhook_worker(settings, store, webhook_store, webhook_sender)
@@ -342,6 +345,7 @@ async def build_runtime(
         reports=reports,
         sweeper=sweeper,
         admin=admin,
+        canned=canned,
         webhooks=webhooks,
         privacy=privacy,
         retention=retention,

@@ -98,6 +98,7 @@ def web_app(runtime: Runtime, *, connections: set[RealtimeConnection] | None = N
         staff_auth=runtime.staff_auth,
         reports=runtime.reports,
         admin=runtime.admin,
+        canned=runtime.canned,
         webhooks=runtime.webhooks,
         privacy=runtime.privacy,
         metrics=runtime.metrics,

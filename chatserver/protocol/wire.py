@@ -23,6 +23,7 @@ from chatserver.domain.business import (
     Faq,
     StaffAccount,
 )
+from chatserver.domain.canned import CannedResponse
 from chatserver.domain.models import Message, Principal, Room
 from chatserver.protocol.timestamps import iso_ms
 
@@ -197,6 +198,17 @@ def faq(faq: Faq) -> dict[str, Any]:
         "enabled": faq.enabled,
         "createdAt": iso_ms(faq.created_at),
         "updatedAt": iso_ms(faq.updated_at),
+    }
+
+
+def canned(canned: CannedResponse) -> dict[str, Any]:
+    return {
+        "_id": canned.id,
+        "businessId": canned.business_id,
+        "shortCode": canned.short_code,
+        "content": canned.content,
+        "createdAt": iso_ms(canned.created_at),
+        "updatedAt": iso_ms(canned.updated_at),
     }
 
 

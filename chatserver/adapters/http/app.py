@@ -7,6 +7,7 @@ import logging
 
 import tornado.web
 
+from chatserver.adapters.http.canned import CannedHandler, CannedListHandler
 from chatserver.adapters.http.dashboard import (
     AnalyticsHandler,
     ConvertGuestHandler,
@@ -42,6 +43,7 @@ from chatserver.realtime.gateway import Gateway
 from chatserver.realtime.limits import ConnectionsPerAddress
 from chatserver.usecases.admin import BusinessAdmin
 from chatserver.usecases.analytics import Reports
+from chatserver.usecases.canned import CannedResponses
 from chatserver.usecases.contacts import Contacts
 from chatserver.usecases.conversations import ChatService
 from chatserver.usecases.privacy import Privacy
@@ -78,6 +80,7 @@ def make_app(
     staff_auth: StaffAuth,
     reports: Reports,
     admin: BusinessAdmin,
+    canned: CannedResponses,
     webhooks: WebhookService,
     privacy: Privacy,
     metrics: Metrics,
@@ -89,6 +92,7 @@ def make_app(
     reports; ``connections``: the open WebSockets (the server closes them when it drains)."""
     api = {"verifier": verifier, "service": service}
     admin_api = {"verifier": verifier, "admin": admin}
+    canned_api = {"verifier": verifier, "canned": canned}
     hooks = {"verifier": verifier, "webhooks": webhooks}
     subjects = {"verifier": verifier, "privacy": privacy}
     tracker = connections if connections is not None else set()
@@ -118,6 +122,9 @@ def make_app(
             (r"/api/businesses/([^/]+)/faqs", FaqsHandler, admin_api),
             (r"/api/businesses/([^/]+)/faqs/([^/]+)", FaqHandler, admin_api),
             (r"/api/businesses/([^/]+)/settings", SettingsHandler, admin_api),
+            # conversations (issue 17)
+            (r"/api/businesses/([^/]+)/canned-responses", CannedListHandler, canned_api),
+            (r"/api/businesses/([^/]+)/canned-responses/([^/]+)", CannedHandler, canned_api),
             # data-subject requests (issue 16)
             (r"/api/businesses/([^/]+)/guests/([^/]+)/export", GuestExportHandler, subjects),
             (r"/api/businesses/([^/]+)/customers/([^/]+)/export", CustomerExportHandler, subjects),

@@ -15,6 +15,7 @@ from tornado.web import RequestHandler
 
 from chatserver import __version__
 from chatserver.adapters.http.dashboard import ROOM_PATCH_SCHEMA
+from chatserver.adapters.http.openapi_canned import canned_paths, canned_schemas
 from chatserver.adapters.http.openapi_privacy import privacy_paths, privacy_schemas
 from chatserver.adapters.http.openapi_schemas import ROOM_STATUSES, SCHEMAS, STRING_OR_NULL, obj, ref
 from chatserver.adapters.http.openapi_webhooks import webhook_deliveries, webhook_paths, webhook_schemas
@@ -250,10 +251,10 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": "Dashboard API of chatserver. Realtime events are documented in protocol.md.",
         },
-        "paths": {**PATHS, **privacy_paths(), **webhook_paths()},
+        "paths": {**PATHS, **privacy_paths(), **canned_paths(), **webhook_paths()},
         "webhooks": webhook_deliveries(),
         "components": {
-            "schemas": {**SCHEMAS, **privacy_schemas(), **webhook_schemas()},
+            "schemas": {**SCHEMAS, **privacy_schemas(), **canned_schemas(), **webhook_schemas()},
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
         "security": [{"bearerAuth": []}],

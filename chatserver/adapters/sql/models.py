@@ -133,6 +133,21 @@ class FaqRow(Base):
     updated_at: Mapped[int] = mapped_column(BigInteger)
 
 
+class CannedResponseRow(Base):
+    """A business's canned responses; ``short_code_key`` (the code case-folded) is unique per business."""
+
+    __tablename__ = "canned_responses"
+    __table_args__ = (UniqueConstraint("business_id", "short_code_key", name="uq_canned_short_code"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id"))
+    short_code: Mapped[str] = mapped_column(String(32))
+    short_code_key: Mapped[str] = mapped_column(String(32))
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
 class BusinessSettingsRow(Base):
     """Auto-responses, business hours, FAQ threshold: one JSON document per business."""
 

@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeEngine
 
 from chatserver.adapters.sql.models import GuestRow, MessageRow, RoomRow
 from chatserver.domain.business import Contact, DayCounts, Faq, StaffAccount
+from chatserver.domain.canned import CannedResponse
 from chatserver.domain.models import Business, GuestSession, Message, Room, RoomStatus, SenderType
 from chatserver.domain.webhooks import Claim, Delivery, DeliveryStatus, Webhook
 
@@ -128,6 +129,7 @@ guest = Mapper(GuestSession)
 room = Mapper(Room, {"tags": _tuple, "extra": _dict, "status": RoomStatus})
 message = Mapper(Message, {"sender_type": SenderType})
 faq = Mapper(Faq, {"keywords": _tuple})
+canned = Mapper(CannedResponse)
 contact = Mapper(Contact)
 staff = Mapper(StaffAccount)
 webhook = Mapper(Webhook, {"events": _tuple})
