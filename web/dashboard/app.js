@@ -1,13 +1,14 @@
 /*
  * The staff dashboard: sign in (email and password through POST /api/auth/login, or a pasted
- * staff token), then the chat list, the open conversation, FAQs and analytics, over one WebSocket
- * and the REST API of the server that serves this page.
+ * staff token), then the chat list, the open conversation, FAQs, canned responses and analytics,
+ * over one WebSocket and the REST API of the server that serves this page.
  *
  * The token is kept in sessionStorage: it survives a reload, not the closing of the tab.
  */
 
 import { Api, passwordLogin, tokenClaims } from './api.js';
 import { AnalyticsView } from './analytics.js';
+import { CannedResponses, CannedView } from './canned.js';
 import { ChatList } from './chatlist.js';
 import { Conversation } from './conversation.js';
 import { FaqView } from './faqs.js';
@@ -27,7 +28,7 @@ const $ = (selector) => document.querySelector(selector);
 
 class Dashboard {
   constructor() {
-    this.sections = ['login', 'chats', 'faqs', 'analytics'].map((id) => document.getElementById(id));
+    this.sections = ['login', 'chats', 'faqs', 'canned', 'analytics'].map((id) => document.getElementById(id));
     window.addEventListener('hashchange', () => this.route());
     $('.signout').addEventListener('click', () => this.signOut(null));
   }
@@ -103,8 +104,13 @@ class Dashboard {
         window.location.hash = `#/chats/${encodeURIComponent(roomId)}`;
       },
     });
-    this.conversation = new Conversation({ root: $('.conversation'), conn: this.conn, api: this.api, me: this.me, list: this.list });
+    // loaded once here, again after each change in the tab; the reply box offers them under "/"
+    this.canned = new CannedResponses({ api: this.api, businessId: this.me.businessId });
+    this.conversation = new Conversation({
+      root: $('.conversation'), conn: this.conn, api: this.api, me: this.me, list: this.list, canned: this.canned,
+    });
     this.faqs = new FaqView({ root: $('#faqs'), api: this.api, businessId: this.me.businessId });
+    this.cannedView = new CannedView({ root: $('#canned'), store: this.canned });
     this.analytics = new AnalyticsView({ root: $('#analytics'), api: this.api, businessId: this.me.businessId });
     $('.refresh').addEventListener('click', () => this.list.refresh());
     this.listen();
@@ -114,6 +120,7 @@ class Dashboard {
     this.renderConnection();
     this.conn.start();
     this.list.start();
+    this.canned.load();
     this.route();
   }
 
@@ -177,6 +184,9 @@ class Dashboard {
     if (section === 'faqs') {
       this.show('faqs');
       this.faqs.load();
+    } else if (section === 'canned') {
+      this.show('canned');
+      this.cannedView.load(); // a colleague's changes show too
     } else if (section === 'analytics') {
       this.show('analytics');
       this.analytics.load();

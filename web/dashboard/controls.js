@@ -9,6 +9,18 @@
 
 import { statusBadge, visitorBadge } from './chatlist.js';
 
+/** The visitor's name as the header shows it (the name given when the room was opened). */
+export function visitorName(room) {
+  const meta = room.metadata || {};
+  return meta.userName || room.roomName || 'Visitor';
+}
+
+/** The visitor's email, as the header shows it; '' when none is known. */
+export function visitorEmail(room) {
+  const meta = room.metadata || {};
+  return (meta.guestInfo || meta.customerInfo || {}).email || '';
+}
+
 export class RoomControls {
   /** say(text): show a notice over the conversation (null clears it); changed(): re-render. */
   constructor({ header, convert, conn, api, me, list, say, changed }) {
@@ -77,7 +89,7 @@ export class RoomControls {
     }
     this.header.replaceChildren(
       h('div', {},
-        h('h2', {}, meta.userName || room.roomName || 'Visitor', ' ', visitorBadge(meta), ' ', statusBadge(room)),
+        h('h2', {}, visitorName(room), ' ', visitorBadge(meta), ' ', statusBadge(room)),
         h('div', { className: 'facts' }, facts)),
       h('div', { className: 'conv-actions' }, actions));
     if (focused) {

@@ -2,17 +2,21 @@
  * One open chat: its history (older pages load when scrolled to the top), live messages, the reply
  * box with pending/sent/failed states, typing indicators (chat:typing both ways) and read receipts
  * (chat:read: the staff side's position is sent as the chat is read, the visitor's shows as
- * "Seen"). The header and the room's controls are RoomControls (controls.js).
+ * "Seen"). The header and the room's controls are RoomControls (controls.js); the "/" list of
+ * canned responses in the reply box is CannedPicker (canned.js).
  */
 
-import { RoomControls } from './controls.js';
+import { CannedPicker } from './canned.js';
+import { RoomControls, visitorEmail, visitorName } from './controls.js';
 
 const TYPING_SHOWN_MS = 6000;
 const PAGE_SIZE = 30;
 
 export class Conversation {
-  constructor({ root, conn, api, me, list }) {
+  /** canned: the business's CannedResponses (canned.js), offered in the reply box. */
+  constructor({ root, conn, api, me, list, canned }) {
     this.root = root;
+    this.canned = canned;
     this.conn = conn;
     this.api = api;
     this.me = me;
@@ -44,7 +48,14 @@ export class Conversation {
     this.log.addEventListener('scroll', () => this.onScroll());
     this.typingLine = h('p', { className: 'typing', 'aria-live': 'polite' });
     this.input = h('textarea', { rows: '2', 'aria-label': 'Reply', placeholder: 'Write a reply… (Enter sends, Shift+Enter for a new line)' });
+    this.picker = new CannedPicker({
+      input: this.input,
+      store: this.canned,
+      values: () => this.placeholderValues(),
+      inserted: () => this.onInput(),
+    });
     this.input.addEventListener('keydown', (event) => {
+      if (this.picker.keydown(event)) return; // while the list is open, Enter inserts: it does not send
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.submit();
@@ -58,7 +69,7 @@ export class Conversation {
         event.preventDefault();
         this.submit();
       },
-    }, this.input, h('button', { type: 'submit', className: 'button' }, 'Send'));
+    }, this.input, this.picker.list, h('button', { type: 'submit', className: 'button' }, 'Send'));
     this.placeholder = h('p', { className: 'placeholder' }, 'Choose a chat on the left.');
     this.view = h('div', { className: 'conversation-view', hidden: true },
       this.header, this.convert, this.noticeEl, this.log, this.typingLine, this.composer);
@@ -96,6 +107,7 @@ export class Conversation {
     if (this.roomId !== roomId) {
       this.stopTyping();
       this.input.value = '';
+      this.picker.close();
       this.notice = null;
     }
     this.roomId = roomId;
@@ -120,6 +132,7 @@ export class Conversation {
     this.stopTyping();
     this.roomId = null;
     this.input.value = '';
+    this.picker.close();
     this.view.hidden = true;
     this.placeholder.textContent = 'This chat was erased (the visitor\'s data was deleted).';
     this.placeholder.hidden = false;
@@ -187,9 +200,20 @@ export class Conversation {
     const text = this.input.value.trim();
     if (!text || !this.sync) return;
     this.input.value = '';
+    this.picker.close();
     this.stopTyping();
     this.sync.enqueue(text);
     this.scrollToBottom();
+  }
+
+  /** What a canned response's placeholders become in the open room, at the time it is inserted. */
+  placeholderValues() {
+    const room = this.room;
+    return {
+      'visitor.name': room ? visitorName(room) : '',
+      'visitor.email': room ? visitorEmail(room) : '',
+      'staff.name': this.me.name || '',
+    };
   }
 
   onInput() {
