@@ -31,7 +31,7 @@ class CannedResponses:
         self.store = store
         self.clock = clock
 
-    async def list(self, business_id: str) -> list[CannedResponse]:
+    async def of_business(self, business_id: str) -> list[CannedResponse]:
         await self._require_business(business_id)
         return await self.store.list_canned(business_id)
 

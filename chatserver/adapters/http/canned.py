@@ -17,7 +17,7 @@ class _CannedHandler(DashboardHandler):
 class CannedListHandler(_CannedHandler):
     async def get(self, business_id: str) -> None:
         self.staff_of(business_id)
-        found = await self.canned.list(business_id)
+        found = await self.canned.of_business(business_id)
         self.send_json({"cannedResponses": [wire.canned(item) for item in found]})
 
     async def post(self, business_id: str) -> None:
