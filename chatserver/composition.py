@@ -39,6 +39,7 @@ from chatserver.usecases.contacts import Contacts
 from chatserver.usecases.conversations import ChatService
 from chatserver.usecases.dispatch import Dispatcher
 from chatserver.usecases.notifier import Notifier
+from chatserver.usecases.page_views import PageViews
 from chatserver.usecases.posting import Poster
 from chatserver.usecases.privacy import Privacy
 from chatserver.usecases.retention import RetentionSweeper
@@ -301,7 +302,12 @@ async def build_runtime(
         hub=hub,
         presence=presence,
         verifier=verifier,
-        workflow=WorkflowEvents(room_for=service.room_for, workflow=workflow, clock=clock),
+        workflow=WorkflowEvents(
+            room_for=service.room_for,
+            workflow=workflow,
+            pages=PageViews(store=store, dispatcher=dispatcher, clock=clock),
+            clock=clock,
+        ),
         limits=gateway_limits(settings),
         on_error=metrics.error,
     )

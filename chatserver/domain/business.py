@@ -134,3 +134,4 @@ class BusinessSettings:
     hours: BusinessHours | None
     faq_threshold: float | None
     guest_retention_days: int | None = None  # idle guests' data is erased after it (issue 16)
+    keep_page_query: bool = False  # page views keep their query string and fragment (issue 17)

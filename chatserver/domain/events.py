@@ -13,6 +13,7 @@ from typing import Literal
 
 from chatserver.domain.business import Contact
 from chatserver.domain.models import Message, Principal, Room
+from chatserver.domain.pages import PageView
 from chatserver.domain.privacy import Erasure
 
 Side = Literal["staff", "visitor"]  # the two sides of a conversation: staff, and the guest or customer
@@ -92,6 +93,14 @@ class GuestConverted:
 
 
 @dataclass(frozen=True, slots=True)
+class PageViewed:
+    """The visitor of ``room`` (as now stored, ``view`` last in its page list) is on ``view``."""
+
+    room: Room
+    view: PageView
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectErased:
     """A guest's or customer's data in a business was erased (staff request or retention)."""
 
@@ -108,5 +117,6 @@ DomainEvent = (
     | RoomRead
     | GuestUpdated
     | GuestConverted
+    | PageViewed
     | SubjectErased
 )

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from chatserver.domain.business import Analytics, Contact, DayCounts, Faq, FaqFields, StaffAccount
 from chatserver.domain.events import Side as Side  # re-exported: the store's callers name the side
 from chatserver.domain.models import Principal, Room
+from chatserver.domain.pages import PageView
 
 
 class FaqStore(Protocol):
@@ -34,6 +35,12 @@ class WorkflowStore(Protocol):
         self, owner_key: str, *, email: str | None, phone: str | None, user_name: str | None, now: int
     ) -> list[Room]: ...
     async def set_room_tags(self, room_id: str, tags: tuple[str, ...]) -> Room | None: ...
+
+
+class PageViewStore(Protocol):
+    async def record_page_view(self, room_id: str, view: PageView, *, keep: int) -> Room | None:
+        """Append ``view`` to the room's page list, keeping the newest ``keep``; ``None``: no room."""
+        ...
 
 
 class ContactStore(Protocol):

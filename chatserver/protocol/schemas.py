@@ -95,6 +95,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "userName": {"anyOf": [NAME, {"type": "null"}]},
         },
     },
+    # the visitor's page (issue 17): the URL's form (absolute http/https) is the use case's check
+    events.PAGE_VIEW: {
+        "type": "object",
+        "required": ["url"],
+        "properties": {
+            "url": {"type": "string", "minLength": 1, "maxLength": 2048},
+            "title": {"type": "string", "maxLength": 200},
+            "roomId": ID,
+        },
+    },
 }
 
 

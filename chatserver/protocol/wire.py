@@ -25,6 +25,7 @@ from chatserver.domain.business import (
 )
 from chatserver.domain.canned import CannedResponse
 from chatserver.domain.models import Message, Principal, Room
+from chatserver.domain.pages import PageView
 from chatserver.protocol.timestamps import iso_ms
 
 SENDER_TYPES = ("guest", "customer", "staff", "system")  # the keys of ``messagesBySenderType``
@@ -149,9 +150,10 @@ def read_position(room_id: str, seq: int, unread: int) -> dict[str, Any]:
 # pushes (§4, server -> client)
 
 
-def room_updated(room: Room) -> dict[str, Any]:
-    """The ``chat:room-updated`` payload: what a room list row shows."""
-    return {
+def room_updated(room: Room, current_page: PageView | None = None) -> dict[str, Any]:
+    """The ``chat:room-updated`` payload: what a room list row shows; with ``currentPage`` when
+    the update announces a page view (the same entry ends ``metadata.pageViews``)."""
+    body: dict[str, Any] = {
         "roomId": room.id,
         "lastMessage": room.last_message,
         "lastMessageAt": iso_ms(room.last_message_at),
@@ -163,6 +165,20 @@ def room_updated(room: Room) -> dict[str, Any]:
         "tags": list(room.tags),
         "metadata": room_metadata(room),
     }
+    if current_page is not None:
+        body["currentPage"] = page_view(current_page)
+    return body
+
+
+def page_view(view: PageView) -> dict[str, Any]:
+    """One entry of a room's ``metadata.pageViews`` (kept in the room's ``extra``, so as stored
+    it is already in this form) and ``currentPage`` of ``chat:room-updated``."""
+    return {"url": view.url, "title": view.title, "at": iso_ms(view.at)}
+
+
+def page_views_recorded(room_ids: Iterable[str]) -> dict[str, Any]:
+    """``chat:page-view``'s ack: the rooms whose page list changed."""
+    return {"roomIds": list(room_ids)}
 
 
 def room_deleted(room_id: str) -> dict[str, Any]:
@@ -297,4 +313,5 @@ def business_settings(settings: BusinessSettings) -> dict[str, Any]:
         "businessHours": hours,
         "faqThreshold": settings.faq_threshold,
         "guestRetentionDays": settings.guest_retention_days,
+        "keepPageQuery": settings.keep_page_query,
     }

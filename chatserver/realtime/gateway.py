@@ -60,6 +60,7 @@ class Client:
     last_touch: int = 0
     rooms: set[str] = field(default_factory=set)
     typing_at: dict[str, int] = field(default_factory=dict)  # room -> last relayed isTyping:true
+    page_view_at: int | None = None  # the last accepted chat:page-view (its throttle)
     throttle: FrameThrottle | Unlimited = field(default_factory=Unlimited)
 
 
@@ -112,6 +113,7 @@ class Gateway:
             events.REOPEN_ROOM: workflow.reopen_room,
             events.ASSIGN: workflow.assign,
             events.UPDATE_GUEST_INFO: workflow.update_guest_info,
+            events.PAGE_VIEW: workflow.page_view,  # issue 17
         }
 
     # connection lifecycle

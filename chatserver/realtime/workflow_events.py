@@ -1,6 +1,8 @@
 """Realtime handlers of the staff workflow events, registered in the gateway's dispatch table:
 ``chat:typing``, ``chat:read``, ``chat:close-room``, ``chat:reopen-room``, ``chat:assign``,
-``chat:update-guest-info``. Rules live in ``staffops.Workflow``; this only maps frames to it."""
+``chat:update-guest-info``, and the visitor's ``chat:page-view``. Rules live in
+``staffops.Workflow`` and ``usecases.page_views``; this only maps frames to them (and keeps the
+per-connection throttles, which only the connection's instance can see)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from chatserver.domain.clock import Clock
 from chatserver.domain.models import Principal, Role, Room, RoomStatus
-from chatserver.protocol import wire
+from chatserver.domain.pages import PAGE_VIEW_INTERVAL_MS
+from chatserver.protocol import ChatError, ErrorCode, wire
+from chatserver.usecases.page_views import PageViews, clean_url, require_visitor
 from chatserver.usecases.workflow import TYPING_INTERVAL_MS, Workflow
 
 if TYPE_CHECKING:
@@ -20,10 +24,11 @@ RoomFor = Callable[[Principal, str], Awaitable[Room]]
 
 
 class WorkflowEvents:
-    def __init__(self, *, room_for: RoomFor, workflow: Workflow, clock: Clock) -> None:
+    def __init__(self, *, room_for: RoomFor, workflow: Workflow, pages: PageViews, clock: Clock) -> None:
         self.room_for = room_for
         self.workflow = workflow
-        self.clock = clock  # the typing throttle's
+        self.pages = pages
+        self.clock = clock  # the typing and page-view throttles'
 
     async def typing(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
         """Relayed to the room, never stored. ``isTyping: true`` is relayed at most once per
@@ -65,3 +70,24 @@ class WorkflowEvents:
             client.principal, email=data.get("email"), phone=data.get("phone"), user_name=data.get("userName")
         )
         return wire.rooms_reply(rooms)
+
+    async def page_view(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        """The visitor's page, for ``roomId`` or else every room the connection follows (a
+        widget follows its one room). At most one per ``PAGE_VIEW_INTERVAL_MS`` per connection:
+        the widget sends on every navigation, throttled; more is ``rate_limited``. Only an
+        accepted view counts towards the rate, so a refused one can be corrected at once."""
+        require_visitor(client.principal)
+        clean_url(data["url"])
+        room_id = data.get("roomId")
+        if room_id is None and not client.rooms:
+            raise ChatError(ErrorCode.NOT_FOUND, "this connection follows no room: join one first", field="roomId")
+        now = self.clock()
+        last = client.page_view_at
+        if last is not None and now - last < PAGE_VIEW_INTERVAL_MS:
+            wait_ms = last + PAGE_VIEW_INTERVAL_MS - now
+            raise ChatError(ErrorCode.RATE_LIMITED, "at most one page view a second", retry_after_ms=wait_ms)
+        room_ids = [room_id] if room_id is not None else sorted(client.rooms)
+        rooms = [await self.room_for(client.principal, each) for each in room_ids]
+        client.page_view_at = now
+        updated = await self.pages.record(client.principal, rooms, data["url"], data.get("title"))
+        return wire.page_views_recorded(room.id for room in updated)

@@ -73,6 +73,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         },
         "faqThreshold": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
         "guestRetentionDays": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_RETENTION_DAYS},
+        "keepPageQuery": {"type": "boolean"},
     },
 }
 _VALIDATOR = Draft202012Validator(SETTINGS_SCHEMA)
@@ -132,6 +133,7 @@ def parse_settings(data: Any) -> BusinessSettings:
         hours=hours,
         faq_threshold=None if threshold is None else float(threshold),
         guest_retention_days=data.get("guestRetentionDays"),
+        keep_page_query=bool(data.get("keepPageQuery", False)),
     )
 
 

@@ -25,6 +25,7 @@ from chatserver.domain.events import (
     GuestConverted,
     GuestUpdated,
     MessagePosted,
+    PageViewed,
     RoomAssigned,
     RoomClosed,
     RoomCreated,
@@ -99,6 +100,7 @@ class Dispatcher:
             RoomRead: self._room_read,
             GuestUpdated: self._room_changed,
             GuestConverted: self._room_changed,
+            PageViewed: self._page_viewed,
             SubjectErased: self._subject_erased,
         }
 
@@ -145,6 +147,11 @@ class Dispatcher:
 
     async def _room_changed(self, event: RoomAssigned | RoomTagged | GuestUpdated | GuestConverted) -> None:
         await self.notifier.room_updated(event.room)
+
+    async def _page_viewed(self, event: PageViewed) -> None:
+        """Dashboards only (no webhook: a page view is frequent and says nothing of the
+        conversation); announced at once, as the visitor moves on quickly."""
+        await self.notifier.room_updated(event.room, current_page=event.view)
 
     async def _subject_erased(self, event: SubjectErased) -> None:
         """Dashboards drop the rooms; the erased visitors' connections close on every instance."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from chatserver.domain.clock import Clock, now_ms
 from chatserver.domain.models import Room
+from chatserver.domain.pages import PageView
 from chatserver.fanout.hub import Hub
 from chatserver.protocol import events, wire
 from chatserver.usecases.background import Background
@@ -46,13 +47,17 @@ class Notifier:
     async def room_created(self, room: Room) -> None:
         await self._publish(room.business_id, events.ROOM_CREATED, wire.room(room))
 
-    async def room_updated(self, room: Room) -> None:
-        """At once; a coalesced update still pending for the room is older: dropped."""
-        pending = self._pending.pop(room.id, None)
-        if pending is not None:
+    async def room_updated(self, room: Room, *, current_page: PageView | None = None) -> None:
+        """At once; a coalesced update still pending for the room is older: dropped — unless it
+        carries a newer message (a change read just before a message committed, announced just
+        after it), then it still goes out at the end of its window, so the row ends newest.
+        ``current_page``: the page view this update announces (``currentPage``)."""
+        pending = self._pending.get(room.id)
+        if pending is not None and pending[0].last_seq <= room.last_seq:
+            del self._pending[room.id]
             pending[1].cancel()
         self._mark_sent(room.id)
-        await self._publish(room.business_id, events.ROOM_UPDATED, wire.room_updated(room))
+        await self._publish(room.business_id, events.ROOM_UPDATED, wire.room_updated(room, current_page))
 
     async def message_activity(self, room: Room) -> None:
         """A message changed the room's list row (preview, unread count)."""

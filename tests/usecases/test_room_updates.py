@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from chatserver.domain.models import Room
+from chatserver.domain.pages import PageView
 from chatserver.protocol import events
 from chatserver.usecases.notifier import Notifier
 
@@ -76,6 +77,32 @@ async def test_another_change_goes_out_at_once_and_drops_the_pending_update():
     await notifier.room_updated(_at(2, status="closed"))
     await asyncio.sleep(WINDOW_MS * 2 / 1000)
     assert hub.updates() == [(1, 1, "open"), (2, 2, "closed")]  # never back to a stale "open"
+
+
+async def test_a_page_view_goes_out_at_once_with_current_page_and_keeps_coalescing():
+    hub = FakeHub()
+    notifier = _notifier(hub)
+    view = PageView("https://shop.example/pricing", "Pricing", 1_767_225_600_000)
+    await notifier.message_activity(_at(1))
+    await notifier.message_activity(_at(2))  # pending
+    await notifier.room_updated(_at(2), current_page=view)  # read after message 2: drops it
+    await notifier.message_activity(_at(3))  # a new window starts from the page view's update
+    await asyncio.sleep(WINDOW_MS * 2 / 1000)
+    assert hub.updates() == [(1, 1, "open"), (2, 2, "open"), (3, 3, "open")]
+    pages = [d.get("currentPage") for _, _, d in hub.published]
+    assert pages == [None, {"url": view.url, "title": "Pricing", "at": "2026-01-01T00:00:00.000Z"}, None]
+
+
+async def test_a_change_read_before_a_newer_message_leaves_that_messages_update_pending():
+    """A page view (or any change) stored just before a message committed but announced just
+    after it: its row is older than the pending one, which still goes out at the window's end."""
+    hub = FakeHub()
+    notifier = _notifier(hub)
+    await notifier.message_activity(_at(1))
+    await notifier.message_activity(_at(3))  # pending
+    await notifier.room_updated(_at(2))
+    await asyncio.sleep(WINDOW_MS * 2 / 1000)
+    assert hub.updates() == [(1, 1, "open"), (2, 2, "open"), (3, 3, "open")]
 
 
 async def test_a_quiet_room_is_updated_at_once_again():

@@ -2,12 +2,14 @@
  * The open chat's header: who the visitor is (name, guest id, email, phone, the customer contact
  * once converted), the room's status and assignee, and what staff can do with it — close or
  * reopen (chat:close-room / chat:reopen-room), assign or unassign (chat:assign), and convert a
- * guest to a customer contact (POST /api/chat/rooms/{id}/convert-guest). Each answer carries the
+ * guest to a customer contact (POST /api/chat/rooms/{id}/convert-guest); and the page the visitor
+ * is on (pages.js). Each answer carries the
  * changed Room, which replaces the list's copy at once; other dashboards learn it from
  * chat:room-updated.
  */
 
 import { statusBadge, visitorBadge } from './chatlist.js';
+import { visitorPages } from './pages.js';
 
 /** The visitor's name as the header shows it (the name given when the room was opened). */
 export function visitorName(room) {
@@ -34,12 +36,14 @@ export class RoomControls {
     this.changed = changed;
     this.roomId = null;
     this.convertOpen = false;
+    this.pagesOpen = false; // "Recent pages" unfolded
   }
 
   render(room) {
     if (room._id !== this.roomId) {
       this.roomId = room._id;
       this.convertOpen = false;
+      this.pagesOpen = false;
     }
     this.renderHeader(room);
     this.renderConvert(room);
@@ -90,7 +94,8 @@ export class RoomControls {
     this.header.replaceChildren(
       h('div', {},
         h('h2', {}, visitorName(room), ' ', visitorBadge(meta), ' ', statusBadge(room)),
-        h('div', { className: 'facts' }, facts)),
+        h('div', { className: 'facts' }, facts),
+        visitorPages(meta, { open: this.pagesOpen, onToggle: (open) => { this.pagesOpen = open; } })),
       h('div', { className: 'conv-actions' }, actions));
     if (focused) {
       // keep keyboard focus in the controls: the same control if it is still there, else the first

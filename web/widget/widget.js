@@ -5,7 +5,8 @@
  *
  * Optional attributes: data-title, data-user-name (the name staff see), data-accent-color,
  * data-email-capture="false" (hide the email form), data-open="true" (start open),
- * data-server (another server than the script's own).
+ * data-server (another server than the script's own), data-track-pages="false" (do not tell staff
+ * which page the visitor is on: pages.js).
  *
  * A visitor who never opens the chat costs the server nothing: the connection opens on the first
  * open, the room on the first message. A returning visitor (a room in localStorage) reconnects at
@@ -53,6 +54,7 @@ class ChatWidget {
     });
     if (this.room.hasPending) this.wantsRoom = true;
     this.typing = new TypingSignal(this.conn, () => this.room.roomId);
+    this.pages = data.trackPages === 'false' ? null : new PageTracker(this.conn, () => this.room.roomId);
 
     this.build(data.accentColor);
     this.listen();
@@ -176,6 +178,7 @@ class ChatWidget {
     }
     const email = room.metadata && room.metadata.guestInfo && room.metadata.guestInfo.email;
     if (email) this.capture.known(email);
+    if (this.pages) this.pages.roomReady();
   }
 
   async syncRoom() {

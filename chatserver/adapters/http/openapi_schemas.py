@@ -7,6 +7,7 @@ from typing import Any
 
 from chatserver.domain.faq import MAX_ANSWER, MAX_KEYWORD, MAX_KEYWORDS, MAX_QUESTION
 from chatserver.domain.models import RoomStatus
+from chatserver.domain.pages import MAX_PAGE_VIEWS
 from chatserver.protocol import ErrorCode
 from chatserver.usecases.automation import SETTINGS_SCHEMA
 
@@ -79,6 +80,12 @@ SCHEMAS: dict[str, Any] = {
                     "customerInfo": obj({"email": STRING_OR_NULL, "phone": STRING_OR_NULL}),
                     "customerId": {"type": "string"},
                     "convertedAt": TIME_OR_NULL,
+                    "pageViews": {
+                        "type": "array",
+                        "maxItems": MAX_PAGE_VIEWS,
+                        "items": ref("PageView"),
+                        "description": "the newest pages the visitor reported (chat:page-view), newest last",
+                    },
                 },
                 ["userType", "userId", "userName", "isGuest"],
             ),
@@ -149,6 +156,17 @@ SCHEMAS: dict[str, Any] = {
             },
             "faqThreshold": {"type": ["number", "null"]},
             "guestRetentionDays": {"type": ["integer", "null"], "minimum": 1},
+            "keepPageQuery": {
+                "type": "boolean",
+                "description": "page views keep their URL's query string and fragment (default false)",
+            },
+        }
+    ),
+    "PageView": obj(
+        {
+            "url": {"type": "string", "format": "uri", "description": "absolute http(s) URL"},
+            "title": STRING_OR_NULL,
+            "at": TIME,
         }
     ),
     "Readiness": obj(

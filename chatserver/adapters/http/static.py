@@ -40,6 +40,7 @@ WIDGET_PARTS = (
     "lib/connection.js",
     "lib/room.js",
     "widget/capture.js",
+    "widget/pages.js",
     "widget/widget.js",
     "widget/embed.js",
 )

@@ -23,7 +23,9 @@ from chatserver.adapters.sql.sessions import SqlSessions
 from chatserver.domain.business import Contact
 from chatserver.domain.events import GuestConverted, GuestUpdated, RoomClosed
 from chatserver.domain.models import Principal, Room, RoomStatus
+from chatserver.domain.pages import PageView
 from chatserver.ports.business_store import Side
+from chatserver.protocol import wire
 from chatserver.protocol.webhook_events import OutboxEvent
 from chatserver.usecases.dispatch import webhook_events
 
@@ -121,6 +123,37 @@ class WorkflowSql(SqlSessions):
                 events += webhook_events(GuestUpdated(rows.room(row)), now)
             await write_outbox(session, events)
         return [rows.room(row) for row in owned]
+
+
+PAGE_VIEWS = "pageViews"  # the key of the room's ``extra`` (and so of its ``metadata``) holding them
+
+
+class PageViewSql(SqlSessions):
+    async def record_page_view(self, room_id: str, view: PageView, *, keep: int) -> Room | None:
+        """Read-modify-write of the room's ``extra`` in one transaction that holds the room's
+        row: concurrent views of one room (a visitor's tabs) each land, none overwrites another.
+
+        PostgreSQL: ``SELECT ... FOR UPDATE`` locks the row. SQLite ignores ``FOR UPDATE`` and
+        its driver only begins a transaction at the first write, so a read first would not even
+        be in the transaction: a no-op write of the row comes first and takes SQLite's write
+        lock (waiting for other writers, as the busy timeout allows) before the list is read."""
+        async with self._tx() as session:
+            if self.engine.dialect.name == "sqlite":
+                await session.execute(
+                    update(RoomRow)
+                    .where(RoomRow.id == room_id)
+                    .values(extra=RoomRow.extra)
+                    .execution_options(synchronize_session=False)
+                )
+            row = await _locked_room(session, room_id)
+            if row is None:
+                return None
+            extra = dict(row.extra or {})
+            views = [entry for entry in extra.get(PAGE_VIEWS) or () if isinstance(entry, dict)]
+            views.append(wire.page_view(view))
+            extra[PAGE_VIEWS] = views[-keep:]
+            row.extra = extra
+        return rows.room(row)
 
 
 class ContactSql(SqlSessions):

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from chatserver.adapters.sql import rows
 from chatserver.adapters.sql.append_plan import AppendPlan
 from chatserver.adapters.sql.append_sql import append_statements
-from chatserver.adapters.sql.business_sql import ContactSql, WorkflowSql
+from chatserver.adapters.sql.business_sql import ContactSql, PageViewSql, WorkflowSql
 from chatserver.adapters.sql.canned_sql import CannedSql
 from chatserver.adapters.sql.connect_plan import ConnectPlans, owner_key
 from chatserver.adapters.sql.connect_sql import connect_statements
@@ -63,7 +63,7 @@ def room_filter_clauses(filters: RoomFilter, dialect: str) -> list[ColumnElement
     return clauses
 
 
-class SqlStore(FaqSql, CannedSql, WorkflowSql, ContactSql, StaffSql):
+class SqlStore(FaqSql, CannedSql, WorkflowSql, PageViewSql, ContactSql, StaffSql):
     """The production ``Store``. Driver exceptions become ``StoreError`` at this boundary
     (``sessions.py``).
 

@@ -63,6 +63,12 @@ WS = [
     (events.REOPEN_ROOM, {"roomId": "{room}"}, STAFF_OF_ROOM),
     (events.ASSIGN, {"roomId": "{room}", "staffId": "staff-alice"}, STAFF_OF_ROOM),
     (events.UPDATE_GUEST_INFO, {"userName": "New Name"}, VISITORS),
+    # the room's own visitor only: staff have no page, another visitor no business in this room
+    (
+        events.PAGE_VIEW,
+        {"roomId": "{room}", "url": "https://shop.example/"},
+        {**dict.fromkeys(ROLES, FORBIDDEN), "guest": OK},
+    ),
 ]
 
 

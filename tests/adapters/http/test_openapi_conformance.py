@@ -27,6 +27,7 @@ from chatserver.composition import make_store
 from chatserver.config import Settings
 from chatserver.domain.business import FaqFields
 from chatserver.domain.models import NewMessage, NewRoom, SenderType
+from chatserver.domain.pages import PageView
 from chatserver.domain.webhooks import AttemptResult
 from chatserver.webhooks.service import WebhookService
 from chatserver.webhooks.targets import TargetGuard
@@ -66,6 +67,8 @@ async def _seed(url: str) -> dict[str, str]:
             1_767_225_600_000,
         )
         await store.append_message(NewMessage(room.id, "guest_1_aaaaaaaa", SenderType.GUEST, "G", True, "hi"), 1)
+        # the room's metadata carries pageViews: checked against the document's Room too
+        await store.record_page_view(room.id, PageView("https://shop.example/pricing", "Pricing", 2), keep=20)
         faq = await store.create_faq(business.id, FaqFields("Hours?", "9-5", ("hours",), True), 1)
         assert await webhooks.dispatch(2, 100) == 2  # room.created and message.created become deliveries
         [delivery, failed] = (await webhooks.list_deliveries(hook.id, status=None, limit=10, cursor=None)).deliveries

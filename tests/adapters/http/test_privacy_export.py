@@ -64,6 +64,9 @@ async def test_guest_export_holds_everything_stored_about_the_guest_and_nothing_
     anna, anna_id, room = await guest_in(connect, business, "Anna", email="Anna@Example.com")
     await say(anna, room["_id"], "my order 1234 is late")
     await say(anna, room["_id"], "please call me")
+    # the page the visitor was on is part of the room (issue 17), so of the export
+    page = {"url": "https://shop.example/orders/1234?email=anna@example.com#top", "title": "Order 1234"}
+    assert (await anna.call("chat:page-view", page)) == {"roomIds": [room["_id"]]}
     staff = await connect(token=staff_token)
     await staff.call("chat:join-room", {"roomId": room["_id"]})
     await say(staff, room["_id"], "on it")
@@ -94,6 +97,9 @@ async def test_guest_export_holds_everything_stored_about_the_guest_and_nothing_
     assert guest_info == {"guestId": anna_id, "userAgent": "Firefox 131 on Windows", **guest_info}
     assert (guest_info["email"], guest_info["phone"]) == ("anna@example.com", "+442079460958")
     assert exported_room["metadata"]["customerId"] == converted["contact"]["_id"]
+    [viewed] = exported_room["metadata"]["pageViews"]
+    assert viewed == {"url": "https://shop.example/orders/1234", "title": "Order 1234", "at": viewed["at"]}
+    assert viewed["at"].endswith("Z")
     assert [(m["seq"], m["content"]) for m in body["messages"]] == [
         (1, "my order 1234 is late"),
         (2, "please call me"),
