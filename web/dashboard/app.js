@@ -12,6 +12,7 @@ import { CannedResponses, CannedView } from './canned.js';
 import { ChatList } from './chatlist.js';
 import { Conversation } from './conversation.js';
 import { FaqView } from './faqs.js';
+import { StaffNotices } from './notices.js';
 
 const TOKEN_KEY = 'chatserver:dashboard:token';
 const NOTICE_KEY = 'chatserver:dashboard:notice';
@@ -91,6 +92,10 @@ class Dashboard {
     window.sessionStorage.setItem(TOKEN_KEY, token);
     this.me = { userId: claims.sub, name: claims.name, businessId: claims.businessId };
     this.api = new Api(token);
+    const openChat = (roomId) => {
+      window.location.hash = `#/chats/${encodeURIComponent(roomId)}`;
+    };
+    this.notices = new StaffNotices({ toggle: $('.alerts'), onOpen: openChat });
     const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
     this.conn = new ChatConnection({ url: `${scheme}://${window.location.host}/realtime`, credentials: () => ({ token }) });
     this.list = new ChatList({
@@ -100,9 +105,9 @@ class Dashboard {
       api: this.api,
       businessId: this.me.businessId,
       me: this.me.userId,
-      onOpen: (roomId) => {
-        window.location.hash = `#/chats/${encodeURIComponent(roomId)}`;
-      },
+      onOpen: openChat,
+      onUnread: (total) => this.notices.unread(total),
+      onActivity: (room, isNew) => this.noticeActivity(room, isNew),
     });
     // loaded once here, again after each change in the tab; the reply box offers them under "/"
     this.canned = new CannedResponses({ api: this.api, businessId: this.me.businessId });
@@ -169,6 +174,18 @@ class Dashboard {
     });
     conn.on('chat:typing', (data) => this.conversation.typingEvent(data));
     conn.on('chat:read', (data) => this.conversation.readEvent(data));
+  }
+
+  /** A new conversation, or a visitor's message in a chat that is not on screen: alert. */
+  noticeActivity(room, isNew) {
+    if (!isNew && room._id === this.list.selectedId && !document.hidden) return;
+    const meta = room.metadata || {};
+    const name = meta.userName || room.roomName || 'a visitor';
+    this.notices.alert({
+      title: isNew ? `New conversation with ${name}` : `New message from ${name}`,
+      body: room.lastMessage || '',
+      roomId: room._id,
+    });
   }
 
   renderConnection() {

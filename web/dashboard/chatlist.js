@@ -12,8 +12,12 @@ const SAFETY_REFRESH_MS = 60000;
 const ROW_FIELDS = ['lastMessage', 'lastMessageAt', 'lastSeq', 'unreadCount', 'status', 'assignedTo', 'roomName', 'tags', 'metadata'];
 
 export class ChatList {
-  /** me: the signed-in staff member's user id (for "Assigned to me"). */
-  constructor({ root, filter, more, api, businessId, me, onOpen }) {
+  /**
+   * me: the signed-in staff member's user id (for "Assigned to me"); onUnread(total): the unread
+   * messages of the chats not open, after every change; onActivity(room, isNew): a new room, or
+   * a room whose unread count grew (a visitor wrote).
+   */
+  constructor({ root, filter, more, api, businessId, me, onOpen, onUnread = () => {}, onActivity = () => {} }) {
     this.root = root;
     this.filter = filter;
     this.more = more;
@@ -21,6 +25,8 @@ export class ChatList {
     this.businessId = businessId;
     this.me = me;
     this.onOpen = onOpen;
+    this.onUnread = onUnread;
+    this.onActivity = onActivity;
     this.rooms = new Map();
     this.selectedId = null;
     this.nextCursor = null;
@@ -82,7 +88,11 @@ export class ChatList {
 
   /** chat:room-created: data is the Room. */
   roomCreated(room) {
-    if (this.upsert(room)) this.render();
+    const isNew = Boolean(room && room._id && !this.rooms.has(room._id));
+    const added = this.upsert(room);
+    if (!added) return;
+    this.render();
+    if (isNew) this.onActivity(added, true);
   }
 
   /** chat:room-updated {roomId, lastMessage, lastMessageAt, lastSeq, unreadCount, status, assignedTo, roomName, tags, metadata}. */
@@ -93,10 +103,12 @@ export class ChatList {
       this.fetchRoom(data.roomId); // older than the pages loaded: it moves to the top now
       return;
     }
+    const unreadBefore = room.unreadCount || 0;
     for (const key of ROW_FIELDS) {
       if (data[key] !== undefined) room[key] = data[key];
     }
     this.render();
+    if ((room.unreadCount || 0) > unreadBefore) this.onActivity(room, false);
   }
 
   /** chat:room-deleted {roomId}: the room and its messages were erased. */
@@ -155,6 +167,9 @@ export class ChatList {
     reconcile(this.root, rooms.map((room) => ({ key: room._id, room })),
       (item) => this.item(item.room), (el, item) => this.fill(el, item.room));
     this.more.hidden = !this.nextCursor;
+    let unread = 0;
+    for (const room of this.rooms.values()) if (room._id !== this.selectedId) unread += room.unreadCount || 0;
+    this.onUnread(unread);
     if (!rooms.length) {
       const text = this.error ? `Could not load chats: ${this.error}` : this.loaded ? 'No chats yet.' : 'Loading…';
       this.root.appendChild(h('li', { className: 'empty-list', dataset: { key: '' } }, text));
