@@ -13,6 +13,7 @@ import { ChatList } from './chatlist.js';
 import { Conversation } from './conversation.js';
 import { FaqView } from './faqs.js';
 import { StaffNotices } from './notices.js';
+import { displayName } from './visitors.js';
 
 const TOKEN_KEY = 'chatserver:dashboard:token';
 const NOTICE_KEY = 'chatserver:dashboard:notice';
@@ -179,8 +180,7 @@ class Dashboard {
   /** A new conversation, or a visitor's message in a chat that is not on screen: alert. */
   noticeActivity(room, isNew) {
     if (!isNew && room._id === this.list.selectedId && !document.hidden) return;
-    const meta = room.metadata || {};
-    const name = meta.userName || room.roomName || 'a visitor';
+    const name = displayName(room);
     this.notices.alert({
       title: isNew ? `New conversation with ${name}` : `New message from ${name}`,
       body: room.lastMessage || '',

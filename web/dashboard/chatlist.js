@@ -8,6 +8,8 @@
  * lost in a broker outage, once a minute.
  */
 
+import { displayName, visitorMarker } from './visitors.js';
+
 const SAFETY_REFRESH_MS = 60000;
 const ROW_FIELDS = ['lastMessage', 'lastMessageAt', 'lastSeq', 'unreadCount', 'status', 'assignedTo', 'roomName', 'tags', 'metadata'];
 
@@ -188,12 +190,12 @@ export class ChatList {
   fill(el, room) {
     const meta = room.metadata || {};
     const unread = room._id === this.selectedId ? 0 : room.unreadCount || 0;
-    const name = meta.userName || room.roomName || 'Visitor';
+    const name = displayName(room);
     const button = el.firstElementChild;
     button.className = `room${unread ? ' has-unread' : ''}`;
     button.setAttribute('aria-current', room._id === this.selectedId ? 'true' : 'false');
     button.replaceChildren(
-      h('span', { className: 'name' }, name, ' ', visitorBadge(meta)),
+      h('span', { className: 'name' }, visitorMarker(room), name, ' ', visitorBadge(meta)),
       h('span', { className: 'when' }, formatTime(room.lastMessageAt || room.createdAt)),
       h('span', { className: 'preview' }, room.lastMessage || 'No messages yet'),
       h('span', { className: 'chips' },

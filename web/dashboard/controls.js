@@ -10,8 +10,9 @@
 
 import { statusBadge, visitorBadge } from './chatlist.js';
 import { visitorPages } from './pages.js';
+import { displayName, visitorMarker } from './visitors.js';
 
-/** The visitor's name as the header shows it (the name given when the room was opened). */
+/** The name the visitor gave when the room was opened (what {{visitor.name}} becomes). */
 export function visitorName(room) {
   const meta = room.metadata || {};
   return meta.userName || room.roomName || 'Visitor';
@@ -93,7 +94,7 @@ export class RoomControls {
     }
     this.header.replaceChildren(
       h('div', {},
-        h('h2', {}, visitorName(room), ' ', visitorBadge(meta), ' ', statusBadge(room)),
+        h('h2', {}, visitorMarker(room), displayName(room), ' ', visitorBadge(meta), ' ', statusBadge(room)),
         h('div', { className: 'facts' }, facts),
         visitorPages(meta, { open: this.pagesOpen, onToggle: (open) => { this.pagesOpen = open; } })),
       h('div', { className: 'conv-actions' }, actions));

@@ -8,6 +8,7 @@
 
 import { CannedPicker } from './canned.js';
 import { RoomControls, visitorEmail, visitorName } from './controls.js';
+import { displayName } from './visitors.js';
 
 const TYPING_SHOWN_MS = 6000;
 const PAGE_SIZE = 30;
@@ -171,8 +172,7 @@ export class Conversation {
     if (data.isTyping) {
       const room = this.list.rooms.get(data.roomId);
       // a guest's connection has no name of its own: the one it gave when opening the room
-      const visitorName = room && room.metadata && room.metadata.userName;
-      const name = data.userType === 'staff' ? data.name : visitorName || data.name || 'The visitor';
+      const name = data.userType === 'staff' ? data.name : room ? displayName(room) : data.name || 'The visitor';
       const text = `${name} is typing…`;
       const timer = setTimeout(() => {
         this.typingShown.delete(data.roomId);
