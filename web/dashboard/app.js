@@ -209,6 +209,8 @@ class Dashboard {
       this.analytics.load();
     } else {
       this.show('chats');
+      // a phone shows one of the two: the list, or the chat the address names (dashboard.css)
+      document.getElementById('chats').dataset.screen = id ? 'conversation' : 'list';
       if (id) this.conversation.show(decodeURIComponent(id));
     }
   }

@@ -71,9 +71,14 @@ export class Conversation {
         this.submit();
       },
     }, this.input, this.picker.list, h('button', { type: 'submit', className: 'button' }, 'Send'));
-    this.placeholder = h('p', { className: 'placeholder' }, 'Choose a chat on the left.');
+    this.placeholder = h('p', { className: 'placeholder' }, 'Choose a chat from the list.');
+    // on a phone the list and the chat are two screens (app.js): this leads back to the list
+    this.back = h('button', { type: 'button', className: 'button subtle back-to-list' }, '← All chats');
+    this.back.addEventListener('click', () => {
+      window.location.hash = '#/chats';
+    });
     this.view = h('div', { className: 'conversation-view', hidden: true },
-      this.header, this.convert, this.noticeEl, this.log, this.typingLine, this.composer);
+      this.back, this.header, this.convert, this.noticeEl, this.log, this.typingLine, this.composer);
     this.root.replaceChildren(this.placeholder, this.view);
   }
 
@@ -323,7 +328,9 @@ export class Conversation {
     }
     const m = item.message;
     const kind = this.kind(m);
-    const label = kind === 'system' ? (m.faqId ? 'Automatic answer (FAQ)' : 'Automatic message') : m.senderName;
+    const room = m.isGuest ? this.list.rooms.get(m.roomId) : null; // an unnamed guest: its list label
+    const sender = room && m.senderType !== 'staff' && m.senderType !== 'system' ? displayName(room) : m.senderName;
+    const label = kind === 'system' ? (m.faqId ? 'Automatic answer (FAQ)' : 'Automatic message') : sender;
     const el = h('li', { className: `msg msg--${kind}`, dataset: { seq: String(m.seq), id: m._id, state: 'sent' } },
       h('div', { className: 'meta' }, label, ' · ', h('time', { datetime: m.createdAt }, formatTime(m.createdAt))),
       h('div', { className: 'bubble' }, h('span', { className: 'text' }, m.content)),
