@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from chatserver.domain.locales import best_translation
 from chatserver.domain.models import RoomStatus
 
 DAY_MS = 86_400_000
@@ -111,6 +112,11 @@ class Analytics:
 class AutoResponse:
     enabled: bool
     message: str
+    translations: dict[str, str] = field(default_factory=dict)  # locale tag (lower case) -> message
+
+    def message_for(self, locale: str | None) -> str:
+        """In the visitor's language when the business wrote it in that one, else the default."""
+        return best_translation(self.translations, locale) or self.message
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,7 @@ class NewRoom:
     email: str | None
     tags: tuple[str, ...]
     phone: str | None = None
+    locale: str | None = None  # the visitor's language (``domain/locales.py``): metadata.locale
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "phone": PHONE,
             "afterSeq": SEQ,
             "limit": LIMIT,
+            "locale": {"type": "string", "minLength": 2, "maxLength": 35},
         },
     },
     events.SEND_MESSAGE: {

@@ -289,7 +289,10 @@ def analytics(report: Analytics) -> dict[str, Any]:
 
 
 def _auto_response(response: AutoResponse) -> dict[str, Any]:
-    return {"enabled": response.enabled, "message": response.message}
+    body: dict[str, Any] = {"enabled": response.enabled, "message": response.message}
+    if response.translations:
+        body["messages"] = dict(response.translations)
+    return body
 
 
 def _hhmm(minutes: int) -> str:

@@ -266,6 +266,7 @@ class Gateway:
                 data.get("email"),
                 client.credentials.user_agent,
                 phone=data.get("phone"),
+                locale=data.get("locale"),
             )
         else:
             field_name = "roomId" if client.principal.role is Role.STAFF else "businessId"

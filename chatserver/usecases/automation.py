@@ -22,6 +22,7 @@ from jsonschema.exceptions import best_match as schema_best_match
 from chatserver.domain.business import DAYS, AutoResponse, BusinessHours, BusinessSettings, Faq
 from chatserver.domain.clock import Clock
 from chatserver.domain.faq import best_match
+from chatserver.domain.locales import MAX_LOCALE, normalize_locale
 from chatserver.domain.models import Message, NewMessage, Principal, Room, SenderType
 from chatserver.domain.privacy import MAX_RETENTION_DAYS
 from chatserver.ports.business_store import FaqStore, SettingsStore
@@ -34,10 +35,22 @@ log = logging.getLogger("chatserver.autoresponse")
 GREETING, AWAY, LEAD_CAPTURE, FAQ = "greeting", "away", "lead-capture", "faq"
 
 _TIME = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"}
+MAX_TRANSLATIONS = 40  # languages per auto-response
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 2000}
 _RESPONSE = {
     "type": "object",
     "additionalProperties": False,
-    "properties": {"enabled": {"type": "boolean"}, "message": {"type": "string", "minLength": 1, "maxLength": 2000}},
+    "properties": {
+        "enabled": {"type": "boolean"},
+        "message": _TEXT,
+        # the message in other languages, by locale tag: the visitor's (chat:join-room's locale) wins
+        "messages": {
+            "type": "object",
+            "maxProperties": MAX_TRANSLATIONS,
+            "propertyNames": {"minLength": 2, "maxLength": MAX_LOCALE},
+            "additionalProperties": _TEXT,
+        },
+    },
 }
 SETTINGS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -101,7 +114,16 @@ def parse_settings(data: Any) -> BusinessSettings:
 
     def response(name: str) -> AutoResponse:
         raw = data.get(name) or {}
-        return AutoResponse(bool(raw.get("enabled", False)), str(raw.get("message") or DEFAULT_MESSAGES[name]))
+        translations: dict[str, str] = {}
+        for tag, text in (raw.get("messages") or {}).items():
+            locale = normalize_locale(tag)
+            if locale is None:
+                raise ChatError(
+                    ErrorCode.INVALID_PAYLOAD, f"{tag!r} is not a language tag (fr, pt-BR)", field=f"{name}.messages"
+                )
+            translations[locale] = text
+        message = str(raw.get("message") or DEFAULT_MESSAGES[name])
+        return AutoResponse(bool(raw.get("enabled", False)), message, translations)
 
     hours: BusinessHours | None = None
     raw_hours = data.get("businessHours")
@@ -206,16 +228,17 @@ class Automation:
             if result.created:
                 posted.append(result.message)
 
+        locale = room.extra.get("locale") if isinstance(room.extra.get("locale"), str) else None
         if settings.greeting.enabled and message.seq == 1:
-            await send(GREETING, settings.greeting.message, GREETING)
+            await send(GREETING, settings.greeting.message_for(locale), GREETING)
         threshold = self.default_threshold if settings.faq_threshold is None else settings.faq_threshold
         match = best_match(message.content, config.faqs, threshold)
         if match is not None:
             await send(FAQ, match.faq.answer, f"faq:{message.id}", faq_id=match.faq.id)
         if settings.away.enabled and await self.is_away(room.business_id, settings):
-            await send(AWAY, settings.away.message, AWAY)
+            await send(AWAY, settings.away.message_for(locale), AWAY)
         if settings.lead_capture.enabled and principal.is_guest and not room.email:
-            await send(LEAD_CAPTURE, settings.lead_capture.message, LEAD_CAPTURE)
+            await send(LEAD_CAPTURE, settings.lead_capture.message_for(locale), LEAD_CAPTURE)
         return posted
 
     async def is_away(self, business_id: str, settings: BusinessSettings) -> bool:

@@ -13,6 +13,7 @@ from chatserver.domain.business import RoomFilter
 from chatserver.domain.clock import Clock
 from chatserver.domain.events import RoomCreated
 from chatserver.domain.ids import hash_session_id, new_guest_id, new_session_id
+from chatserver.domain.locales import normalize_locale
 from chatserver.domain.models import (
     MAX_SEQ,
     GuestSession,
@@ -156,6 +157,7 @@ class ChatService:
         email: str | None,
         user_agent: str,
         phone: str | None = None,
+        locale: str | None = None,
     ) -> Room:
         """The active room of this guest or customer with the business, created on first contact.
         ``email`` and ``phone`` are checked and normalized as ``chat:update-guest-info`` does: a
@@ -164,6 +166,9 @@ class ChatService:
             raise ChatError(ErrorCode.INVALID_PAYLOAD, "staff join rooms by roomId", field="roomId")
         clean_email = normalize_email(email) if email else None
         clean_phone = normalize_phone(phone) if phone else None
+        clean_locale = normalize_locale(locale) if locale else None
+        if locale and clean_locale is None:
+            raise ChatError(ErrorCode.INVALID_PAYLOAD, "locale must be a language tag (fr, pt-BR)", field="locale")
         guest_id = principal.user_id if principal.is_guest else None
         user_id = None if principal.is_guest else principal.user_id
         name = (user_name or principal.name).strip()[:100] or principal.name
@@ -181,6 +186,7 @@ class ChatService:
             email=clean_email,
             tags=("anonymous",) if principal.is_guest else (),
             phone=clean_phone,
+            locale=clean_locale,
         )
         # found or created in one transaction; the rooms-per-guest quota is checked inside it,
         # with the guest's row locked, so concurrent joins on different instances cannot exceed it

@@ -124,7 +124,7 @@ class ConnectPlans:
             last_message_at=None,
             last_seq=0,
             created_at=now,
-            extra={},
+            extra={"locale": new.locale} if new.locale else {},
             status=RoomStatus.OPEN,
         )
         yield Step(
