@@ -86,6 +86,7 @@ SCHEMAS: dict[str, Any] = {
                         "items": ref("PageView"),
                         "description": "the newest pages the visitor reported (chat:page-view), newest last",
                     },
+                    "locale": {"type": "string", "description": "the visitor's language tag (chat:join-room)"},
                 },
                 ["userType", "userId", "userName", "isGuest"],
             ),
@@ -176,7 +177,18 @@ SCHEMAS: dict[str, Any] = {
             "checks": {"type": "object", "additionalProperties": {"type": "string"}},
         }
     ),
-    "AutoResponse": obj({"enabled": {"type": "boolean"}, "message": {"type": "string"}}),
+    "AutoResponse": obj(
+        {
+            "enabled": {"type": "boolean"},
+            "message": {"type": "string"},
+            "messages": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "the message by language tag (lower case), when the business wrote any",
+            },
+        },
+        ["enabled", "message"],
+    ),
     "Contact": obj(
         {
             "_id": {"type": "string"},
