@@ -9,7 +9,7 @@
  */
 
 const SAFETY_REFRESH_MS = 60000;
-const ROW_FIELDS = ['lastMessage', 'lastMessageAt', 'lastSeq', 'unreadCount', 'status', 'assignedTo', 'roomName', 'tags', 'metadata'];
+const ROW_FIELDS = ['lastMessage', 'lastMessageAt', 'lastSeq', 'unreadCount', 'status', 'assignedTo', 'roomName', 'tags', 'metadata', 'rating'];
 
 export class ChatList {
   /** me: the signed-in staff member's user id (for "Assigned to me"). */
@@ -85,7 +85,7 @@ export class ChatList {
     if (this.upsert(room)) this.render();
   }
 
-  /** chat:room-updated {roomId, lastMessage, lastMessageAt, lastSeq, unreadCount, status, assignedTo, roomName, tags, metadata}. */
+  /** chat:room-updated {roomId, lastMessage, lastMessageAt, lastSeq, unreadCount, status, assignedTo, roomName, tags, metadata, rating}. */
   roomUpdated(data) {
     if (!data || !data.roomId) return;
     const room = this.rooms.get(data.roomId);
