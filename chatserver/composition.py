@@ -42,6 +42,7 @@ from chatserver.usecases.notifier import Notifier
 from chatserver.usecases.page_views import PageViews
 from chatserver.usecases.posting import Poster
 from chatserver.usecases.privacy import Privacy
+from chatserver.usecases.ratings import Ratings
 from chatserver.usecases.retention import RetentionSweeper
 from chatserver.usecases.staffauth import StaffAuth
 from chatserver.usecases.sweeper import GuestSweeper
@@ -306,6 +307,7 @@ async def build_runtime(
             room_for=service.room_for,
             workflow=workflow,
             pages=PageViews(store=store, dispatcher=dispatcher, clock=clock),
+            ratings=Ratings(store=store, dispatcher=dispatcher, clock=clock),
             clock=clock,
         ),
         limits=gateway_limits(settings),

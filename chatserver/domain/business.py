@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from chatserver.domain.locales import best_translation
 from chatserver.domain.models import RoomStatus
+from chatserver.domain.ratings import Csat
 
 DAY_MS = 86_400_000
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # business-hours keys, Monday first
@@ -106,6 +107,7 @@ class Analytics:
     median_first_response_ms: int | None = None
     rooms_with_staff_reply: int = 0
     series: tuple[DayCounts, ...] | None = None
+    csat: Csat = field(default_factory=Csat)  # ratings given in the window (their rated time)
 
 
 @dataclass(frozen=True, slots=True)

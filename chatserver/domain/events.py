@@ -15,6 +15,7 @@ from chatserver.domain.business import Contact
 from chatserver.domain.models import Message, Principal, Room
 from chatserver.domain.pages import PageView
 from chatserver.domain.privacy import Erasure
+from chatserver.domain.ratings import Rating
 
 Side = Literal["staff", "visitor"]  # the two sides of a conversation: staff, and the guest or customer
 
@@ -101,6 +102,14 @@ class PageViewed:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomRated:
+    """The visitor of ``room`` (as now stored) rated its current closure ``rating``."""
+
+    room: Room
+    rating: Rating
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectErased:
     """A guest's or customer's data in a business was erased (staff request or retention)."""
 
@@ -118,5 +127,6 @@ DomainEvent = (
     | GuestUpdated
     | GuestConverted
     | PageViewed
+    | RoomRated
     | SubjectErased
 )

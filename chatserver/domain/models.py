@@ -98,6 +98,12 @@ class Room:
     unread_by_visitor: int = 0
     customer_id: str | None = None
     converted_at: int | None = None
+    # satisfaction rating of a closure (migration 0008, ``domain.ratings``): the latest one, and
+    # the ``closed_at`` it was given for (a reopen and a new close leave it behind)
+    rating_score: int | None = None
+    rating_comment: str | None = None
+    rated_at: int | None = None
+    rated_closure_at: int | None = None
 
     @property
     def owner_key(self) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from chatserver.domain.business import Contact
 from chatserver.domain.models import GuestSession, Message, Room
+from chatserver.domain.ratings import ClosureRating
 
 MAX_GUEST_ID = 40  # guest_sessions.guest_id / rooms.guest_id
 MAX_CUSTOMER_ID = 128  # rooms.user_id (a token's sub); contact ids are shorter
@@ -70,6 +71,7 @@ class SubjectData:
     messages: tuple[Message, ...]
     contacts: tuple[Contact, ...]
     events: tuple[EventTrace, ...]
+    ratings: tuple[ClosureRating, ...] = ()  # every closure's satisfaction rating, by room and closure
 
     @property
     def empty(self) -> bool:

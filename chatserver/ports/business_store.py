@@ -43,6 +43,13 @@ class PageViewStore(Protocol):
         ...
 
 
+class RatingStore(Protocol):
+    async def rate_room(self, room_id: str, score: int, comment: str | None, now: int) -> Room | None:
+        """Rate the current closure of the room (replacing its earlier rating); ``None``: no
+        closed room with this id."""
+        ...
+
+
 class ContactStore(Protocol):
     async def upsert_contact(
         self, business_id: str, email: str, phone: str | None, name: str | None, now: int

@@ -26,6 +26,7 @@ REOPEN_ROOM: Final = "chat:reopen-room"
 ASSIGN: Final = "chat:assign"
 UPDATE_GUEST_INFO: Final = "chat:update-guest-info"
 PAGE_VIEW: Final = "chat:page-view"  # the visitor's current page (issue 17)
+RATE: Final = "chat:rate"  # the visitor rates a closed conversation (CSAT, issue 17)
 
 # both directions: the client sends it, the room's members receive it
 TYPING: Final = "chat:typing"

@@ -13,6 +13,7 @@ from typing import Any
 
 from chatserver.domain.models import GuestSession
 from chatserver.domain.privacy import DeliveryTrace, EventTrace, SubjectExport
+from chatserver.domain.ratings import ClosureRating
 from chatserver.protocol import wire
 from chatserver.protocol.timestamps import iso_ms
 
@@ -50,6 +51,17 @@ def event(trace: EventTrace) -> dict[str, Any]:
     }
 
 
+def closure_rating(each: ClosureRating) -> dict[str, Any]:
+    rating = each.rating
+    return {
+        "roomId": each.room_id,
+        "score": rating.score,
+        "comment": rating.comment,
+        "closedAt": iso_ms(rating.closed_at),
+        "ratedAt": iso_ms(rating.rated_at),
+    }
+
+
 def subject_export(export: SubjectExport) -> dict[str, Any]:
     """``GET …/guests/{guestId}/export``, ``GET …/customers/{customerId}/export`` and the CLI."""
     data = export.data
@@ -62,5 +74,6 @@ def subject_export(export: SubjectExport) -> dict[str, Any]:
         "rooms": [wire.room(each) for each in data.rooms],
         "messages": [wire.message(each) for each in data.messages],
         "contacts": [wire.contact(each) for each in data.contacts],
+        "ratings": [closure_rating(each) for each in data.ratings],
         "webhookEvents": [event(each) for each in data.events],
     }

@@ -106,6 +106,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "roomId": ID,
         },
     },
+    # satisfaction rating (issue 17): that the room is closed and the caller's is the use case's check
+    events.RATE: {
+        "type": "object",
+        "required": ["roomId", "score"],
+        "properties": {
+            "roomId": ID,
+            "score": {"type": "integer", "minimum": 1, "maximum": 5},
+            "comment": {"type": ["string", "null"], "maxLength": 1000},
+        },
+    },
 }
 
 

@@ -26,6 +26,7 @@ class EventType(enum.StrEnum):
     GUEST_UPDATED = "guest.updated"  # a room's visitor email, phone or name changed
     GUEST_CONVERTED = "guest.converted"  # a guest room was linked to a customer contact
     ROOM_CLOSED = "room.closed"  # staff closed a room
+    ROOM_RATED = "room.rated"  # the visitor rated a closed room (CSAT)
     GUEST_ERASED = "guest.erased"  # a guest's data was erased (ids only)
     CUSTOMER_ERASED = "customer.erased"  # a customer's data was erased (ids only)
 
@@ -82,6 +83,12 @@ def room_closed(room: Room, closed_by: dict[str, Any], now: int) -> OutboxEvent:
     """``closed_by``: ``{"userId": ..., "userType": "staff", "name": ...}`` of whoever closed it."""
     data = payloads.closed_data(room, closed_by)
     return make_event(EventType.ROOM_CLOSED, room.business_id, room_key(room.id), data, now)
+
+
+def room_rated(room: Room, now: int) -> OutboxEvent:
+    """The room as rated (its ``rating`` is the one given) and the rating again on its own."""
+    data = payloads.rated_data(room)
+    return make_event(EventType.ROOM_RATED, room.business_id, room_key(room.id), data, now)
 
 
 ERASED_TYPES = {SubjectKind.GUEST: EventType.GUEST_ERASED, SubjectKind.CUSTOMER: EventType.CUSTOMER_ERASED}

@@ -91,6 +91,11 @@ def closed_data(room: Room, closed_by: dict[str, Any]) -> dict[str, Any]:
     return {"room": wire.room(room), "closedBy": closed_by}
 
 
+def rated_data(room: Room) -> dict[str, Any]:
+    """``data`` of ``room.rated``: the room and its current closure's rating."""
+    return {"room": wire.room(room), "rating": wire.rating(room)}
+
+
 def erased_data(erasure: Erasure) -> dict[str, Any]:
     """``data`` of ``guest.erased`` and ``customer.erased``: ids, nothing the ids pointed to."""
     key = "guestId" if erasure.subject.kind is SubjectKind.GUEST else "customerId"

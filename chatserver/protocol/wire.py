@@ -26,6 +26,7 @@ from chatserver.domain.business import (
 from chatserver.domain.canned import CannedResponse
 from chatserver.domain.models import Message, Principal, Room
 from chatserver.domain.pages import PageView
+from chatserver.domain.ratings import SCORES, Csat, current_rating
 from chatserver.protocol.timestamps import iso_ms
 
 SENDER_TYPES = ("guest", "customer", "staff", "system")  # the keys of ``messagesBySenderType``
@@ -75,7 +76,17 @@ def room(room: Room) -> dict[str, Any]:
         "unreadCount": room.unread_by_staff,
         "visitorUnreadCount": room.unread_by_visitor,
         "readSeq": {"staff": room.staff_read_seq, "visitor": room.visitor_read_seq},
+        "rating": rating(room),
     }
+
+
+def rating(room: Room) -> dict[str, Any] | None:
+    """The room's ``rating``: its visitor's rating of the current closure, ``null`` when open
+    or not rated since the close."""
+    found = current_rating(room)
+    if found is None:
+        return None
+    return {"score": found.score, "comment": found.comment, "ratedAt": iso_ms(found.rated_at)}
 
 
 def message(message: Message) -> dict[str, Any]:
@@ -164,6 +175,7 @@ def room_updated(room: Room, current_page: PageView | None = None) -> dict[str, 
         "roomName": room.room_name,
         "tags": list(room.tags),
         "metadata": room_metadata(room),
+        "rating": rating(room),
     }
     if current_page is not None:
         body["currentPage"] = page_view(current_page)
@@ -284,7 +296,17 @@ def analytics(report: Analytics) -> dict[str, Any]:
         "faqAnswers": report.faq_answers,
         "roomsWithStaffReply": report.rooms_with_staff_reply,
         "medianFirstResponseMs": report.median_first_response_ms,
+        "csat": csat(report.csat),
         **({} if report.series is None else {"series": [day_counts(day) for day in report.series]}),
+    }
+
+
+def csat(counts: Csat) -> dict[str, Any]:
+    """The analytics' ``csat``: ratings in the window, their mean and how many gave each score."""
+    return {
+        "responses": counts.responses,
+        "average": counts.average,
+        "distribution": {str(score): n for score, n in zip(SCORES, counts.distribution, strict=True)},
     }
 
 

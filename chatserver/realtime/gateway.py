@@ -114,6 +114,7 @@ class Gateway:
             events.ASSIGN: workflow.assign,
             events.UPDATE_GUEST_INFO: workflow.update_guest_info,
             events.PAGE_VIEW: workflow.page_view,  # issue 17
+            events.RATE: workflow.rate,  # issue 17 (CSAT)
         }
 
     # connection lifecycle

@@ -1,8 +1,8 @@
 """Realtime handlers of the staff workflow events, registered in the gateway's dispatch table:
 ``chat:typing``, ``chat:read``, ``chat:close-room``, ``chat:reopen-room``, ``chat:assign``,
-``chat:update-guest-info``, and the visitor's ``chat:page-view``. Rules live in
-``staffops.Workflow`` and ``usecases.page_views``; this only maps frames to them (and keeps the
-per-connection throttles, which only the connection's instance can see)."""
+``chat:update-guest-info``, and the visitor's ``chat:page-view`` and ``chat:rate``. Rules live in
+``staffops.Workflow``, ``usecases.page_views`` and ``usecases.ratings``; this only maps frames to
+them (and keeps the per-connection throttles, which only the connection's instance can see)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from chatserver.domain.models import Principal, Role, Room, RoomStatus
 from chatserver.domain.pages import PAGE_VIEW_INTERVAL_MS
 from chatserver.protocol import ChatError, ErrorCode, wire
 from chatserver.usecases.page_views import PageViews, clean_url, require_visitor
+from chatserver.usecases.ratings import Ratings, require_rater
 from chatserver.usecases.workflow import TYPING_INTERVAL_MS, Workflow
 
 if TYPE_CHECKING:
@@ -24,10 +25,13 @@ RoomFor = Callable[[Principal, str], Awaitable[Room]]
 
 
 class WorkflowEvents:
-    def __init__(self, *, room_for: RoomFor, workflow: Workflow, pages: PageViews, clock: Clock) -> None:
+    def __init__(
+        self, *, room_for: RoomFor, workflow: Workflow, pages: PageViews, ratings: Ratings, clock: Clock
+    ) -> None:
         self.room_for = room_for
         self.workflow = workflow
         self.pages = pages
+        self.ratings = ratings
         self.clock = clock  # the typing and page-view throttles'
 
     async def typing(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
@@ -91,3 +95,11 @@ class WorkflowEvents:
         client.page_view_at = now
         updated = await self.pages.record(client.principal, rooms, data["url"], data.get("title"))
         return wire.page_views_recorded(room.id for room in updated)
+
+    async def rate(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        """The visitor rates the closed room; the ack is the room, whose ``rating`` is this one.
+        Staff are refused before the room is looked up (as for page views)."""
+        require_rater(client.principal)
+        room = await self.room_for(client.principal, data["roomId"])
+        rated = await self.ratings.rate(client.principal, room, data["score"], data.get("comment"))
+        return wire.room_reply(rated)

@@ -29,6 +29,7 @@ from chatserver.domain.events import (
     RoomAssigned,
     RoomClosed,
     RoomCreated,
+    RoomRated,
     RoomRead,
     RoomReopened,
     RoomTagged,
@@ -68,6 +69,7 @@ _WEBHOOKS: dict[type[Any], Callable[[Any, int], list[OutboxEvent]]] = {
     RoomClosed: _room_closed,
     GuestUpdated: lambda event, now: [hooks.guest_updated(event.room, now)],
     GuestConverted: lambda event, now: [hooks.guest_converted(event.room, event.contact, now)],
+    RoomRated: lambda event, now: [hooks.room_rated(event.room, now)],
     SubjectErased: lambda event, now: [hooks.subject_erased(event.erasure, now)],
 }
 
@@ -101,6 +103,7 @@ class Dispatcher:
             GuestUpdated: self._room_changed,
             GuestConverted: self._room_changed,
             PageViewed: self._page_viewed,
+            RoomRated: self._room_changed,
             SubjectErased: self._subject_erased,
         }
 
@@ -145,7 +148,7 @@ class Dispatcher:
         if event.side == "staff":
             await self.notifier.room_updated(room)
 
-    async def _room_changed(self, event: RoomAssigned | RoomTagged | GuestUpdated | GuestConverted) -> None:
+    async def _room_changed(self, event: RoomAssigned | RoomTagged | GuestUpdated | GuestConverted | RoomRated) -> None:
         await self.notifier.room_updated(event.room)
 
     async def _page_viewed(self, event: PageViewed) -> None:

@@ -14,11 +14,13 @@ from chatserver.domain.events import (
     RoomAssigned,
     RoomClosed,
     RoomCreated,
+    RoomRated,
     RoomRead,
     RoomReopened,
     RoomTagged,
 )
 from chatserver.domain.models import Message, Principal, Role, Room, RoomStatus, SenderType
+from chatserver.domain.ratings import Rating
 from chatserver.protocol import events
 from chatserver.protocol.webhook_events import EventType
 from chatserver.usecases.dispatch import Dispatcher, webhook_events
@@ -59,6 +61,7 @@ def test_each_webhook_reported_change_becomes_its_one_event():
         (RoomClosed(ROOM, STAFF), EventType.ROOM_CLOSED),
         (GuestUpdated(ROOM), EventType.GUEST_UPDATED),
         (GuestConverted(ROOM, contact), EventType.GUEST_CONVERTED),
+        (RoomRated(ROOM, Rating(4, None, NOW, NOW)), EventType.ROOM_RATED),
     ]
     for event, expected in cases:
         (outbox,) = webhook_events(event, NOW)
@@ -79,6 +82,28 @@ def test_room_closed_names_who_closed_it():
 def test_changes_no_webhook_reports_become_no_event():
     for event in (RoomReopened(ROOM, STAFF), RoomAssigned(ROOM), RoomTagged(ROOM), RoomRead(ROOM, "staff", 1, STAFF)):
         assert webhook_events(event, NOW) == []
+
+
+def test_room_rated_carries_the_room_and_its_rating():
+    rated = replace(
+        ROOM,
+        status=RoomStatus.CLOSED,
+        closed_at=NOW - 5,
+        rating_score=4,
+        rating_comment="ok",
+        rated_at=NOW,
+        rated_closure_at=NOW - 5,
+    )
+    (outbox,) = webhook_events(RoomRated(rated, Rating(4, "ok", NOW, NOW - 5)), NOW)
+    data = json.loads(outbox.body)["data"]
+    assert data["rating"] == {"score": 4, "comment": "ok", "ratedAt": "2026-01-05T10:30:05.000Z"}
+    assert data["room"]["rating"] == data["rating"]
+
+
+async def test_a_rating_updates_the_dashboards_only():
+    dispatcher, hub = _dispatcher()
+    await dispatcher.publish(RoomRated(ROOM, Rating(5, None, NOW, NOW)))
+    assert hub.pushed == [("business", "b1", events.ROOM_UPDATED)]
 
 
 async def test_a_close_tells_the_room_then_the_dashboards():

@@ -1,6 +1,6 @@
 /*
  * Analytics: conversations and guest-to-customer conversion over a range of days, as totals and
- * a chart, from one request: GET /api/chat/analytics?businessId=&from=&to=&bucket=day
+ * a chart, and the visitors' satisfaction ratings (csat: counted on the day they were given), from one request: GET /api/chat/analytics?businessId=&from=&to=&bucket=day
  * (protocol.md §10). Days are UTC days, as the server counts them; `to` is sent as the day after
  * the last one chosen, because the server's window is [from, to).
  */
@@ -39,6 +39,17 @@ export function duration(ms) {
   const minutes = Math.round(seconds / 60);
   if (minutes < 60) return `${minutes} min`;
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** The csat average as shown: "4.00", or '—' without ratings. */
+export function csatAverage(csat) {
+  return csat && typeof csat.average === 'number' ? csat.average.toFixed(2) : '—';
+}
+
+/** "1★ 0 · 2★ 0 · 3★ 1 · 4★ 2 · 5★ 2": how many ratings gave each score. */
+export function csatDistribution(csat) {
+  const counts = (csat && csat.distribution) || {};
+  return ['1', '2', '3', '4', '5'].map((score) => `${score}★ ${counts[score] || 0}`).join(' · ');
 }
 
 export class AnalyticsView {
@@ -99,7 +110,7 @@ export class AnalyticsView {
       return;
     }
     this.render(report);
-    setText(this.source, `${from} to ${to}: conversations counted on the day they started.`);
+    setText(this.source, `${from} to ${to}: conversations counted on the day they started, ratings on the day they were given.`);
   }
 
   render(report) {
@@ -115,7 +126,10 @@ export class AnalyticsView {
       stat(percent(report.emailCaptureRate), 'guests who left an email', 'emailCaptureRate'),
       stat(report.faqAnswers, 'FAQ answers sent', 'faqAnswers'),
       stat(duration(report.medianFirstResponseMs), 'median first reply', 'medianFirstResponse'),
-      stat((messages.guest || 0) + (messages.customer || 0), 'visitor messages', 'visitorMessages'));
+      stat((messages.guest || 0) + (messages.customer || 0), 'visitor messages', 'visitorMessages'),
+      stat(csatAverage(report.csat), 'average satisfaction (CSAT, 1–5)', 'csatAverage'),
+      stat((report.csat && report.csat.responses) || 0, 'satisfaction ratings', 'csatResponses'),
+      stat(csatDistribution(report.csat), 'ratings per score', 'csatDistribution'));
     this.chart.replaceChildren(conversationsChart(days));
     this.table.replaceChildren(...days.map((d) => h('tr', {},
       h('td', {}, d.label), h('td', {}, d.conversations), h('td', {}, d.guests), h('td', {}, d.conversions), h('td', {}, percent(d.rate)))));

@@ -11,7 +11,7 @@
 import { displayName, visitorMarker } from './visitors.js';
 
 const SAFETY_REFRESH_MS = 60000;
-const ROW_FIELDS = ['lastMessage', 'lastMessageAt', 'lastSeq', 'unreadCount', 'status', 'assignedTo', 'roomName', 'tags', 'metadata'];
+const ROW_FIELDS = ['lastMessage', 'lastMessageAt', 'lastSeq', 'unreadCount', 'status', 'assignedTo', 'roomName', 'tags', 'metadata', 'rating'];
 
 export class ChatList {
   /**
@@ -97,7 +97,7 @@ export class ChatList {
     if (isNew) this.onActivity(added, true);
   }
 
-  /** chat:room-updated {roomId, lastMessage, lastMessageAt, lastSeq, unreadCount, status, assignedTo, roomName, tags, metadata}. */
+  /** chat:room-updated {roomId, lastMessage, lastMessageAt, lastSeq, unreadCount, status, assignedTo, roomName, tags, metadata, rating}. */
   roomUpdated(data) {
     if (!data || !data.roomId) return;
     const room = this.rooms.get(data.roomId);

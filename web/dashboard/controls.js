@@ -3,7 +3,7 @@
  * once converted), the room's status and assignee, and what staff can do with it — close or
  * reopen (chat:close-room / chat:reopen-room), assign or unassign (chat:assign), and convert a
  * guest to a customer contact (POST /api/chat/rooms/{id}/convert-guest); and the page the visitor
- * is on (pages.js). Each answer carries the
+ * is on (pages.js), and the visitor's satisfaction rating of a closed chat (chat:rate). Each answer carries the
  * changed Room, which replaces the list's copy at once; other dashboards learn it from
  * chat:room-updated.
  */
@@ -16,6 +16,13 @@ import { displayName, visitorMarker } from './visitors.js';
 export function visitorName(room) {
   const meta = room.metadata || {};
   return meta.userName || room.roomName || 'Visitor';
+}
+
+/** "Rated 4/5 ★★★★☆": the Room's rating (of its current closure) as the header shows it; '' when none. */
+export function ratingText(rating) {
+  if (!rating || typeof rating.score !== 'number') return '';
+  const score = Math.max(0, Math.min(5, Math.round(rating.score)));
+  return `Rated ${score}/5 ${'★'.repeat(score)}${'☆'.repeat(5 - score)}`;
 }
 
 /** The visitor's email, as the header shows it; '' when none is known. */
@@ -63,6 +70,11 @@ export class RoomControls {
     if (info.phone) facts.push(h('span', { className: 'fact phone' }, `Phone ${info.phone}`));
     if (meta.customerId) {
       facts.push(h('span', { className: 'fact converted' }, `Customer contact since ${formatTime(meta.convertedAt)}`));
+    }
+    const rated = open ? '' : ratingText(room.rating);
+    if (rated) {
+      facts.push(h('span', { className: 'fact rating', title: room.rating.comment || '' }, rated,
+        room.rating.comment ? ` — “${room.rating.comment}”` : ''));
     }
     if (assigned) facts.push(h('span', { className: 'fact assigned' }, `Assigned to ${assigned === this.me.userId ? 'you' : assigned}`));
 

@@ -103,6 +103,7 @@ class ChatWidget {
     this.typingLine = h('p', { className: 'typing', 'aria-live': 'polite' });
 
     this.capture = new EmailCapture({ conn: this.conn, saved: (email) => this.storage.save({ email }) });
+    this.rating = new RatingPrompt({ conn: this.conn });
 
     this.input = h('textarea', {
       rows: '1', 'aria-label': 'Message', placeholder: 'Type a message…', maxlength: '2000', enterkeyhint: 'send',
@@ -126,7 +127,7 @@ class ChatWidget {
 
     this.panel = h('section', {
       id: 'csw-panel', className: 'panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'csw-title', hidden: true,
-    }, header, this.notice, this.log, this.typingLine, this.closedLine, this.capture.el, composer);
+    }, header, this.notice, this.log, this.typingLine, this.closedLine, this.rating.el, this.capture.el, composer);
     this.panel.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') {
         event.stopPropagation();
@@ -172,6 +173,7 @@ class ChatWidget {
   onRoom(room) {
     this.storage.save({ joined: true, roomId: room._id });
     this.roomStatus = room.status || 'open';
+    this.roomRating = room.rating || null; // the current closure's, to show an earlier answer
     if (room.readSeq) {
       this.readByStaff = Math.max(this.readByStaff, room.readSeq.staff || 0);
       this.lastReadSent = Math.max(this.lastReadSent, room.readSeq.visitor || 0);
@@ -261,6 +263,7 @@ class ChatWidget {
   onRoomStatus(data) {
     if (!data || data.roomId !== this.room.roomId) return;
     this.roomStatus = data.status;
+    this.roomRating = null; // a new closure (or none): its rating is still to be given
     this.render();
   }
 
@@ -305,6 +308,7 @@ class ChatWidget {
     if (items.length && this.log.contains(this.empty)) this.empty.remove();
     this.capture.el.hidden = !(this.emailCapture && this.room.synced);
     this.closedLine.hidden = !(this.room.synced && this.roomStatus === 'closed');
+    this.rating.show(this.room.roomId, this.room.synced && this.roomStatus === 'closed', this.roomRating);
     this.notice.hidden = !this.fatal;
     setText(this.notice, this.fatal);
     this.renderStatus();

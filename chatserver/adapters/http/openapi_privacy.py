@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatserver.adapters.http.openapi_schemas import TIME, TIME_OR_NULL, obj, ref
+from chatserver.adapters.http.openapi_schemas import STRING_OR_NULL, TIME, TIME_OR_NULL, obj, ref
 from chatserver.domain.privacy import MAX_CUSTOMER_ID, MAX_GUEST_ID, SubjectKind
 from chatserver.protocol.privacy_export import EXPORT_FORMAT
 
@@ -118,6 +118,19 @@ def privacy_schemas() -> dict[str, Any]:
             "rooms": {"type": "array", "items": ref("Room")},
             "messages": {"type": "array", "items": ref("Message")},
             "contacts": {"type": "array", "items": ref("Contact")},
+            "ratings": {
+                "type": "array",
+                "description": "every closure's satisfaction rating (chat:rate), by room and closure",
+                "items": obj(
+                    {
+                        "roomId": {"type": "string"},
+                        "score": {"type": "integer", "minimum": 1, "maximum": 5},
+                        "comment": STRING_OR_NULL,
+                        "closedAt": TIME,
+                        "ratedAt": TIME,
+                    }
+                ),
+            },
             "webhookEvents": {"type": "array", "items": event},
         }
     )

@@ -8,6 +8,7 @@ from typing import Any
 from chatserver.domain.faq import MAX_ANSWER, MAX_KEYWORD, MAX_KEYWORDS, MAX_QUESTION
 from chatserver.domain.models import RoomStatus
 from chatserver.domain.pages import MAX_PAGE_VIEWS
+from chatserver.domain.ratings import MAX_COMMENT_CHARS, MAX_SCORE, MIN_SCORE, SCORES
 from chatserver.protocol import ErrorCode
 from chatserver.usecases.automation import SETTINGS_SCHEMA
 
@@ -26,6 +27,22 @@ def obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[s
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     schema["required"] = list(properties) if required is None else required
     return schema
+
+
+RATING = obj(
+    {
+        "score": {"type": "integer", "minimum": MIN_SCORE, "maximum": MAX_SCORE},
+        "comment": {"type": ["string", "null"], "maxLength": MAX_COMMENT_CHARS},
+        "ratedAt": TIME,
+    }
+)
+CSAT = obj(
+    {
+        "responses": {"type": "integer", "minimum": 0},
+        "average": {"type": ["number", "null"], "description": "mean score, 2 decimals; null without ratings"},
+        "distribution": obj({str(score): {"type": "integer", "minimum": 0} for score in SCORES}),
+    }
+)
 
 
 SCHEMAS: dict[str, Any] = {
@@ -102,6 +119,10 @@ SCHEMAS: dict[str, Any] = {
             "unreadCount": {"type": "integer", "minimum": 0, "description": "messages staff have not read"},
             "visitorUnreadCount": {"type": "integer", "minimum": 0},
             "readSeq": obj({"staff": {"type": "integer"}, "visitor": {"type": "integer"}}),
+            "rating": {
+                "anyOf": [ref("Rating"), {"type": "null"}],
+                "description": "the visitor's rating of the current closure (chat:rate); null when open or unrated",
+            },
         }
     ),
     "Faq": obj(
@@ -170,6 +191,7 @@ SCHEMAS: dict[str, Any] = {
             "at": TIME,
         }
     ),
+    "Rating": RATING,
     "Readiness": obj(
         {
             "status": {"type": "string", "enum": ["ready", "unavailable"]},
@@ -215,6 +237,7 @@ SCHEMAS: dict[str, Any] = {
             "faqAnswers": {"type": "integer"},
             "roomsWithStaffReply": {"type": "integer"},
             "medianFirstResponseMs": {"type": ["integer", "null"]},
+            "csat": {**CSAT, "description": "satisfaction ratings given in the window (by their rated time)"},
             "series": {
                 "type": "array",
                 "description": "with bucket=day: room counts per UTC day of creation, every day of the window",
@@ -244,6 +267,7 @@ SCHEMAS: dict[str, Any] = {
             "faqAnswers",
             "roomsWithStaffReply",
             "medianFirstResponseMs",
+            "csat",
         ],
     ),
 }

@@ -228,6 +228,7 @@ def event_schemas() -> dict[str, Any]:
             {**room, "guestId": {"type": "string"}, "customerId": {"type": "string"}, "contact": _ref("Contact")}
         ),
         EventType.ROOM_CLOSED: _data({**room, "closedBy": actor}),
+        EventType.ROOM_RATED: _data({**room, "rating": _ref("Rating")}),
         EventType.GUEST_ERASED: _data({"guestId": {"type": "string"}, **erased}),
         EventType.CUSTOMER_ERASED: _data({"customerId": {"type": "string"}, **erased}),
     }

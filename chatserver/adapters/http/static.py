@@ -41,6 +41,7 @@ WIDGET_PARTS = (
     "lib/room.js",
     "widget/capture.js",
     "widget/pages.js",
+    "widget/rating.js",
     "widget/widget.js",
     "widget/embed.js",
 )

@@ -7,6 +7,10 @@ the middle one or two averaged), which both databases have — no percentile ext
 
 Erased conversations (issue 16) still count: their per-day sums (``erased_activity.py``) are
 added for every day the window touches.
+
+Satisfaction ratings (``csat``) are counted by when they were given (``room_ratings.rated_at``
+in the window), as messages are by when they were sent: a rating belongs to the moment of its
+closure, not to the room's creation, and every closure's rating counts once.
 """
 
 from __future__ import annotations
@@ -16,9 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatserver.adapters.sql import rows
 from chatserver.adapters.sql.analytics_counts import room_counts
-from chatserver.adapters.sql.erased_activity import MESSAGE_COUNTS, add_days, erased_days, erased_totals
-from chatserver.adapters.sql.models import VISITOR_SENDERS, MessageRow, RoomRow
+from chatserver.adapters.sql.erased_activity import (
+    MESSAGE_COUNTS,
+    add_days,
+    erased_csat,
+    erased_days,
+    erased_totals,
+)
+from chatserver.adapters.sql.models import VISITOR_SENDERS, MessageRow, RoomRatingRow, RoomRow
 from chatserver.domain.business import DAY_MS, Analytics, DayCounts
+from chatserver.domain.ratings import Csat
 
 
 async def daily_query(session: AsyncSession, business_id: str, from_ms: int, to_ms: int) -> list[DayCounts]:
@@ -35,6 +46,20 @@ async def daily_query(session: AsyncSession, business_id: str, from_ms: int, to_
     live = {counts.day: counts for counts in map(rows.day_counts, found)}
     erased = await erased_days(session, business_id, from_ms, to_ms)
     return [add_days(live.get(day, DayCounts(day)), erased.get(day)) for day in sorted(live.keys() | erased.keys())]
+
+
+async def csat_query(session: AsyncSession, business_id: str, from_ms: int, to_ms: int) -> Csat:
+    """Ratings given in ``[from_ms, to_ms)``, by score."""
+    found = await session.execute(
+        select(RoomRatingRow.score, func.count())
+        .where(
+            RoomRatingRow.business_id == business_id,
+            RoomRatingRow.rated_at >= from_ms,
+            RoomRatingRow.rated_at < to_ms,
+        )
+        .group_by(RoomRatingRow.score)
+    )
+    return Csat.of({int(score): int(n) for score, n in found.all()})
 
 
 async def analytics_query(session: AsyncSession, business_id: str, from_ms: int, to_ms: int) -> Analytics:
@@ -115,4 +140,5 @@ async def analytics_query(session: AsyncSession, business_id: str, from_ms: int,
         faq_answers=int(faq_answers or 0) + erased["faq_answers"],
         median_first_response_ms=None if median is None else round(float(median)),
         rooms_with_staff_reply=int(replied or 0),
+        csat=(await csat_query(session, business_id, from_ms, to_ms)).plus(erased_csat(erased)),
     )

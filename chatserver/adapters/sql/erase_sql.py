@@ -8,7 +8,8 @@ In order, so no foreign key is ever violated and nothing is left pointing at a d
 2. their analytics counts, added to the anonymous per-day sums (``erased_activity.py``);
 3. the webhook events about those rooms and their deliveries (the bodies carried the rooms and
    messages; an event still to be sent is not sent);
-4. the rooms' messages, then the rooms;
+4. the rooms' messages and satisfaction ratings (comments included; their scores are counted
+   in step 2), then the rooms;
 5. the contacts the export reported, unless a room that remains still links to one;
 6. the session rows of the guests whose rooms these were, so their ``sessionId`` resumes
    nothing (a guest's session has no business: erasing a guest in one business ends the
@@ -24,6 +25,7 @@ from chatserver.adapters.sql.models import (
     ContactRow,
     GuestRow,
     MessageRow,
+    RoomRatingRow,
     RoomRow,
     WebhookDeliveryRow,
     WebhookEventRow,
@@ -70,6 +72,7 @@ class SqlErasure(SqlSessions):
                 delete(WebhookDeliveryRow).where(WebhookDeliveryRow.event_seq.in_(event_seqs)),
                 delete(WebhookEventRow).where(about),
                 delete(MessageRow).where(in_rooms),
+                delete(RoomRatingRow).where(RoomRatingRow.room_id.in_(select(RoomRow.id).where(owned))),
                 delete(RoomRow).where(owned),
                 delete(ContactRow).where(ContactRow.id.in_(contact_ids), ~still_linked),
                 delete(GuestRow).where(GuestRow.guest_id.in_(sorted(guests))),

@@ -2,7 +2,8 @@
 what the report counts of them is added to ``erased_activity``, per business and UTC day, and the
 report adds those counts back (``analytics_sql.py``).
 
-Only sums are kept — rooms by kind, messages by sender type, FAQ answers — never an id, a time
+Only sums are kept — rooms by kind, messages by sender type, FAQ answers, satisfaction ratings
+by score (on the day they were given; never their comments) — never an id, a time
 finer than the day, or one row per visitor, so nothing there relates to a person. What cannot
 be summed that way stays with the live rooms: the median first-response time and the number of
 rooms with a staff reply leave with the erased conversations.
@@ -20,8 +21,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatserver.adapters.sql.analytics_counts import room_counts
-from chatserver.adapters.sql.models import ErasedActivityRow, MessageRow, RoomRow
+from chatserver.adapters.sql.models import ErasedActivityRow, MessageRow, RoomRatingRow, RoomRow
 from chatserver.domain.business import DAY_MS, DayCounts
+from chatserver.domain.ratings import SCORES, Csat
 
 ROOM_COUNTS = ("guest_rooms", "guest_rooms_with_email", "converted", "authenticated_rooms")
 # messages.sender_type -> its column (the report's messagesBySenderType keys)
@@ -31,7 +33,9 @@ MESSAGE_COUNTS = {
     "staff": "staff_messages",
     "system": "system_messages",
 }
-COUNTS = (*ROOM_COUNTS, *MESSAGE_COUNTS.values(), "faq_answers")
+# room_ratings.score -> its column (the report's csat distribution)
+CSAT_COUNTS = {score: f"csat_{score}" for score in SCORES}
+COUNTS = (*ROOM_COUNTS, *MESSAGE_COUNTS.values(), "faq_answers", *CSAT_COUNTS.values())
 TABLE = cast(Table, ErasedActivityRow.__table__)
 
 
@@ -55,6 +59,16 @@ async def record_erased(session: AsyncSession, dialect: str, business_id: str, o
         if column is not None:
             counts[column] += int(messages)
         counts["faq_answers"] += int(faq_answers)
+    rated_day = (RoomRatingRow.rated_at // DAY_MS).label("day")
+    ratings = await session.execute(
+        select(rated_day, RoomRatingRow.score, func.count())
+        .where(RoomRatingRow.room_id.in_(select(RoomRow.id).where(owned)))
+        .group_by(rated_day, RoomRatingRow.score)
+    )
+    for day, score, n in ratings.all():
+        rated = CSAT_COUNTS.get(int(score))
+        if rated is not None:
+            per_day[int(day)][rated] += int(n)
     if not per_day:
         return
     values = [{"business_id": business_id, "day": day, **counts} for day, counts in per_day.items()]
@@ -62,6 +76,11 @@ async def record_erased(session: AsyncSession, dialect: str, business_id: str, o
     insert = insert.values(values)
     added = {name: TABLE.c[name] + insert.excluded[name] for name in COUNTS}
     await session.execute(insert.on_conflict_do_update(index_elements=["business_id", "day"], set_=added))
+
+
+def erased_csat(totals: Mapping[str, int]) -> Csat:
+    """The ratings among ``erased_totals``."""
+    return Csat.of({score: totals[column] for score, column in CSAT_COUNTS.items()})
 
 
 def _days(business_id: str, from_ms: int, to_ms: int) -> ColumnElement[bool]:

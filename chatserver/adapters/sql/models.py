@@ -85,6 +85,11 @@ class RoomRow(Base):
     # guest conversion (0002): the contact this conversation was linked to
     customer_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     converted_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # the latest satisfaction rating (0008) and the closed_at it rates: see domain/ratings.py
+    rating_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rating_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rated_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    rated_closure_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (
         Index("ix_rooms_business_activity", "business_id", "activity_at", "id"),
@@ -282,3 +287,29 @@ class ErasedActivityRow(Base):
     staff_messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     system_messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     faq_answers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # satisfaction ratings by score, on the day they were given (0008)
+    csat_1: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    csat_2: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    csat_3: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    csat_4: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    csat_5: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RoomRatingRow(Base):
+    """Every closure's satisfaction rating (0008), kept when the room is reopened and rated
+    again: what the analytics count. One per closure: a new rating of it replaces the row."""
+
+    __tablename__ = "room_ratings"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    business_id: Mapped[str] = mapped_column(String(32))
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id"))
+    closed_at: Mapped[int] = mapped_column(BigInteger)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rated_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("room_id", "closed_at", name="uq_room_ratings_closure"),
+        Index("ix_room_ratings_business_rated", "business_id", "rated_at"),
+    )

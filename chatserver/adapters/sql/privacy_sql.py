@@ -11,6 +11,7 @@ statements (six) and never runs into a driver's limit on bound parameters.
 - contacts: those the rooms link to (``customer_id``) or that share a room's email;
 - guest sessions: of the guests those rooms belong to (a session row has no business: it is
   only reported when the guest has a room in this one);
+- satisfaction ratings: every closure's, of those rooms;
 - webhook events: the outbox rows keyed by those rooms (``order_key`` ``room:<id>``, which every
   event about a room or its messages carries), and their deliveries.
 """
@@ -27,12 +28,14 @@ from chatserver.adapters.sql.erase_sql import SqlErasure
 from chatserver.adapters.sql.models import (
     GuestRow,
     MessageRow,
+    RoomRatingRow,
     RoomRow,
     WebhookDeliveryRow,
     WebhookEventRow,
 )
 from chatserver.adapters.sql.subject_sql import contacts_of, events_about, owns
 from chatserver.domain.privacy import DeliveryTrace, EventTrace, Subject, SubjectData
+from chatserver.domain.ratings import ClosureRating, Rating
 
 
 class SqlPrivacyStore(SqlErasure):
@@ -73,8 +76,14 @@ class SqlPrivacyStore(SqlErasure):
                 .all()
             )
             events = await _events(session, business_id, owned)
+            ratings = (
+                (await session.execute(select(RoomRatingRow).where(RoomRatingRow.room_id.in_(room_ids))))
+                .scalars()
+                .all()
+            )
         order = {row.id: i for i, row in enumerate(room_rows)}
         by_room = sorted(messages, key=lambda m: (order[m.room_id], m.seq))
+        closures = sorted(ratings, key=lambda r: (order[r.room_id], r.closed_at))
         return SubjectData(
             business_id=business_id,
             subject=subject,
@@ -83,6 +92,9 @@ class SqlPrivacyStore(SqlErasure):
             messages=tuple(map(rows.message, by_room)),
             contacts=tuple(map(rows.contact, contacts)),
             events=events,
+            ratings=tuple(
+                ClosureRating(r.room_id, Rating(r.score, r.comment, r.rated_at, r.closed_at)) for r in closures
+            ),
         )
 
 

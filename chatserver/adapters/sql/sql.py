@@ -21,6 +21,7 @@ from chatserver.adapters.sql.engine import sqlite_settings
 from chatserver.adapters.sql.faq_sql import FaqSql
 from chatserver.adapters.sql.models import BusinessRow, GuestRow, RoomRow, new_id
 from chatserver.adapters.sql.plan import MakePlan, Refused, always, never
+from chatserver.adapters.sql.rating_sql import RatingSql
 from chatserver.adapters.sql.sqlite_writer import SqliteWriter
 from chatserver.adapters.sql.staff_sql import StaffSql
 from chatserver.adapters.sql.write_health import WriteHealth
@@ -63,7 +64,7 @@ def room_filter_clauses(filters: RoomFilter, dialect: str) -> list[ColumnElement
     return clauses
 
 
-class SqlStore(FaqSql, CannedSql, WorkflowSql, PageViewSql, ContactSql, StaffSql):
+class SqlStore(FaqSql, CannedSql, WorkflowSql, PageViewSql, RatingSql, ContactSql, StaffSql):
     """The production ``Store``. Driver exceptions become ``StoreError`` at this boundary
     (``sessions.py``).
 

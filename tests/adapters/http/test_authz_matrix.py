@@ -60,6 +60,8 @@ WS = [
     (events.TYPING, {"roomId": "{room}", "isTyping": True}, ROOM_MEMBERS),
     (events.READ, {"roomId": "{room}", "seq": 1}, ROOM_MEMBERS),
     (events.CLOSE_ROOM, {"roomId": "{room}"}, STAFF_OF_ROOM),
+    # the closed room's own visitor only (issue 17: staff do not rate their own chats)
+    (events.RATE, {"roomId": "{room}", "score": 4}, {**dict.fromkeys(ROLES, FORBIDDEN), "guest": OK}),
     (events.REOPEN_ROOM, {"roomId": "{room}"}, STAFF_OF_ROOM),
     (events.ASSIGN, {"roomId": "{room}", "staffId": "staff-alice"}, STAFF_OF_ROOM),
     (events.UPDATE_GUEST_INFO, {"userName": "New Name"}, VISITORS),

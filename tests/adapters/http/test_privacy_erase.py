@@ -91,6 +91,12 @@ async def test_erased_guest_leaves_no_trace_and_is_disconnected(runtime, base_ur
         body={"email": "anna@example.com", "phone": "+44 20 7946 0958"},
     )
     assert status == 200, converted
+    # a satisfaction rating of a closure with a comment (issue 17): its text goes, its score stays counted
+    await staff.call("chat:close-room", {"roomId": room["_id"]})
+    await anna.call("chat:rate", {"roomId": room["_id"], "score": 2, "comment": "slow rating comment 5512"})
+    await staff.call("chat:reopen-room", {"roomId": room["_id"]})
+    await staff.call("chat:close-room", {"roomId": room["_id"]})
+    await anna.call("chat:rate", {"roomId": room["_id"], "score": 5, "comment": "fixed now 6623"})
     bruno, bruno_id, _, bruno_room = await guest_in(connect, business, "Bruno", CHROME, email="bruno@example.com")
     await say(bruno, bruno_room["_id"], "bruno keeps his words")
     await SqlWebhookStore(runtime.store.engine).dispatch(now_ms(), 100)  # events become deliveries
@@ -107,6 +113,7 @@ async def test_erased_guest_leaves_no_trace_and_is_disconnected(runtime, base_ur
     window = analytics_path(business, started, now_ms() + 60_000)
     status, before = await api(base_url, "GET", window, token=staff_token)
     assert status == 200 and before["guestRooms"] == 2
+    assert before["csat"] == {"responses": 2, "average": 3.5, "distribution": {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1}}
 
     status, body = await erase(base_url, business, staff_token, "guests", anna_id)
     assert (status, body) == (204, None)
@@ -127,6 +134,8 @@ async def test_erased_guest_leaves_no_trace_and_is_disconnected(runtime, base_ur
         "my order 1234 is late",
         "please call me",
         "staff reply 7781",
+        "slow rating comment 5512",
+        "fixed now 6623",
         converted["contact"]["_id"],
         room["_id"],
     ]
@@ -142,7 +151,7 @@ async def test_erased_guest_leaves_no_trace_and_is_disconnected(runtime, base_ur
     # analytics count the erased conversation all the same
     status, after = await api(base_url, "GET", window, token=staff_token)
     assert status == 200
-    for key in ("guestRooms", "guestRoomsWithEmail", "converted", "messagesBySenderType", "faqAnswers"):
+    for key in ("guestRooms", "guestRoomsWithEmail", "converted", "messagesBySenderType", "faqAnswers", "csat"):
         assert after[key] == before[key], key
     assert [day["guestRooms"] for day in after["series"]] == [day["guestRooms"] for day in before["series"]]
 

@@ -78,6 +78,10 @@ async def test_guest_export_holds_everything_stored_about_the_guest_and_nothing_
         body={"email": "anna@example.com", "phone": "+44 20 7946 0958"},
     )
     assert status == 200, converted
+    # a rated closure (issue 17), then reopened: the room shows no rating, the export still has it
+    await staff.call("chat:close-room", {"roomId": room["_id"]})
+    rated = (await anna.call("chat:rate", {"roomId": room["_id"], "score": 3, "comment": "could be faster"}))["room"]
+    await staff.call("chat:reopen-room", {"roomId": room["_id"]})
     elsewhere = (await anna.call("chat:join-room", {"businessId": other_business, "userName": "Anna"}))["room"]
     await say(anna, elsewhere["_id"], "a question for Globex")
     bruno, bruno_id, bruno_room = await guest_in(connect, business, "Bruno", email="bruno@example.com")
@@ -106,6 +110,16 @@ async def test_guest_export_holds_everything_stored_about_the_guest_and_nothing_
         (3, "on it"),
     ]
     assert body["contacts"] == [converted["contact"]]
+    assert exported_room["rating"] is None
+    assert body["ratings"] == [
+        {
+            "roomId": room["_id"],
+            "score": 3,
+            "comment": "could be faster",
+            "closedAt": rated["closedAt"],
+            "ratedAt": rated["rating"]["ratedAt"],
+        }
+    ]
     event_ids, delivery_ids = await events_of(runtime, room["_id"])
     assert len(event_ids) >= 5  # room.created, 3 × message.created, guest.converted
     assert {event["_id"] for event in body["webhookEvents"]} == event_ids
