@@ -34,12 +34,17 @@ def notes(page: Any) -> list[dict[str, Any]]:
     return list(page.evaluate("window.__notes"))
 
 
-def test_unread_title_badge_and_notifications_for_chats_not_on_screen(live_server, new_context, artifacts):
-    business = live_server.create_business("Notice Co")
+def recorded_dashboard(live_server: Any, new_context: Any, business: str) -> Dashboard:
+    """A signed-in dashboard allowed to notify, whose notifications the test can read."""
     context = new_context(viewport={"width": 1280, "height": 760})
     context.grant_permissions(["notifications"], origin=live_server.http_url)
     context.add_init_script(RECORD_NOTIFICATIONS)
-    dashboard = Dashboard.signed_in(context, live_server.http_url, business)
+    return Dashboard.signed_in(context, live_server.http_url, business)
+
+
+def test_unread_title_badge_and_notifications_for_chats_not_on_screen(live_server, new_context, artifacts):
+    business = live_server.create_business("Notice Co")
+    dashboard = recorded_dashboard(live_server, new_context, business)
     page = dashboard.page
     alerts = page.get_by_role("button", name="Alerts off")
     expect(page).to_have_title(BASE_TITLE)
@@ -86,10 +91,7 @@ def test_unread_title_badge_and_notifications_for_chats_not_on_screen(live_serve
 
 def test_alerts_stay_off_until_turned_on(live_server, new_context):
     business = live_server.create_business("Quiet Co")
-    context = new_context(viewport={"width": 1280, "height": 760})
-    context.grant_permissions(["notifications"], origin=live_server.http_url)
-    context.add_init_script(RECORD_NOTIFICATIONS)
-    dashboard = Dashboard.signed_in(context, live_server.http_url, business)
+    dashboard = recorded_dashboard(live_server, new_context, business)
     page = dashboard.page
     guest = Widget.on_demo(new_context(viewport={"width": 1280, "height": 760}), live_server.http_url, business)
     guest.open()
