@@ -67,11 +67,17 @@ function reconcile(parent, items, create, update) {
   for (const stale of existing.values()) stale.remove();
 }
 
-function formatTime(iso) {
+function formatTime(iso, locale) {
   if (!iso) return '';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '';
   const sameDay = new Date().toDateString() === date.toDateString();
-  const time = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  return sameDay ? time : `${date.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}`;
+  let lang = [];
+  try {
+    lang = locale ? Intl.getCanonicalLocales(locale) : []; // the widget's language; else the browser's
+  } catch (err) {
+    lang = [];
+  }
+  const time = date.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' });
+  return sameDay ? time : `${date.toLocaleDateString(lang, { month: 'short', day: 'numeric' })} ${time}`;
 }

@@ -5,15 +5,16 @@
  */
 
 class EmailCapture {
-  /** saved(email) after the server accepted it. */
-  constructor({ conn, saved }) {
+  /** saved(email) after the server accepted it; t: the widget's words (i18n.js). */
+  constructor({ conn, saved, t = translator('en') }) {
     this.conn = conn;
     this.saved = saved;
+    this.t = t;
     this.toggle = h('button', {
       type: 'button', className: 'link', 'aria-expanded': 'false', onClick: () => this.setOpen(this.form.hidden),
-    }, 'Get the answer by email');
+    }, t('emailToggle'));
     this.input = h('input', {
-      type: 'email', required: true, maxlength: '254', autocomplete: 'email', 'aria-label': 'Email', placeholder: 'you@example.com',
+      type: 'email', required: true, maxlength: '254', autocomplete: 'email', 'aria-label': t('email'), placeholder: 'you@example.com',
     });
     this.note = h('p', { className: 'note', role: 'status' });
     this.form = h('form', {
@@ -22,7 +23,7 @@ class EmailCapture {
         event.preventDefault();
         this.save();
       },
-    }, this.input, h('button', { type: 'submit', className: 'button' }, 'Save'));
+    }, this.input, h('button', { type: 'submit', className: 'button' }, t('save')));
     this.el = h('div', { className: 'capture', hidden: true }, this.toggle, this.form, this.note);
   }
 
@@ -36,27 +37,27 @@ class EmailCapture {
   known(email) {
     if (!this.form.hidden) return;
     this.input.value = email;
-    setText(this.toggle, 'Change your email');
-    setText(this.note, `We will also reply to ${email}.`);
+    setText(this.toggle, this.t('changeEmail'));
+    setText(this.note, this.t('alsoReply', { email }));
   }
 
   async save() {
     const email = this.input.value.trim();
     if (!email || !this.input.checkValidity()) {
-      setText(this.note, 'Please enter a valid email address.');
+      setText(this.note, this.t('badEmail'));
       return;
     }
-    setText(this.note, 'Saving…');
+    setText(this.note, this.t('saving'));
     try {
       const { rooms } = await this.conn.request('chat:update-guest-info', { email });
       const info = rooms && rooms[0] && rooms[0].metadata && rooms[0].metadata.guestInfo;
       const stored = info && info.email;
       this.saved(stored || email);
       this.setOpen(false);
-      setText(this.toggle, 'Change your email');
-      setText(this.note, `Thanks! We will also reply to ${stored || email}.`);
+      setText(this.toggle, this.t('changeEmail'));
+      setText(this.note, this.t('thanksEmail', { email: stored || email }));
     } catch (err) {
-      setText(this.note, err.code === 'disconnected' || err.code === 'timeout' ? 'Not connected; try again in a moment.' : err.message);
+      setText(this.note, err.code === 'disconnected' || err.code === 'timeout' ? this.t('notConnected') : err.message);
     }
   }
 }

@@ -4,30 +4,32 @@
  * be changed until the chat reopens; a reopen clears it, and the next close asks again.
  */
 
-const RATING_LABELS = ['1 star', '2 stars', '3 stars', '4 stars', '5 stars'];
+const RATING_LABELS = ['star1', 'star2', 'star3', 'star4', 'star5'];
 
 class RatingPrompt {
-  constructor({ conn }) {
+  /** t: the widget's words (i18n.js). */
+  constructor({ conn, t = translator('en') }) {
     this.conn = conn;
+    this.t = t;
     this.roomId = null;
     this.score = 0;
-    this.stars = RATING_LABELS.map((label, i) => h('button', {
+    this.stars = RATING_LABELS.map((key) => t(key)).map((label, i) => h('button', {
       type: 'button', className: 'star', 'aria-label': label, 'aria-pressed': 'false', title: label,
       onClick: () => this.pick(i + 1),
     }, '★'));
     this.comment = h('textarea', {
-      rows: '2', maxlength: '1000', 'aria-label': 'Comment (optional)', placeholder: 'Anything to add? (optional)',
+      rows: '2', maxlength: '1000', 'aria-label': t('comment'), placeholder: t('commentPlaceholder'),
     });
-    this.sendButton = h('button', { type: 'submit', className: 'button', disabled: true }, 'Send');
+    this.sendButton = h('button', { type: 'submit', className: 'button', disabled: true }, t('send'));
     this.note = h('p', { className: 'note', role: 'status' });
     const form = h('form', {
       onSubmit: (event) => {
         event.preventDefault();
         this.send();
       },
-    }, h('div', { className: 'stars', role: 'group', 'aria-label': 'Rating' }, ...this.stars), this.comment, this.sendButton);
+    }, h('div', { className: 'stars', role: 'group', 'aria-label': t('rating') }, ...this.stars), this.comment, this.sendButton);
     this.el = h('div', { className: 'rating', hidden: true },
-      h('p', { className: 'question', id: 'csw-rating-question' }, 'How was this conversation?'), form, this.note);
+      h('p', { className: 'question', id: 'csw-rating-question' }, t('rateQuestion')), form, this.note);
   }
 
   /** Shown while the room is closed; `rating` (the Room's, or null) fills in an earlier answer. */
@@ -39,7 +41,7 @@ class RatingPrompt {
     if (closed && rating && typeof rating.score === 'number' && !this.score) {
       this.pick(rating.score);
       this.comment.value = rating.comment || '';
-      setText(this.note, 'Thanks for your feedback');
+      setText(this.note, this.t('thanksRating'));
     }
   }
 
@@ -61,12 +63,12 @@ class RatingPrompt {
   async send() {
     if (!this.roomId || this.score < 1) return;
     const comment = this.comment.value.trim();
-    setText(this.note, 'Sending…');
+    setText(this.note, this.t('sending'));
     try {
       await this.conn.request('chat:rate', { roomId: this.roomId, score: this.score, ...(comment ? { comment } : {}) });
-      setText(this.note, 'Thanks for your feedback');
+      setText(this.note, this.t('thanksRating'));
     } catch (err) {
-      setText(this.note, err.code === 'disconnected' || err.code === 'timeout' ? 'Not connected; try again in a moment.' : err.message);
+      setText(this.note, err.code === 'disconnected' || err.code === 'timeout' ? this.t('notConnected') : err.message);
     }
   }
 }

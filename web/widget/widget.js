@@ -6,7 +6,8 @@
  * Optional attributes: data-title, data-user-name (the name staff see), data-accent-color,
  * data-email-capture="false" (hide the email form), data-open="true" (start open),
  * data-server (another server than the script's own), data-track-pages="false" (do not tell staff
- * which page the visitor is on: pages.js).
+ * which page the visitor is on: pages.js), data-locale (the widget's language; else the page's
+ * <html lang>, else the browser's: i18n.js).
  *
  * A visitor who never opens the chat costs the server nothing: the connection opens on the first
  * open, the room on the first message. A returning visitor (a room in localStorage) reconnects at
@@ -26,7 +27,10 @@ class ChatWidget {
   constructor(script) {
     const data = script.dataset;
     this.businessId = data.businessId;
-    this.title = data.title || 'Chat with us';
+    this.locale = widgetLocale(script);
+    const t = translator(this.locale.lang);
+    this.t = t;
+    this.title = data.title || t('title');
     this.userName = data.userName || null;
     this.emailCapture = data.emailCapture !== 'false';
     this.storage = new WidgetStorage(this.businessId);
@@ -46,7 +50,9 @@ class ChatWidget {
       credentials: () => ({ sessionId: this.storage.load().sessionId }),
     });
     this.room = new RoomSync(this.conn, {
-      joinData: () => ({ businessId: this.businessId, ...(this.userName ? { userName: this.userName } : {}) }),
+      joinData: () => ({
+        businessId: this.businessId, locale: this.locale.tag, ...(this.userName ? { userName: this.userName } : {}),
+      }),
       onChange: () => this.render(),
       onRoom: (room) => this.onRoom(room),
       outbox: saved.outbox,
@@ -68,6 +74,9 @@ class ChatWidget {
   build(accent) {
     this.host = document.createElement('chatserver-widget');
     this.host.setAttribute('data-business-id', this.businessId);
+    const t = this.t;
+    this.host.setAttribute('lang', t.lang);
+    this.host.setAttribute('dir', t.dir); // Arabic: the panel and its text right to left
     const root = this.host.attachShadow({ mode: 'open' });
     if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
       const sheet = new CSSStyleSheet();
@@ -82,31 +91,30 @@ class ChatWidget {
     this.launcher = h('button', {
       type: 'button', className: 'launcher', 'aria-expanded': 'false', 'aria-controls': 'csw-panel',
       onClick: () => this.setOpen(!this.isOpen, true),
-    }, icon(ICON_CHAT), h('span', { className: 'label' }, 'Chat'), this.unreadBadge);
+    }, icon(ICON_CHAT), h('span', { className: 'label' }, t('launcher')), this.unreadBadge);
 
     this.statusLine = h('p', { className: 'status', role: 'status' });
-    this.guestBadge = h('span', { className: 'badge guest-badge', hidden: true }, 'Guest');
+    this.guestBadge = h('span', { className: 'badge guest-badge', hidden: true }, t('guest'));
     const header = h('div', { className: 'header' },
       h('div', { className: 'titles' },
         h('h2', { id: 'csw-title' }, this.title, ' ', this.guestBadge),
         this.statusLine),
       h('button', {
-        type: 'button', className: 'icon-button close', 'aria-label': 'Close chat', onClick: () => this.setOpen(false, true),
+        type: 'button', className: 'icon-button close', 'aria-label': t('closeChat'), onClick: () => this.setOpen(false, true),
       }, icon(ICON_CLOSE)));
 
     this.notice = h('p', { className: 'notice', role: 'alert', hidden: true });
-    this.closedLine = h('p', { className: 'room-closed', role: 'status', hidden: true },
-      'This conversation was closed. Write a message to open it again.');
-    this.log = h('ol', { className: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0' });
+    this.closedLine = h('p', { className: 'room-closed', role: 'status', hidden: true }, t('closed'));
+    this.log = h('ol', { className: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('conversation'), tabindex: '0' });
     this.log.addEventListener('scroll', () => this.onScroll());
-    this.empty = h('p', { className: 'empty' }, 'Hi! Ask us anything — we usually reply within a few minutes.');
+    this.empty = h('p', { className: 'empty' }, t('empty'));
     this.typingLine = h('p', { className: 'typing', 'aria-live': 'polite' });
 
-    this.capture = new EmailCapture({ conn: this.conn, saved: (email) => this.storage.save({ email }) });
-    this.rating = new RatingPrompt({ conn: this.conn });
+    this.capture = new EmailCapture({ conn: this.conn, t, saved: (email) => this.storage.save({ email }) });
+    this.rating = new RatingPrompt({ conn: this.conn, t });
 
     this.input = h('textarea', {
-      rows: '1', 'aria-label': 'Message', placeholder: 'Type a message…', maxlength: '2000', enterkeyhint: 'send',
+      rows: '1', 'aria-label': t('message'), placeholder: t('placeholder'), maxlength: '2000', enterkeyhint: 'send',
     });
     this.input.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -116,7 +124,7 @@ class ChatWidget {
     });
     this.input.addEventListener('input', () => this.onInput());
     this.input.addEventListener('blur', () => this.stopTyping());
-    this.sendButton = h('button', { type: 'submit', className: 'button send' }, 'Send');
+    this.sendButton = h('button', { type: 'submit', className: 'button send' }, t('send'));
     const composer = h('form', {
       className: 'composer',
       onSubmit: (event) => {
@@ -190,7 +198,7 @@ class ChatWidget {
       this.markRead();
     } catch (err) {
       if (err.code === 'disconnected' || err.code === 'timeout') return; // the next 'ready' syncs again
-      this.fatal = err.code === 'not_found' ? 'This chat is not available.' : err.message;
+      this.fatal = err.code === 'not_found' ? this.t('unavailable') : err.message;
     }
     this.render();
   }
@@ -201,7 +209,7 @@ class ChatWidget {
     this.isOpen = open;
     this.panel.hidden = !open;
     this.launcher.setAttribute('aria-expanded', String(open));
-    this.launcher.setAttribute('aria-label', open ? 'Close chat' : 'Open chat');
+    this.launcher.setAttribute('aria-label', open ? this.t('closeChat') : this.t('openChat'));
     if (open) this.host.setAttribute('data-open', '');
     else this.host.removeAttribute('data-open');
     if (open) {
@@ -243,7 +251,7 @@ class ChatWidget {
     if (!data || data.roomId !== this.room.roomId || data.userType !== 'staff') return;
     clearTimeout(this.typingShownTimer);
     if (data.isTyping) {
-      setText(this.typingLine, `${data.name || 'Support'} is typing…`);
+      setText(this.typingLine, this.t('typing', { name: data.name || this.t('support') }));
       this.typingShownTimer = setTimeout(() => setText(this.typingLine, ''), TYPING_SHOWN_MS);
     } else {
       setText(this.typingLine, '');
@@ -336,9 +344,10 @@ class ChatWidget {
     }
     const m = item.message;
     const kind = m.senderType === 'system' || m.faqId ? 'system' : this.isMine(m) ? 'mine' : 'staff';
-    const label = kind === 'system' ? (m.faqId ? 'Automatic answer' : 'Automatic message') : kind === 'mine' ? 'You' : m.senderName;
+    const t = this.t;
+    const label = kind === 'system' ? t(m.faqId ? 'automaticAnswer' : 'automaticMessage') : kind === 'mine' ? t('you') : m.senderName;
     const el = h('li', { className: `msg msg--${kind}`, dataset: { seq: String(m.seq), id: m._id, state: 'sent' } },
-      h('div', { className: 'meta' }, label, ' · ', h('time', { datetime: m.createdAt }, formatTime(m.createdAt))),
+      h('div', { className: 'meta' }, label, ' · ', h('time', { datetime: m.createdAt }, formatTime(m.createdAt, this.locale.tag))),
       h('div', { className: 'bubble' }, h('span', { className: 'text' }, m.content)));
     if (kind === 'mine') el.appendChild(h('div', { className: 'state' }));
     this.updateElement(el, item);
@@ -354,28 +363,27 @@ class ChatWidget {
       el.dataset.error = error || '';
       state.replaceChildren();
       if (value === 'failed') {
-        state.append(`Not sent${error ? `: ${error}` : ''}`,
-          h('button', { type: 'button', onClick: () => this.room.retry(clientMsgId) }, 'Retry'),
-          h('button', { type: 'button', onClick: () => this.room.discard(clientMsgId) }, 'Delete'));
+        state.append(`${this.t('notSent')}${error ? `: ${error}` : ''}`,
+          h('button', { type: 'button', onClick: () => this.room.retry(clientMsgId) }, this.t('retry')),
+          h('button', { type: 'button', onClick: () => this.room.discard(clientMsgId) }, this.t('delete')));
       } else {
-        state.append(this.conn.ready ? 'Sending…' : 'Waiting for connection…');
+        state.append(this.t(this.conn.ready ? 'sending' : 'waiting'));
       }
       return;
     }
     if (!state) return;
     const latest = item.message._id === this.lastMineId;
-    setText(state, !latest ? '' : this.readByStaff >= item.message.seq ? 'Seen' : 'Sent');
+    setText(state, !latest ? '' : this.t(this.readByStaff >= item.message.seq ? 'seen' : 'sent'));
   }
 
   renderStatus() {
-    const labels = {
-      idle: 'We reply as soon as we can', connecting: 'Connecting…', open: 'Online',
-      reconnecting: 'Reconnecting…', closed: 'Offline', refused: 'Unavailable',
+    const keys = {
+      idle: 'idle', connecting: 'connecting', open: 'online', reconnecting: 'reconnecting', closed: 'offline', refused: 'refused',
     };
     this.statusLine.dataset.state = this.conn.state;
-    setText(this.statusLine, labels[this.conn.state] || '');
+    setText(this.statusLine, keys[this.conn.state] ? this.t(keys[this.conn.state]) : '');
     for (const el of this.log.querySelectorAll('.msg[data-state="pending"] .state')) {
-      setText(el, this.conn.ready ? 'Sending…' : 'Waiting for connection…');
+      setText(el, this.t(this.conn.ready ? 'sending' : 'waiting'));
     }
   }
 
@@ -384,7 +392,7 @@ class ChatWidget {
     const unread = this.isOpen ? 0 : this.room.messages.filter((m) => m.seq > seen && !this.isMine(m)).length;
     this.unreadBadge.hidden = unread === 0;
     setText(this.unreadBadge, unread > 99 ? '99+' : unread);
-    if (!this.isOpen) this.launcher.setAttribute('aria-label', unread ? `Open chat, ${unread} unread` : 'Open chat');
+    if (!this.isOpen) this.launcher.setAttribute('aria-label', unread ? this.t('openChatUnread', { n: unread }) : this.t('openChat'));
   }
 
   scrollToBottom() {

@@ -39,6 +39,7 @@ WIDGET_PARTS = (
     "lib/dom.js",
     "lib/connection.js",
     "lib/room.js",
+    "widget/i18n.js",
     "widget/capture.js",
     "widget/pages.js",
     "widget/rating.js",
