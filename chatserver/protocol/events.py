@@ -27,6 +27,7 @@ ASSIGN: Final = "chat:assign"
 UPDATE_GUEST_INFO: Final = "chat:update-guest-info"
 PAGE_VIEW: Final = "chat:page-view"  # the visitor's current page (issue 17)
 RATE: Final = "chat:rate"  # the visitor rates a closed conversation (CSAT, issue 17)
+PRESENCE: Final = "chat:presence"  # whether any staff of a business is online (the widget's status, issue 18)
 
 # both directions: the client sends it, the room's members receive it
 TYPING: Final = "chat:typing"

@@ -116,6 +116,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "comment": {"type": ["string", "null"], "maxLength": 1000},
         },
     },
+    events.PRESENCE: {"type": "object", "required": ["businessId"], "properties": {"businessId": ID}},
 }
 
 

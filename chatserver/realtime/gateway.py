@@ -115,6 +115,7 @@ class Gateway:
             events.UPDATE_GUEST_INFO: workflow.update_guest_info,
             events.PAGE_VIEW: workflow.page_view,  # issue 17
             events.RATE: workflow.rate,  # issue 17 (CSAT)
+            events.PRESENCE: self.staff_presence,  # issue 18
         }
 
     # connection lifecycle
@@ -312,6 +313,12 @@ class Gateway:
         client.typing_at.pop(room_id, None)
         await self.hub.leave(client.conn, room_id)
         return wire.left(room_id, left)
+
+    async def staff_presence(self, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        """Whether any staff member of the business is connected, on any instance: what a widget
+        shows as "Online" (or its away text). Anyone may ask: the widget of any visitor shows it."""
+        business_id = data["businessId"]
+        return {"businessId": business_id, "staffOnline": await self.presence.staff_online(business_id)}
 
     def _check_room_quota(self, client: Client, room_id: str) -> None:
         limit = self.limits.max_rooms_per_connection

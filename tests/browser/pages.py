@@ -5,6 +5,7 @@ Locators pierce the widget's open shadow root, so ``.msg`` finds its messages.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -66,7 +67,8 @@ class Widget:
         )
 
     def expect_online(self) -> None:
-        expect(self.status).to_have_text("Online", timeout=WAIT_MS)
+        """Connected: "Online" with staff there, the away text without (``chat:presence``)."""
+        expect(self.status).to_have_attribute("data-state", re.compile(r"^(open|away)$"), timeout=WAIT_MS)
 
     def texts(self) -> list[str]:
         return [str(t) for t in self.log.locator(".msg .text").all_text_contents()]

@@ -6,8 +6,7 @@
  * Optional attributes: data-title, data-user-name (the name staff see), data-accent-color,
  * data-email-capture="false" (hide the email form), data-open="true" (start open),
  * data-server (another server than the script's own), data-track-pages="false" (do not tell staff
- * which page the visitor is on: pages.js), data-locale (the widget's language; else the page's
- * <html lang>, else the browser's: i18n.js).
+ * which page the visitor is on: pages.js), data-locale (the widget's language, i18n.js).
  *
  * A visitor who never opens the chat costs the server nothing: the connection opens on the first
  * open, the room on the first message. A returning visitor (a room in localStorage) reconnects at
@@ -27,10 +26,9 @@ class ChatWidget {
   constructor(script) {
     const data = script.dataset;
     this.businessId = data.businessId;
-    this.locale = widgetLocale(script);
-    const t = translator(this.locale.lang);
-    this.t = t;
-    this.title = data.title || t('title');
+    this.locale = widgetLocale(script); // the visitor's language (i18n.js), also sent on join
+    this.t = translator(this.locale.lang);
+    this.title = data.title || this.t('title');
     this.userName = data.userName || null;
     this.emailCapture = data.emailCapture !== 'false';
     this.storage = new WidgetStorage(this.businessId);
@@ -50,9 +48,7 @@ class ChatWidget {
       credentials: () => ({ sessionId: this.storage.load().sessionId }),
     });
     this.room = new RoomSync(this.conn, {
-      joinData: () => ({
-        businessId: this.businessId, locale: this.locale.tag, ...(this.userName ? { userName: this.userName } : {}),
-      }),
+      joinData: () => ({ businessId: this.businessId, locale: this.locale.tag, ...(this.userName ? { userName: this.userName } : {}) }),
       onChange: () => this.render(),
       onRoom: (room) => this.onRoom(room),
       outbox: saved.outbox,
@@ -60,6 +56,7 @@ class ChatWidget {
     });
     if (this.room.hasPending) this.wantsRoom = true;
     this.typing = new TypingSignal(this.conn, () => this.room.roomId);
+    this.presence = new StaffPresence({ conn: this.conn, businessId: this.businessId, onChange: () => this.renderStatus() });
     this.pages = data.trackPages === 'false' ? null : new PageTracker(this.conn, () => this.room.roomId);
 
     this.build(data.accentColor);
@@ -174,6 +171,7 @@ class ChatWidget {
     this.storage.save({ sessionId: identity.sessionId, guestId: identity.guestId });
     this.guestId = identity.guestId;
     if (this.wantsRoom) this.syncRoom();
+    this.presence.check(this.isOpen);
     this.render();
   }
 
@@ -210,17 +208,18 @@ class ChatWidget {
     this.panel.hidden = !open;
     this.launcher.setAttribute('aria-expanded', String(open));
     this.launcher.setAttribute('aria-label', open ? this.t('closeChat') : this.t('openChat'));
-    if (open) this.host.setAttribute('data-open', '');
-    else this.host.removeAttribute('data-open');
+    this.host.toggleAttribute('data-open', open);
     if (open) {
       this.conn.start();
+      this.presence.check(true);
       this.render();
       this.scrollToBottom();
       this.markRead();
       if (moveFocus) this.input.focus();
-    } else if (moveFocus) {
-      this.launcher.focus();
+      return;
     }
+    this.presence.stop();
+    if (moveFocus) this.launcher.focus();
   }
 
   submit() {
@@ -377,11 +376,10 @@ class ChatWidget {
   }
 
   renderStatus() {
-    const keys = {
-      idle: 'idle', connecting: 'connecting', open: 'online', reconnecting: 'reconnecting', closed: 'offline', refused: 'refused',
-    };
-    this.statusLine.dataset.state = this.conn.state;
-    setText(this.statusLine, keys[this.conn.state] ? this.t(keys[this.conn.state]) : '');
+    const keys = { idle: 'idle', connecting: 'connecting', open: 'online', reconnecting: 'reconnecting', closed: 'offline', refused: 'refused' };
+    const away = this.conn.state === 'open' && this.presence.online === false;
+    this.statusLine.dataset.state = away ? 'away' : this.conn.state;
+    setText(this.statusLine, away ? this.t('idle') : keys[this.conn.state] ? this.t(keys[this.conn.state]) : '');
     for (const el of this.log.querySelectorAll('.msg[data-state="pending"] .state')) {
       setText(el, this.t(this.conn.ready ? 'sending' : 'waiting'));
     }

@@ -42,6 +42,7 @@ WIDGET_PARTS = (
     "widget/i18n.js",
     "widget/capture.js",
     "widget/pages.js",
+    "widget/presence.js",
     "widget/rating.js",
     "widget/widget.js",
     "widget/embed.js",

@@ -65,6 +65,8 @@ WS = [
     (events.REOPEN_ROOM, {"roomId": "{room}"}, STAFF_OF_ROOM),
     (events.ASSIGN, {"roomId": "{room}", "staffId": "staff-alice"}, STAFF_OF_ROOM),
     (events.UPDATE_GUEST_INFO, {"userName": "New Name"}, VISITORS),
+    # anyone: every visitor's widget shows whether the business's staff are online
+    (events.PRESENCE, {"businessId": "{business}"}, dict.fromkeys(ROLES, OK)),
     # the room's own visitor only: staff have no page, another visitor no business in this room
     (
         events.PAGE_VIEW,
