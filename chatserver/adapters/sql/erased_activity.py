@@ -16,12 +16,11 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Row, Table, and_, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatserver.adapters.sql.analytics_counts import room_counts
 from chatserver.adapters.sql.models import ErasedActivityRow, MessageRow, RoomRatingRow, RoomRow
+from chatserver.adapters.sql.upsert import upsert_insert
 from chatserver.domain.business import DAY_MS, DayCounts
 from chatserver.domain.ratings import SCORES, Csat
 
@@ -46,8 +45,9 @@ async def record_erased(session: AsyncSession, dialect: str, business_id: str, o
     for row in (await session.execute(select(room_day, *room_counts()).where(owned).group_by(room_day))).all():
         for name in ROOM_COUNTS:
             per_day[int(row.day)][name] += int(getattr(row, name))
+    owned_ids = select(RoomRow.id).where(owned)
     message_day = (MessageRow.created_at // DAY_MS).label("day")
-    in_rooms = MessageRow.room_id.in_(select(RoomRow.id).where(owned))
+    in_rooms = MessageRow.room_id.in_(owned_ids)
     found = await session.execute(
         select(message_day, MessageRow.sender_type, func.count(), func.count(MessageRow.faq_id))
         .where(in_rooms)
@@ -62,7 +62,7 @@ async def record_erased(session: AsyncSession, dialect: str, business_id: str, o
     rated_day = (RoomRatingRow.rated_at // DAY_MS).label("day")
     ratings = await session.execute(
         select(rated_day, RoomRatingRow.score, func.count())
-        .where(RoomRatingRow.room_id.in_(select(RoomRow.id).where(owned)))
+        .where(RoomRatingRow.room_id.in_(owned_ids))
         .group_by(rated_day, RoomRatingRow.score)
     )
     for day, score, n in ratings.all():
@@ -72,8 +72,7 @@ async def record_erased(session: AsyncSession, dialect: str, business_id: str, o
     if not per_day:
         return
     values = [{"business_id": business_id, "day": day, **counts} for day, counts in per_day.items()]
-    insert = pg_insert(TABLE) if dialect == "postgresql" else sqlite_insert(TABLE)
-    insert = insert.values(values)
+    insert = upsert_insert(TABLE, dialect).values(values)
     added = {name: TABLE.c[name] + insert.excluded[name] for name in COUNTS}
     await session.execute(insert.on_conflict_do_update(index_elements=["business_id", "day"], set_=added))
 

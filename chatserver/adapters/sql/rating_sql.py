@@ -12,13 +12,12 @@ from __future__ import annotations
 from typing import cast
 
 from sqlalchemy import Table, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from chatserver.adapters.sql import rows
 from chatserver.adapters.sql.models import RoomRatingRow, RoomRow, new_id
 from chatserver.adapters.sql.outbox import write_outbox
 from chatserver.adapters.sql.sessions import SqlSessions
+from chatserver.adapters.sql.upsert import upsert_insert
 from chatserver.domain.events import RoomRated
 from chatserver.domain.models import Room, RoomStatus
 from chatserver.domain.ratings import current_rating
@@ -57,8 +56,7 @@ class RatingSql(SqlSessions):
                 "comment": comment,
                 "rated_at": now,
             }
-            insert = pg_insert(RATINGS) if self.engine.dialect.name == "postgresql" else sqlite_insert(RATINGS)
-            insert = insert.values(values)
+            insert = upsert_insert(RATINGS, self.engine.dialect.name).values(values)
             await session.execute(
                 insert.on_conflict_do_update(
                     index_elements=["room_id", "closed_at"],
