@@ -228,7 +228,8 @@ class Automation:
             if result.created:
                 posted.append(result.message)
 
-        locale = room.extra.get("locale") if isinstance(room.extra.get("locale"), str) else None
+        locale = room.extra.get("locale")  # the visitor's language (chat:join-room), if it gave one
+        locale = locale if isinstance(locale, str) else None
         if settings.greeting.enabled and message.seq == 1:
             await send(GREETING, settings.greeting.message_for(locale), GREETING)
         threshold = self.default_threshold if settings.faq_threshold is None else settings.faq_threshold
